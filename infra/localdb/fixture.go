@@ -1,0 +1,96 @@
+package localdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/waickoff/waickoff/shared/config"
+	"github.com/waickoff/waickoff/shared/dynamo"
+	"github.com/waickoff/waickoff/shared/samtemplate"
+)
+
+// Fixture is a DynamoDB-protocol server with the template's tables,
+// created under fresh names, for tests. With DYNAMODB_ENDPOINT set it
+// uses that server instead of starting moto.
+type Fixture struct {
+	Server   *Server // nil when DYNAMODB_ENDPOINT was used
+	Endpoint string
+	Template *samtemplate.Template
+	Root     string
+	DB       *dynamodb.Client
+	Counter  *dynamo.Counter
+	Tables   config.Tables
+}
+
+// NewFixture starts the server and creates the tables.
+func NewFixture(ctx context.Context) (*Fixture, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	tplPath, err := samtemplate.Find(wd)
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := samtemplate.Load(tplPath)
+	if err != nil {
+		return nil, err
+	}
+	f := &Fixture{Template: tpl, Root: filepath.Dir(tplPath), Endpoint: os.Getenv("DYNAMODB_ENDPOINT")}
+	if f.Endpoint == "" {
+		srv, err := Start(ctx, f.Root)
+		if err != nil {
+			return nil, err
+		}
+		f.Server, f.Endpoint = srv, srv.Endpoint
+	}
+	f.Counter = dynamo.NewCounter()
+	f.DB, err = dynamo.NewClient(ctx, dynamo.Options{Region: "us-east-1", Endpoint: f.Endpoint, HTTPClient: f.Counter})
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	var suffix [4]byte
+	_, _ = rand.Read(suffix[:])
+	tag := hex.EncodeToString(suffix[:])
+	names := TableNames{}
+	for id := range tpl.Tables {
+		names[id] = fmt.Sprintf("%s-%s", id, tag)
+	}
+	if err := CreateTables(ctx, f.DB, tpl, names); err != nil {
+		f.Close()
+		return nil, err
+	}
+	f.Tables = config.Tables{APIKeys: names["ApiKeysTable"], Sessions: names["SessionsTable"],
+		Usage: names["UsageTable"], Quotas: names["QuotasTable"]}
+	return f, nil
+}
+
+// Config returns a valid configuration pointing at the fixture's tables,
+// with the given environment overrides.
+func (f *Fixture) Config(env map[string]string) (config.Config, error) {
+	base := map[string]string{
+		"DYNAMODB_ENDPOINT": f.Endpoint,
+		"API_KEYS_TABLE":    f.Tables.APIKeys,
+		"SESSIONS_TABLE":    f.Tables.Sessions,
+		"USAGE_TABLE":       f.Tables.Usage,
+		"QUOTAS_TABLE":      f.Tables.Quotas,
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	return config.FromEnv(func(k string) string { return base[k] })
+}
+
+// Close stops the server the fixture started.
+func (f *Fixture) Close() {
+	if f != nil && f.Server != nil {
+		f.Server.Stop()
+	}
+}

@@ -1,0 +1,412 @@
+// Package samtemplate reads the parts of template.yaml (AWS SAM) that the
+// local gateway and the tests need: routes, functions, tables, schedules
+// and the functions' environment. It is the only reader of the template,
+// so no route or table is written twice.
+package samtemplate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Template is the decoded template.
+type Template struct {
+	Functions map[string]Function
+	Tables    map[string]Table
+	// Environment is the Globals environment: name to a Value.
+	Environment map[string]Value
+	// Parameters are the template parameters with their defaults.
+	Parameters map[string]string
+	// DefaultAuthorizer is the logical ID of the API's default authorizer
+	// function ("" when none).
+	DefaultAuthorizer string
+	// ReauthorizeEvery is the authorizer cache TTL in seconds.
+	ReauthorizeEvery int
+	// GatewayResponses maps a response type (UNAUTHORIZED, ...) to its
+	// status and body.
+	GatewayResponses map[string]GatewayResponse
+}
+
+// Value is an environment value: a literal, or a !Ref to a resource or
+// parameter.
+type Value struct {
+	Literal string
+	Ref     string
+}
+
+// Function is one AWS::Serverless::Function.
+type Function struct {
+	LogicalID   string
+	BuildMethod string
+	CodeURI     string
+	Routes      []Route
+	Streams     []Stream
+	Schedules   []Schedule
+}
+
+// Route is an Api event.
+type Route struct {
+	Function string
+	Method   string
+	Path     string
+	// Public is true when the route opts out of the authorizer.
+	Public bool
+}
+
+// Pattern is the route as a net/http ServeMux pattern.
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+// Stream is a DynamoDB stream event.
+type Stream struct {
+	Table                string
+	FilterPatterns       []string
+	ReportBatchFailures  bool
+	BisectOnFunctionErr  bool
+	MaximumRetryAttempts int
+	BatchSize            int
+}
+
+// Schedule is a Schedule event, e.g. "rate(1 hour)".
+type Schedule struct {
+	Name       string
+	Expression string
+}
+
+// Table is an AWS::DynamoDB::Table.
+type Table struct {
+	LogicalID    string
+	Attributes   map[string]string // name -> S, N or B
+	HashKey      string
+	RangeKey     string
+	GSIs         []Index
+	TTLAttribute string
+	StreamView   string
+	BillingMode  string
+	PITR         bool
+	SSE          bool
+}
+
+// Index is a global secondary index.
+type Index struct {
+	Name     string
+	HashKey  string
+	RangeKey string
+}
+
+// Load reads and decodes the template at path.
+func Load(path string) (*Template, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	t, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Find walks up from dir to the directory holding template.yaml and
+// returns the template's path.
+func Find(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, "template.yaml")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no template.yaml above %s", dir)
+		}
+	}
+}
+
+type rawTemplate struct {
+	Parameters map[string]struct {
+		Default yaml.Node `yaml:"Default"`
+	} `yaml:"Parameters"`
+	Globals struct {
+		Function struct {
+			Environment struct {
+				Variables map[string]yaml.Node `yaml:"Variables"`
+			} `yaml:"Environment"`
+		} `yaml:"Function"`
+	} `yaml:"Globals"`
+	Resources map[string]struct {
+		Type       string    `yaml:"Type"`
+		Metadata   yaml.Node `yaml:"Metadata"`
+		Properties yaml.Node `yaml:"Properties"`
+	} `yaml:"Resources"`
+}
+
+type rawFunction struct {
+	CodeURI string `yaml:"CodeUri"`
+	Events  map[string]struct {
+		Type       string    `yaml:"Type"`
+		Properties yaml.Node `yaml:"Properties"`
+	} `yaml:"Events"`
+}
+
+type rawAPIEvent struct {
+	Path   string `yaml:"Path"`
+	Method string `yaml:"Method"`
+	Auth   struct {
+		Authorizer string `yaml:"Authorizer"`
+	} `yaml:"Auth"`
+}
+
+type rawStreamEvent struct {
+	Stream                     yaml.Node `yaml:"Stream"`
+	BatchSize                  int       `yaml:"BatchSize"`
+	MaximumRetryAttempts       int       `yaml:"MaximumRetryAttempts"`
+	BisectBatchOnFunctionError bool      `yaml:"BisectBatchOnFunctionError"`
+	FunctionResponseTypes      []string  `yaml:"FunctionResponseTypes"`
+	FilterCriteria             struct {
+		Filters []struct {
+			Pattern string `yaml:"Pattern"`
+		} `yaml:"Filters"`
+	} `yaml:"FilterCriteria"`
+}
+
+type rawAPI struct {
+	Auth struct {
+		DefaultAuthorizer string `yaml:"DefaultAuthorizer"`
+		Authorizers       map[string]struct {
+			FunctionArn yaml.Node `yaml:"FunctionArn"`
+			Identity    struct {
+				ReauthorizeEvery int `yaml:"ReauthorizeEvery"`
+			} `yaml:"Identity"`
+		} `yaml:"Authorizers"`
+	} `yaml:"Auth"`
+	GatewayResponses map[string]struct {
+		StatusCode         int `yaml:"StatusCode"`
+		ResponseParameters struct {
+			Headers map[string]string `yaml:"Headers"`
+		} `yaml:"ResponseParameters"`
+		ResponseTemplates map[string]string `yaml:"ResponseTemplates"`
+	} `yaml:"GatewayResponses"`
+}
+
+// GatewayResponse is one of API Gateway's own answers.
+type GatewayResponse struct {
+	Status int
+	Body   string
+	// Headers holds the static headers ('quoted' literals in the template).
+	Headers map[string]string
+}
+
+type rawTable struct {
+	BillingMode                      string `yaml:"BillingMode"`
+	PointInTimeRecoverySpecification struct {
+		PointInTimeRecoveryEnabled bool `yaml:"PointInTimeRecoveryEnabled"`
+	} `yaml:"PointInTimeRecoverySpecification"`
+	SSESpecification struct {
+		SSEEnabled bool `yaml:"SSEEnabled"`
+	} `yaml:"SSESpecification"`
+	AttributeDefinitions []struct {
+		AttributeName string `yaml:"AttributeName"`
+		AttributeType string `yaml:"AttributeType"`
+	} `yaml:"AttributeDefinitions"`
+	KeySchema              []keyElem `yaml:"KeySchema"`
+	GlobalSecondaryIndexes []struct {
+		IndexName string    `yaml:"IndexName"`
+		KeySchema []keyElem `yaml:"KeySchema"`
+	} `yaml:"GlobalSecondaryIndexes"`
+	TimeToLiveSpecification struct {
+		AttributeName string `yaml:"AttributeName"`
+		Enabled       bool   `yaml:"Enabled"`
+	} `yaml:"TimeToLiveSpecification"`
+	StreamSpecification struct {
+		StreamViewType string `yaml:"StreamViewType"`
+	} `yaml:"StreamSpecification"`
+}
+
+type keyElem struct {
+	AttributeName string `yaml:"AttributeName"`
+	KeyType       string `yaml:"KeyType"`
+}
+
+func keys(ks []keyElem) (hash, rng string) {
+	for _, k := range ks {
+		switch k.KeyType {
+		case "HASH":
+			hash = k.AttributeName
+		case "RANGE":
+			rng = k.AttributeName
+		}
+	}
+	return hash, rng
+}
+
+// Parse decodes template bytes.
+func Parse(raw []byte) (*Template, error) {
+	var rt rawTemplate
+	if err := yaml.Unmarshal(raw, &rt); err != nil {
+		return nil, fmt.Errorf("decode yaml: %w", err)
+	}
+	t := &Template{
+		Functions:        map[string]Function{},
+		Tables:           map[string]Table{},
+		Environment:      map[string]Value{},
+		Parameters:       map[string]string{},
+		GatewayResponses: map[string]GatewayResponse{},
+	}
+	for name, p := range rt.Parameters {
+		t.Parameters[name] = p.Default.Value
+	}
+	for name, n := range rt.Globals.Function.Environment.Variables {
+		t.Environment[name] = nodeValue(n)
+	}
+	for id, res := range rt.Resources {
+		switch res.Type {
+		case "AWS::Serverless::Function":
+			f, err := parseFunction(id, res.Metadata, res.Properties)
+			if err != nil {
+				return nil, err
+			}
+			t.Functions[id] = f
+		case "AWS::DynamoDB::Table":
+			var rtab rawTable
+			if err := res.Properties.Decode(&rtab); err != nil {
+				return nil, fmt.Errorf("table %s: %w", id, err)
+			}
+			tab := Table{LogicalID: id, Attributes: map[string]string{}, BillingMode: rtab.BillingMode,
+				PITR: rtab.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled,
+				SSE:  rtab.SSESpecification.SSEEnabled, StreamView: rtab.StreamSpecification.StreamViewType}
+			for _, a := range rtab.AttributeDefinitions {
+				tab.Attributes[a.AttributeName] = a.AttributeType
+			}
+			tab.HashKey, tab.RangeKey = keys(rtab.KeySchema)
+			for _, g := range rtab.GlobalSecondaryIndexes {
+				h, r := keys(g.KeySchema)
+				tab.GSIs = append(tab.GSIs, Index{Name: g.IndexName, HashKey: h, RangeKey: r})
+			}
+			if rtab.TimeToLiveSpecification.Enabled {
+				tab.TTLAttribute = rtab.TimeToLiveSpecification.AttributeName
+			}
+			t.Tables[id] = tab
+		case "AWS::Serverless::Api":
+			var api rawAPI
+			if err := res.Properties.Decode(&api); err != nil {
+				return nil, fmt.Errorf("api %s: %w", id, err)
+			}
+			if name := api.Auth.DefaultAuthorizer; name != "" {
+				a, ok := api.Auth.Authorizers[name]
+				if !ok {
+					return nil, fmt.Errorf("api %s: default authorizer %s is not defined", id, name)
+				}
+				fn := a.FunctionArn.Value
+				fn, _, _ = strings.Cut(fn, ".")
+				t.DefaultAuthorizer = fn
+				t.ReauthorizeEvery = a.Identity.ReauthorizeEvery
+			}
+			for typ, gr := range api.GatewayResponses {
+				g := GatewayResponse{Status: gr.StatusCode, Body: gr.ResponseTemplates["application/json"], Headers: map[string]string{}}
+				for h, v := range gr.ResponseParameters.Headers {
+					if strings.HasPrefix(v, "'") && strings.HasSuffix(v, "'") && len(v) >= 2 {
+						g.Headers[h] = v[1 : len(v)-1]
+					}
+				}
+				t.GatewayResponses[typ] = g
+			}
+		}
+	}
+	return t, nil
+}
+
+func nodeValue(n yaml.Node) Value {
+	if n.Tag == "!Ref" {
+		return Value{Ref: n.Value}
+	}
+	return Value{Literal: n.Value}
+}
+
+func parseFunction(id string, meta, props yaml.Node) (Function, error) {
+	f := Function{LogicalID: id}
+	var m struct {
+		BuildMethod string `yaml:"BuildMethod"`
+	}
+	if !meta.IsZero() {
+		if err := meta.Decode(&m); err != nil {
+			return f, fmt.Errorf("function %s metadata: %w", id, err)
+		}
+	}
+	f.BuildMethod = m.BuildMethod
+	var rf rawFunction
+	if err := props.Decode(&rf); err != nil {
+		return f, fmt.Errorf("function %s: %w", id, err)
+	}
+	f.CodeURI = rf.CodeURI
+	names := make([]string, 0, len(rf.Events))
+	for name := range rf.Events {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ev := rf.Events[name]
+		switch ev.Type {
+		case "Api":
+			var a rawAPIEvent
+			if err := ev.Properties.Decode(&a); err != nil {
+				return f, fmt.Errorf("function %s event %s: %w", id, name, err)
+			}
+			f.Routes = append(f.Routes, Route{Function: id, Method: strings.ToUpper(a.Method), Path: a.Path,
+				Public: a.Auth.Authorizer == "NONE"})
+		case "DynamoDB":
+			var s rawStreamEvent
+			if err := ev.Properties.Decode(&s); err != nil {
+				return f, fmt.Errorf("function %s event %s: %w", id, name, err)
+			}
+			st := Stream{BatchSize: s.BatchSize, MaximumRetryAttempts: s.MaximumRetryAttempts,
+				BisectOnFunctionErr: s.BisectBatchOnFunctionError}
+			st.Table, _, _ = strings.Cut(s.Stream.Value, ".")
+			for _, rt := range s.FunctionResponseTypes {
+				if rt == "ReportBatchItemFailures" {
+					st.ReportBatchFailures = true
+				}
+			}
+			for _, flt := range s.FilterCriteria.Filters {
+				st.FilterPatterns = append(st.FilterPatterns, flt.Pattern)
+			}
+			f.Streams = append(f.Streams, st)
+		case "Schedule":
+			var s struct {
+				Schedule string `yaml:"Schedule"`
+			}
+			if err := ev.Properties.Decode(&s); err != nil {
+				return f, fmt.Errorf("function %s event %s: %w", id, name, err)
+			}
+			f.Schedules = append(f.Schedules, Schedule{Name: name, Expression: s.Schedule})
+		}
+	}
+	return f, nil
+}
+
+// Routes returns every Api route of the template, sorted by path and method.
+func (t *Template) Routes() []Route {
+	var rs []Route
+	for _, f := range t.Functions {
+		rs = append(rs, f.Routes...)
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Path != rs[j].Path {
+			return rs[i].Path < rs[j].Path
+		}
+		return rs[i].Method < rs[j].Method
+	})
+	return rs
+}
+
+// FunctionIDs returns the logical IDs of every function, sorted.
+func (t *Template) FunctionIDs() []string {
+	ids := make([]string, 0, len(t.Functions))
+	for id := range t.Functions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
