@@ -123,11 +123,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.MaxBodyBytes = intVar("MAX_BODY_BYTES", 5242880, 1024, 6<<20)
 	c.DynamoDBEndpoint = get("DYNAMODB_ENDPOINT", "")
 	c.Region = get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1"))
+	// Table names come from the template (!Ref in Lambda, the local
+	// gateway sets them from the same template); there is no default.
+	table := func(name string) string {
+		v := get(name, "")
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s: a table name is required", name))
+		}
+		return v
+	}
 	c.Tables = Tables{
-		APIKeys:  get("API_KEYS_TABLE", "ApiKeysTable"),
-		Sessions: get("SESSIONS_TABLE", "SessionsTable"),
-		Usage:    get("USAGE_TABLE", "UsageTable"),
-		Quotas:   get("QUOTAS_TABLE", "QuotasTable"),
+		APIKeys:  table("API_KEYS_TABLE"),
+		Sessions: table("SESSIONS_TABLE"),
+		Usage:    table("USAGE_TABLE"),
+		Quotas:   table("QUOTAS_TABLE"),
 	}
 	c.SessionPriceCents = intVar("SESSION_PRICE_CENTS", 100, 1, 1_000_000)
 	tiers, err := ParseTiers(get("BULK_TIERS", "10:10,50:20,100:30"))

@@ -66,6 +66,7 @@ type Event struct {
 // Server wraps endpoints.
 type Server struct {
 	mux      *http.ServeMux
+	patterns []string
 	logger   *slog.Logger
 	metrics  *telemetry.Metrics
 	recorder Recorder
@@ -98,6 +99,9 @@ func New(o Options) *Server {
 	return s
 }
 
+// Patterns returns the route patterns mounted, in mount order.
+func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
+
 // ServeHTTP serves the mux.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
@@ -108,6 +112,7 @@ func (s *Server) Lambda() func(context.Context, events.APIGatewayProxyRequest) (
 
 // Handle mounts h at pattern ("GET /api/v1/keys", the template's route).
 func (s *Server) Handle(pattern string, access Access, h HandlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, s.wrap(pattern, access, h))
 }
 

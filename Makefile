@@ -1,0 +1,146 @@
+# WAIckoff API. `make run` serves the whole API on 127.0.0.1:$(PORT);
+# `make test` runs every check. See README.md.
+SHELL := /bin/bash
+GO ?= go
+PORT ?= 3000
+export PORT
+GOFLAGS_LAMBDA := -trimpath -tags lambda.norpc -ldflags="-s -w"
+BUILD_DIR ?= build
+# SAM passes ARTIFACTS_DIR to each build-<LogicalId> target.
+ARTIFACTS_DIR ?= $(BUILD_DIR)/$(patsubst build-%,%,$@)
+FUZZTIME ?= 5s
+
+define lambda
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
+endef
+
+.PHONY: run test unit lint vet fmt-check fuzz build bench soak clean
+
+run: ## Serve the whole API locally (moto started and stopped for you)
+	$(GO) run ./infra/cmd/local
+
+test: lint vet ## Everything CI runs
+	$(GO) test -count=1 -timeout 480s ./...
+	$(MAKE) --no-print-directory fuzz
+
+lint: fmt-check
+	cfn-lint template.yaml
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+fuzz: ## Short fuzz runs of every decoder (FUZZTIME each)
+	@set -e; for pkg in $$($(GO) list ./shared/...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+	  done; done
+
+bench: ## Benchmarks: indicator engine vs go-talib, request path, authorizer
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/indicator ./shared/candle ./shared/authorizer ./shared/apikey 2>/dev/null | tee bench.out
+
+clean:
+	rm -rf $(BUILD_DIR) .aws-sam bench.out
+
+FUNCTIONS := \
+	AccountCreateFunction \
+	AuthorizerFunction \
+	HealthFunction \
+	IndicatorBatchFunction \
+	IndicatorCatalogFunction \
+	IndicatorComputeFunction \
+	KeyCreateFunction \
+	KeyGetFunction \
+	KeyListFunction \
+	KeyRevokeFunction \
+	KeyRotateFunction \
+	KeyUsageFunction \
+	OpenAPIFunction \
+	PricingFunction \
+	QuotaAddFunction \
+	QuotaGetFunction \
+	QuotaReconcileFunction \
+	SessionCurrentFunction \
+	SessionExpiryFunction \
+	SessionGetFunction \
+	SessionListFunction \
+	SessionStartFunction \
+	SessionTerminateFunction \
+	UsageFunction \
+
+build: $(addprefix build-,$(FUNCTIONS)) ## Cross-compile every Lambda to build/<LogicalId>/bootstrap (linux/arm64)
+
+build-AccountCreateFunction:
+	$(call lambda,accountcreate)
+
+build-AuthorizerFunction:
+	$(call lambda,authorizer)
+
+build-HealthFunction:
+	$(call lambda,health)
+
+build-IndicatorBatchFunction:
+	$(call lambda,indicatorbatch)
+
+build-IndicatorCatalogFunction:
+	$(call lambda,indicatorcatalog)
+
+build-IndicatorComputeFunction:
+	$(call lambda,indicatorcompute)
+
+build-KeyCreateFunction:
+	$(call lambda,keycreate)
+
+build-KeyGetFunction:
+	$(call lambda,keyget)
+
+build-KeyListFunction:
+	$(call lambda,keylist)
+
+build-KeyRevokeFunction:
+	$(call lambda,keyrevoke)
+
+build-KeyRotateFunction:
+	$(call lambda,keyrotate)
+
+build-KeyUsageFunction:
+	$(call lambda,keyusage)
+
+build-OpenAPIFunction:
+	$(call lambda,openapi)
+
+build-PricingFunction:
+	$(call lambda,pricing)
+
+build-QuotaAddFunction:
+	$(call lambda,quotaadd)
+
+build-QuotaGetFunction:
+	$(call lambda,quotaget)
+
+build-QuotaReconcileFunction:
+	$(call lambda,quotareconcile)
+
+build-SessionCurrentFunction:
+	$(call lambda,sessioncurrent)
+
+build-SessionExpiryFunction:
+	$(call lambda,sessionexpiry)
+
+build-SessionGetFunction:
+	$(call lambda,sessionget)
+
+build-SessionListFunction:
+	$(call lambda,sessionlist)
+
+build-SessionStartFunction:
+	$(call lambda,sessionstart)
+
+build-SessionTerminateFunction:
+	$(call lambda,sessionterminate)
+
+build-UsageFunction:
+	$(call lambda,usage)

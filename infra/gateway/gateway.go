@@ -1,0 +1,439 @@
+// Package gateway emulates API Gateway's REST API for local runs and
+// tests: it routes by the template's Api events, runs the Lambda REQUEST
+// authorizer in-process with a real authorizer event, applies its policy
+// and context as API Gateway does, and calls each function's Lambda
+// handler (the api-proxy adapter) with a real proxy event. Its own answers
+// are the template's GatewayResponses.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/samtemplate"
+)
+
+// Identity of the emulated API.
+const (
+	Region    = "us-east-1"
+	AccountID = "123456789012"
+	APIID     = "local"
+	Stage     = "v1stage"
+	// MaxPayload is API Gateway's request payload limit.
+	MaxPayload = 10 << 20
+	// MaxLambdaResponse is Lambda's synchronous response payload limit.
+	MaxLambdaResponse = 6 << 20
+)
+
+// ProxyHandler is a function's Lambda handler.
+type ProxyHandler func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+
+type route struct {
+	samtemplate.Route
+	segments []string
+	handler  ProxyHandler
+}
+
+// Gateway is an http.Handler emulating the REST API.
+type Gateway struct {
+	routes     []route
+	authorizer app.AuthorizerHandler
+	responses  map[string]samtemplate.GatewayResponse
+	logger     *slog.Logger
+}
+
+// New builds the gateway: every Api route of the template, served by the
+// handler of its function; authorizer runs for non-public routes.
+func New(tpl *samtemplate.Template, handlers map[string]ProxyHandler, authorizer app.AuthorizerHandler, logger *slog.Logger) (*Gateway, error) {
+	g := &Gateway{authorizer: authorizer, responses: tpl.GatewayResponses, logger: logger}
+	for _, r := range tpl.Routes() {
+		h, ok := handlers[r.Function]
+		if !ok {
+			return nil, fmt.Errorf("no handler for function %s (route %s)", r.Function, r.Pattern())
+		}
+		if !r.Public && authorizer == nil {
+			return nil, fmt.Errorf("route %s needs the authorizer", r.Pattern())
+		}
+		g.routes = append(g.routes, route{Route: r, segments: splitPath(r.Path), handler: h})
+	}
+	// Literal segments win over path parameters, as in API Gateway.
+	sort.SliceStable(g.routes, func(i, j int) bool {
+		return specificity(g.routes[i].segments) > specificity(g.routes[j].segments)
+	})
+	return g, nil
+}
+
+// Routes returns the served routes as "METHOD /path" patterns, sorted.
+func (g *Gateway) Routes() []string {
+	out := make([]string, 0, len(g.routes))
+	for _, r := range g.routes {
+		out = append(out, r.Pattern())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func splitPath(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
+
+func specificity(segs []string) int {
+	n := 0
+	for _, s := range segs {
+		if !strings.HasPrefix(s, "{") {
+			n++
+		}
+	}
+	return n*100 + len(segs)
+}
+
+func (g *Gateway) match(method, path string) (*route, map[string]string, bool) {
+	segs := splitPath(path)
+	pathKnown := false
+	for i := range g.routes {
+		r := &g.routes[i]
+		params, ok := matchSegments(r.segments, segs)
+		if !ok {
+			continue
+		}
+		pathKnown = true
+		if r.Method == method {
+			return r, params, true
+		}
+	}
+	return nil, nil, pathKnown
+}
+
+func matchSegments(tpl, segs []string) (map[string]string, bool) {
+	if len(tpl) != len(segs) {
+		return nil, false
+	}
+	var params map[string]string
+	for i, t := range tpl {
+		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
+			if segs[i] == "" {
+				return nil, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[t[1:len(t)-1]] = segs[i]
+			continue
+		}
+		if t != segs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// ServeHTTP answers one request as API Gateway would.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	start := time.Now()
+	status := g.serve(w, r, reqID)
+	g.logger.Info("gateway", "request_id", reqID, "method", r.Method, "path", r.URL.Path,
+		"status", status, "elapsed_ms", float64(time.Since(start).Microseconds())/1000)
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) int {
+	rt, params, pathKnown := g.match(r.Method, r.URL.Path)
+	if rt == nil {
+		_ = pathKnown // API Gateway answers unknown methods like unknown paths.
+		return g.gatewayResponse(w, "MISSING_AUTHENTICATION_TOKEN", reqID, nil)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
+	if err != nil {
+		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)
+	}
+	if len(body) > MaxPayload {
+		return g.gatewayResponse(w, "REQUEST_TOO_LARGE", reqID, nil)
+	}
+	ev := proxyEvent(r, rt, params, body, reqID)
+	if !rt.Public {
+		authCtx, resp := g.authorize(r.Context(), ev)
+		if resp != "" {
+			return g.gatewayResponse(w, resp, reqID, nil)
+		}
+		ev.RequestContext.Authorizer = authCtx
+	}
+	out, err := invoke(r.Context(), rt.handler, ev)
+	if err != nil {
+		g.logger.Error("function failed", "request_id", reqID, "function", rt.Function, "error", err.Error())
+		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)
+	}
+	return writeProxyResponse(w, out, reqID, g)
+}
+
+func invoke(ctx context.Context, h ProxyHandler, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("function panicked: %v", p)
+		}
+	}()
+	return h(ctx, ev)
+}
+
+func proxyEvent(r *http.Request, rt *route, params map[string]string, body []byte, reqID string) events.APIGatewayProxyRequest {
+	headers := map[string]string{}
+	multi := map[string][]string{}
+	for k, vs := range r.Header {
+		headers[k] = vs[len(vs)-1]
+		multi[k] = append([]string(nil), vs...)
+	}
+	var query map[string]string
+	var multiQuery map[string][]string
+	if q := r.URL.Query(); len(q) > 0 {
+		query, multiQuery = map[string]string{}, map[string][]string{}
+		for k, vs := range q {
+			query[k] = vs[len(vs)-1]
+			multiQuery[k] = vs
+		}
+	}
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	ev := events.APIGatewayProxyRequest{
+		Resource:                        rt.Path,
+		Path:                            r.URL.Path,
+		HTTPMethod:                      r.Method,
+		Headers:                         headers,
+		MultiValueHeaders:               multi,
+		QueryStringParameters:           query,
+		MultiValueQueryStringParameters: multiQuery,
+		PathParameters:                  params,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID:        AccountID,
+			ResourceID:       "local",
+			Stage:            Stage,
+			RequestID:        reqID,
+			Identity:         events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()},
+			ResourcePath:     rt.Path,
+			Path:             "/" + Stage + r.URL.Path,
+			HTTPMethod:       r.Method,
+			APIID:            APIID,
+			DomainName:       r.Host,
+			Protocol:         r.Proto,
+			RequestTime:      time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			RequestTimeEpoch: time.Now().UnixMilli(),
+		},
+	}
+	if utf8.Valid(body) {
+		ev.Body = string(body)
+	} else {
+		ev.Body = base64.StdEncoding.EncodeToString(body)
+		ev.IsBase64Encoded = true
+	}
+	return ev
+}
+
+// MethodARN is the ARN API Gateway gives the authorizer for a request.
+func MethodARN(method, path string) string {
+	return fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", Region, AccountID, APIID, Stage, method, path)
+}
+
+// authorize runs the authorizer; it returns the context to hand the
+// function, or the gateway response type to answer with.
+func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, string) {
+	req := events.APIGatewayCustomAuthorizerRequestTypeRequest{
+		Type:                            "REQUEST",
+		MethodArn:                       MethodARN(ev.HTTPMethod, ev.Path),
+		Resource:                        ev.Resource,
+		Path:                            ev.Path,
+		HTTPMethod:                      ev.HTTPMethod,
+		Headers:                         ev.Headers,
+		MultiValueHeaders:               ev.MultiValueHeaders,
+		QueryStringParameters:           ev.QueryStringParameters,
+		MultiValueQueryStringParameters: ev.MultiValueQueryStringParameters,
+		PathParameters:                  ev.PathParameters,
+		RequestContext: events.APIGatewayCustomAuthorizerRequestTypeRequestContext{
+			Path: ev.RequestContext.Path, AccountID: AccountID, ResourceID: "local", Stage: Stage,
+			RequestID: ev.RequestContext.RequestID, ResourcePath: ev.Resource, HTTPMethod: ev.HTTPMethod, APIID: APIID,
+			Identity: events.APIGatewayCustomAuthorizerRequestTypeRequestIdentity{SourceIP: ev.RequestContext.Identity.SourceIP},
+		},
+	}
+	resp, err := g.callAuthorizer(ctx, req)
+	if err != nil {
+		if err.Error() == "Unauthorized" {
+			return nil, "UNAUTHORIZED"
+		}
+		g.logger.Error("authorizer failed", "request_id", ev.RequestContext.RequestID, "error", err.Error())
+		return nil, "AUTHORIZER_FAILURE"
+	}
+	if !Allows(resp.PolicyDocument, req.MethodArn) {
+		return nil, "ACCESS_DENIED"
+	}
+	// API Gateway hands the function the context values as strings, plus
+	// the principal.
+	out := map[string]any{"principalId": resp.PrincipalID}
+	for k, v := range resp.Context {
+		switch v.(type) {
+		case string, bool, float64, float32, int, int64, int32, json.Number:
+			out[k] = fmt.Sprint(v)
+		default:
+			// API Gateway refuses objects and arrays in the context.
+			g.logger.Error("authorizer context holds a non-scalar", "key", k)
+			return nil, "AUTHORIZER_FAILURE"
+		}
+	}
+	return out, ""
+}
+
+func (g *Gateway) callAuthorizer(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (resp events.APIGatewayCustomAuthorizerResponse, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("authorizer panicked: %v", p)
+		}
+	}()
+	// The authorizer's answer travels as JSON, as in Lambda.
+	resp, err = g.authorizer(ctx, req)
+	if err != nil {
+		return resp, err
+	}
+	raw, mErr := json.Marshal(resp)
+	if mErr != nil {
+		return resp, fmt.Errorf("authorizer response: %w", mErr)
+	}
+	var round events.APIGatewayCustomAuthorizerResponse
+	if uErr := json.Unmarshal(raw, &round); uErr != nil {
+		return resp, fmt.Errorf("authorizer response: %w", uErr)
+	}
+	return round, nil
+}
+
+// Allows evaluates an authorizer policy for a method ARN as API Gateway
+// does: an explicit Deny wins, then any Allow; nothing is a deny.
+func Allows(p events.APIGatewayCustomAuthorizerPolicy, methodARN string) bool {
+	allowed := false
+	for _, st := range p.Statement {
+		if !actionMatches(st.Action) || !resourceMatches(st.Resource, methodARN) {
+			continue
+		}
+		switch strings.ToLower(st.Effect) {
+		case "deny":
+			return false
+		case "allow":
+			allowed = true
+		}
+	}
+	return allowed
+}
+
+func actionMatches(actions []string) bool {
+	for _, a := range actions {
+		if a == "execute-api:Invoke" || a == "execute-api:*" || a == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func resourceMatches(resources []string, arn string) bool {
+	for _, r := range resources {
+		if wildcard(r, arn) {
+			return true
+		}
+	}
+	return false
+}
+
+// wildcard matches s against a pattern where * matches any run and ?
+// one character, as IAM resource patterns do.
+func wildcard(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch pattern[0] {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if wildcard(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && wildcard(pattern[1:], s[1:])
+	default:
+		return s != "" && s[0] == pattern[0] && wildcard(pattern[1:], s[1:])
+	}
+}
+
+func writeProxyResponse(w http.ResponseWriter, out events.APIGatewayProxyResponse, reqID string, g *Gateway) int {
+	body := []byte(out.Body)
+	if out.IsBase64Encoded {
+		dec, err := base64.StdEncoding.DecodeString(out.Body)
+		if err != nil {
+			return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)
+		}
+		body = dec
+	}
+	if len(out.Body) > MaxLambdaResponse || out.StatusCode < 100 || out.StatusCode > 599 {
+		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)
+	}
+	h := w.Header()
+	for k, v := range out.Headers {
+		h.Set(k, v)
+	}
+	for k, vs := range out.MultiValueHeaders {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	if h.Get("X-Request-Id") == "" {
+		h.Set("X-Request-Id", reqID)
+	}
+	w.WriteHeader(out.StatusCode)
+	_, _ = w.Write(body)
+	return out.StatusCode
+}
+
+// gatewayResponse answers with one of the template's GatewayResponses.
+func (g *Gateway) gatewayResponse(w http.ResponseWriter, typ, reqID string, extra http.Header) int {
+	gr, ok := g.responses[typ]
+	if !ok {
+		gr = samtemplate.GatewayResponse{Status: 500,
+			Body: `{"type":"https://waickoff.dev/problems/internal","title":"Internal Server Error","status":500,"detail":"internal error","code":"internal"}`}
+	}
+	status := gr.Status
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	for k, v := range gr.Headers {
+		w.Header().Set(k, v)
+	}
+	for k, vs := range extra {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.Header().Set("X-Request-Id", reqID)
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, gr.Body)
+	return status
+}
+
+// ErrNoRoute is returned by lookups of unknown routes.
+var ErrNoRoute = errors.New("no such route")

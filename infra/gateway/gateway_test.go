@@ -1,0 +1,278 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/waickoff/waickoff/infra/gateway"
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/config"
+	"github.com/waickoff/waickoff/shared/samtemplate"
+)
+
+func template(t *testing.T) (*samtemplate.Template, string) {
+	t.Helper()
+	wd, _ := os.Getwd()
+	p, err := samtemplate.Find(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := samtemplate.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl, filepath.Dir(p)
+}
+
+// echo answers with the function name and the event it was given.
+func echo(fn string) gateway.ProxyHandler {
+	return func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		b, _ := json.Marshal(map[string]any{"function": fn, "resource": ev.Resource, "path_parameters": ev.PathParameters,
+			"authorizer": ev.RequestContext.Authorizer, "body": ev.Body})
+		return events.APIGatewayProxyResponse{StatusCode: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(b)}, nil
+	}
+}
+
+func allow(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	return events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID: "key_1",
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17", Statement: []events.IAMPolicyStatement{
+			{Action: []string{"execute-api:Invoke"}, Effect: "Allow", Resource: []string{req.MethodArn}}}},
+		Context: map[string]any{"account_id": "acc_1", "rate_limit": 60, "flag": true},
+	}, nil
+}
+
+func newGateway(t *testing.T, auth app.AuthorizerHandler) (*gateway.Gateway, *samtemplate.Template) {
+	t.Helper()
+	tpl, _ := template(t)
+	handlers := map[string]gateway.ProxyHandler{}
+	for id := range tpl.Functions {
+		handlers[id] = echo(id)
+	}
+	g, err := gateway.New(tpl, handlers, auth, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, tpl
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+func do(t *testing.T, h http.Handler, method, path, body string) reply {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var m map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+		t.Fatalf("%s %s: body is not JSON: %q", method, path, rec.Body.String())
+	}
+	return reply{rec.Code, rec.Header(), m}
+}
+
+func TestGatewayServesExactlyTheTemplateRoutes(t *testing.T) {
+	g, tpl := newGateway(t, allow)
+	var want []string
+	for _, r := range tpl.Routes() {
+		want = append(want, r.Pattern())
+	}
+	sort.Strings(want)
+	if got := g.Routes(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("gateway routes %v\ntemplate routes %v", got, want)
+	}
+	// Every route reaches its own function.
+	for _, r := range tpl.Routes() {
+		path := strings.NewReplacer("{key_id}", "key_x", "{session_id}", "ses_x", "{name}", "rsi").Replace(r.Path)
+		rep := do(t, g, r.Method, path, "")
+		if rep.status != 200 || rep.body["function"] != r.Function {
+			t.Errorf("%s %s reached %v (status %d), want %s", r.Method, path, rep.body["function"], rep.status, r.Function)
+		}
+	}
+}
+
+func TestGatewayRouting(t *testing.T) {
+	g, _ := newGateway(t, allow)
+	tests := []struct {
+		method, path string
+		function     string
+		params       map[string]any
+	}{
+		{"GET", "/api/v1/sessions/current", "SessionCurrentFunction", nil},
+		{"GET", "/api/v1/sessions/quota", "QuotaGetFunction", nil},
+		{"GET", "/api/v1/sessions/ses_1", "SessionGetFunction", map[string]any{"session_id": "ses_1"}},
+		{"POST", "/api/v1/indicators/batch", "IndicatorBatchFunction", nil},
+		{"POST", "/api/v1/indicators/rsi", "IndicatorComputeFunction", map[string]any{"name": "rsi"}},
+		{"POST", "/api/v1/keys/k1/rotate", "KeyRotateFunction", map[string]any{"key_id": "k1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			rep := do(t, g, tc.method, tc.path, "")
+			if rep.body["function"] != tc.function {
+				t.Fatalf("reached %v, want %s", rep.body["function"], tc.function)
+			}
+			if tc.params != nil && !reflect.DeepEqual(rep.body["path_parameters"], tc.params) {
+				t.Fatalf("path parameters %v, want %v", rep.body["path_parameters"], tc.params)
+			}
+		})
+	}
+}
+
+func TestGatewayOwnResponses(t *testing.T) {
+	tests := []struct {
+		name         string
+		auth         app.AuthorizerHandler
+		method, path string
+		status       int
+		code         string
+	}{
+		{"unknown path", allow, "GET", "/api/v1/nope", 404, "not_found"},
+		{"unknown method", allow, "PATCH", "/api/v1/keys", 404, "not_found"},
+		{"trailing segment", allow, "GET", "/api/v1/health/x", 404, "not_found"},
+		{"unauthorized", func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+			return events.APIGatewayCustomAuthorizerResponse{}, errors.New("Unauthorized")
+		}, "GET", "/api/v1/keys", 401, "unauthorized"},
+		{"authorizer failure", func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+			return events.APIGatewayCustomAuthorizerResponse{}, errors.New("store unreachable")
+		}, "GET", "/api/v1/keys", 503, "service_unavailable"},
+		{"authorizer panic", func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+			panic("boom")
+		}, "GET", "/api/v1/keys", 503, "service_unavailable"},
+		{"explicit deny", func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+			r, _ := allow(ctx, req)
+			r.PolicyDocument.Statement[0].Effect = "Deny"
+			return r, nil
+		}, "GET", "/api/v1/keys", 403, "forbidden"},
+		{"allow for another method", func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+			r, _ := allow(ctx, req)
+			r.PolicyDocument.Statement[0].Resource = []string{gateway.MethodARN("DELETE", "/api/v1/keys")}
+			return r, nil
+		}, "GET", "/api/v1/keys", 403, "forbidden"},
+		{"object in context", func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+			r, _ := allow(ctx, req)
+			r.Context["nested"] = map[string]any{"a": 1}
+			return r, nil
+		}, "GET", "/api/v1/keys", 503, "service_unavailable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, _ := newGateway(t, tc.auth)
+			rep := do(t, g, tc.method, tc.path, "")
+			if rep.status != tc.status || rep.body["code"] != tc.code {
+				t.Fatalf("got %d %v, want %d %s", rep.status, rep.body["code"], tc.status, tc.code)
+			}
+			if ct := rep.header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if rep.header.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+			if int(rep.body["status"].(float64)) != tc.status {
+				t.Errorf("body status %v, response status %d", rep.body["status"], tc.status)
+			}
+		})
+	}
+}
+
+func TestGatewayHandsAuthorizerContextAsStrings(t *testing.T) {
+	g, _ := newGateway(t, allow)
+	rep := do(t, g, "GET", "/api/v1/keys", "")
+	want := map[string]any{"principalId": "key_1", "account_id": "acc_1", "rate_limit": "60", "flag": "true"}
+	if !reflect.DeepEqual(rep.body["authorizer"], want) {
+		t.Fatalf("authorizer context %v, want %v", rep.body["authorizer"], want)
+	}
+	// Public routes never run the authorizer.
+	rep = do(t, g, "GET", "/api/v1/health", "")
+	if rep.body["authorizer"] != nil {
+		t.Fatalf("public route got authorizer context %v", rep.body["authorizer"])
+	}
+}
+
+func TestGatewayRefusesOversizedPayload(t *testing.T) {
+	g, _ := newGateway(t, allow)
+	rep := do(t, g, "POST", "/api/v1/indicators/rsi", strings.Repeat("x", gateway.MaxPayload+1))
+	if rep.status != 413 || rep.body["code"] != "payload_too_large" {
+		t.Fatalf("got %d %v", rep.status, rep.body["code"])
+	}
+}
+
+func TestAllows(t *testing.T) {
+	arn := gateway.MethodARN("GET", "/api/v1/keys")
+	st := func(effect string, res ...string) events.IAMPolicyStatement {
+		return events.IAMPolicyStatement{Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: res}
+	}
+	tests := []struct {
+		name string
+		p    []events.IAMPolicyStatement
+		want bool
+	}{
+		{"exact allow", []events.IAMPolicyStatement{st("Allow", arn)}, true},
+		{"wildcard allow", []events.IAMPolicyStatement{st("Allow", "arn:aws:execute-api:*:*:local/v1stage/*")}, true},
+		{"deny wins", []events.IAMPolicyStatement{st("Allow", "*"), st("Deny", arn)}, false},
+		{"nothing", nil, false},
+		{"other resource", []events.IAMPolicyStatement{st("Allow", gateway.MethodARN("POST", "/api/v1/keys"))}, false},
+		{"other action", []events.IAMPolicyStatement{{Action: []string{"s3:GetObject"}, Effect: "Allow", Resource: []string{arn}}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := gateway.Allows(events.APIGatewayCustomAuthorizerPolicy{Statement: tc.p}, arn); got != tc.want {
+				t.Fatalf("Allows = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// The sample API event in events/ runs through the real health function
+// exactly as Lambda would hand it over.
+func TestSampleAPIEventThroughHealthFunction(t *testing.T) {
+	_, root := template(t)
+	raw, err := os.ReadFile(filepath.Join(root, "events", "api-health.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"API_KEYS_TABLE": "k", "SESSIONS_TABLE": "s", "USAGE_TABLE": "u", "QUOTAS_TABLE": "q",
+		"DYNAMODB_ENDPOINT": "http://127.0.0.1:1"}
+	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := app.NewDeps(context.Background(), cfg, "HealthFunction", io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := app.Health(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.Lambda()(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]string
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.StatusCode != 200 || body["status"] != "ok" {
+		t.Fatalf("got %d %q", resp.StatusCode, resp.Body)
+	}
+	if got := resp.MultiValueHeaders["X-Request-Id"]; len(got) != 1 || got[0] != ev.RequestContext.RequestID {
+		t.Fatalf("X-Request-Id %v, want API Gateway's %s", got, ev.RequestContext.RequestID)
+	}
+}

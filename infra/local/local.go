@@ -1,0 +1,288 @@
+// Package local runs the whole API on this machine the way AWS runs it:
+// the template's routes behind the emulated API Gateway and authorizer,
+// the real Lambda handlers, a DynamoDB-protocol server (moto, unless
+// DYNAMODB_ENDPOINT names one) with the template's tables, and the TTL,
+// stream and schedule emulation. `make run` and the end-to-end tests start
+// it through Start.
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/waickoff/waickoff/infra/emulator"
+	"github.com/waickoff/waickoff/infra/gateway"
+	"github.com/waickoff/waickoff/infra/localdb"
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/config"
+	"github.com/waickoff/waickoff/shared/dynamo"
+	"github.com/waickoff/waickoff/shared/samtemplate"
+	"github.com/waickoff/waickoff/shared/telemetry"
+)
+
+// Options configure a local run.
+type Options struct {
+	// Root is the repository root (holding template.yaml); "" finds it
+	// from the working directory.
+	Root string
+	// Getenv reads the configuration (os.Getenv for make run).
+	Getenv func(string) string
+	// Addr overrides the listen address ("127.0.0.1:0" in tests); empty
+	// means 127.0.0.1:$PORT.
+	Addr string
+	// Logs receives every function's JSON logs and metrics.
+	Logs io.Writer
+	// SweepEvery is how often the TTL sweeper runs (default 1s).
+	SweepEvery time.Duration
+	// TableSuffix is appended to table names (tests use fresh tables).
+	TableSuffix string
+}
+
+// API is a running local API.
+type API struct {
+	URL        string
+	MasterKey  string
+	Endpoint   string
+	Config     config.Config
+	Gateway    *gateway.Gateway
+	Emulator   *emulator.Emulator
+	Template   *samtemplate.Template
+	TableNames map[string]string
+	DB         *localdb.Server // nil with DYNAMODB_ENDPOINT
+	server     *http.Server
+	cancel     context.CancelFunc
+	done       chan struct{}
+}
+
+// Start brings the API up and returns once it is listening.
+func Start(ctx context.Context, o Options) (*API, error) {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Logs == nil {
+		o.Logs = os.Stdout
+	}
+	if o.SweepEvery == 0 {
+		o.SweepEvery = time.Second
+	}
+	root := o.Root
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		p, err := samtemplate.Find(wd)
+		if err != nil {
+			return nil, err
+		}
+		root = filepath.Dir(p)
+	}
+	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+
+	env := map[string]string{}
+	// Table names come from the template: each !Ref to a table is that
+	// table's logical ID (plus the suffix) unless the environment says
+	// otherwise.
+	names := map[string]string{}
+	for id := range tpl.Tables {
+		names[id] = id + o.TableSuffix
+	}
+	for v, val := range tpl.Environment {
+		if _, isTable := tpl.Tables[val.Ref]; isTable {
+			if set := o.Getenv(v); set != "" {
+				names[val.Ref] = set
+			}
+			env[v] = names[val.Ref]
+		}
+	}
+	master := o.Getenv("MASTER_API_KEY")
+	if master == "" {
+		master = GenerateMasterKey()
+		env["MASTER_API_KEY"] = master
+	}
+	api := &API{MasterKey: master, Template: tpl, TableNames: names, done: make(chan struct{})}
+	endpoint := o.Getenv("DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		srv, err := localdb.Start(ctx, root)
+		if err != nil {
+			return nil, fmt.Errorf("start the local DynamoDB server: %w", err)
+		}
+		api.DB, endpoint = srv, srv.Endpoint
+		env["DYNAMODB_ENDPOINT"] = endpoint
+	}
+	api.Endpoint = endpoint
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return o.Getenv(k)
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		api.stopDB()
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	api.Config = cfg
+	if err := api.wire(ctx, o, cfg); err != nil {
+		api.stopDB()
+		return nil, err
+	}
+	return api, nil
+}
+
+func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
+	db, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.Region, Endpoint: cfg.DynamoDBEndpoint})
+	if err != nil {
+		return err
+	}
+	if err := localdb.CreateTables(ctx, db, api.Template, api.TableNames); err != nil {
+		return err
+	}
+	cat := app.Functions()
+	deps := func(fn string) (*app.Deps, error) { return app.NewDeps(ctx, cfg, fn, o.Logs, db) }
+	handlers := map[string]gateway.ProxyHandler{}
+	var authorizer app.AuthorizerHandler
+	streams := map[string]app.StreamHandler{}
+	schedules := map[string]app.ScheduleHandler{}
+	for _, id := range api.Template.FunctionIDs() {
+		d, err := deps(id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case cat.HTTP[id] != nil:
+			s, err := cat.HTTP[id](d)
+			if err != nil {
+				return fmt.Errorf("build %s: %w", id, err)
+			}
+			handlers[id] = s.Lambda()
+		case cat.Authorizer[id] != nil:
+			h, err := cat.Authorizer[id](d)
+			if err != nil {
+				return fmt.Errorf("build %s: %w", id, err)
+			}
+			if id == api.Template.DefaultAuthorizer {
+				authorizer = h
+			}
+		case cat.Stream[id] != nil:
+			h, err := cat.Stream[id](d)
+			if err != nil {
+				return fmt.Errorf("build %s: %w", id, err)
+			}
+			streams[id] = h
+		case cat.Schedule[id] != nil:
+			h, err := cat.Schedule[id](d)
+			if err != nil {
+				return fmt.Errorf("build %s: %w", id, err)
+			}
+			schedules[id] = h
+		default:
+			return fmt.Errorf("function %s is in template.yaml but not in the app catalogue", id)
+		}
+	}
+	logger := telemetry.NewLogger(o.Logs, "local-gateway")
+	gw, err := gateway.New(api.Template, handlers, authorizer, logger)
+	if err != nil {
+		return err
+	}
+	em, err := emulator.New(emulator.Options{DB: db, Template: api.Template, TableNames: api.TableNames,
+		Streams: streams, Schedules: schedules, Logger: logger})
+	if err != nil {
+		return err
+	}
+	api.Gateway, api.Emulator = gw, em
+
+	addr := o.Addr
+	if addr == "" {
+		addr = fmt.Sprintf("127.0.0.1:%d", cfg.Port)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	api.URL = "http://" + ln.Addr().String()
+	api.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	runCtx, cancel := context.WithCancel(context.Background())
+	api.cancel = cancel
+	go func() {
+		em.Run(runCtx, o.SweepEvery)
+	}()
+	go func() {
+		defer close(api.done)
+		if err := api.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("serve", "error", err.Error())
+		}
+	}()
+	return nil
+}
+
+// Stop shuts the API down and stops the DynamoDB server it started.
+func (api *API) Stop() {
+	if api.cancel != nil {
+		api.cancel()
+	}
+	if api.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = api.server.Shutdown(ctx)
+		cancel()
+		<-api.done
+	}
+	api.stopDB()
+}
+
+func (api *API) stopDB() {
+	if api.DB != nil {
+		api.DB.Stop()
+	}
+}
+
+// Banner describes the running API for the console.
+func (api *API) Banner() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "WAIckoff API (stage %s) listening on %s/api/v1\n", api.Config.Stage, api.URL)
+	fmt.Fprintf(&b, "  master key:  %s\n", api.MasterKey)
+	fmt.Fprintf(&b, "  DynamoDB:    %s", api.Endpoint)
+	if api.DB != nil {
+		fmt.Fprintf(&b, " (moto, pid %d)", api.DB.PID())
+	}
+	fmt.Fprintf(&b, "\n  session:     %s or %d tokens; payments %s\n", api.Config.SessionTTL, api.Config.SessionTokenLimit, api.Config.PaymentsMode)
+	routes := api.Gateway.Routes()
+	fmt.Fprintf(&b, "  routes (%d):\n", len(routes))
+	for _, r := range routes {
+		fmt.Fprintf(&b, "    %s\n", r)
+	}
+	var bg []string
+	for _, s := range api.Emulator.Schedules() {
+		bg = append(bg, fmt.Sprintf("%s every %s", s.Function, s.Every))
+	}
+	sort.Strings(bg)
+	fmt.Fprintf(&b, "  background:  TTL sweeper + streams; %s\n", strings.Join(bg, ", "))
+	b.WriteString("  Ctrl-C stops everything.\n")
+	return b.String()
+}
+
+// GenerateMasterKey returns a fresh operator key in the key format's
+// outline (wk_ + 43 URL-safe characters).
+func GenerateMasterKey() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return "wk_" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// Logger returns a logger for the local run's own messages.
+func Logger(w io.Writer) *slog.Logger { return telemetry.NewLogger(w, "local") }
