@@ -93,9 +93,9 @@ func New(o Options) *Server {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		problem.Write(w, problem.New(problem.NotFound, "no such route"), RequestID(r))
-	})
+	s.mux.Handle("/", s.wrap("", Public, func(w http.ResponseWriter, r *http.Request) error {
+		return problem.New(problem.NotFound, "no such route")
+	}))
 	return s
 }
 

@@ -1,0 +1,104 @@
+package samtemplate_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/waickoff/waickoff/shared/samtemplate"
+)
+
+func load(t *testing.T) *samtemplate.Template {
+	t.Helper()
+	wd, _ := os.Getwd()
+	p, err := samtemplate.Find(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := samtemplate.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+func TestTemplateShape(t *testing.T) {
+	tpl := load(t)
+	if tpl.DefaultAuthorizer != "AuthorizerFunction" || tpl.ReauthorizeEvery != 0 {
+		t.Errorf("authorizer %q every %d", tpl.DefaultAuthorizer, tpl.ReauthorizeEvery)
+	}
+	for _, id := range []string{"ApiKeysTable", "SessionsTable", "UsageTable", "QuotasTable"} {
+		tab, ok := tpl.Tables[id]
+		if !ok || tab.BillingMode != "PAY_PER_REQUEST" || !tab.PITR || !tab.SSE || tab.HashKey != "pk" || tab.RangeKey != "sk" {
+			t.Errorf("table %s: %+v", id, tab)
+		}
+	}
+	if s := tpl.Tables["SessionsTable"]; s.StreamView == "" || s.TTLAttribute != "ttl" {
+		t.Errorf("sessions table needs a stream and a TTL: %+v", s)
+	}
+	for env, table := range map[string]string{"API_KEYS_TABLE": "ApiKeysTable", "SESSIONS_TABLE": "SessionsTable", "USAGE_TABLE": "UsageTable", "QUOTAS_TABLE": "QuotasTable"} {
+		if got := tpl.Environment[env]; got.Ref != table {
+			t.Errorf("%s = %+v, want !Ref %s", env, got, table)
+		}
+	}
+	exp := tpl.Functions["SessionExpiryFunction"]
+	if len(exp.Streams) != 1 || exp.Streams[0].Table != "SessionsTable" || !exp.Streams[0].ReportBatchFailures ||
+		!exp.Streams[0].BisectOnFunctionErr || len(exp.Streams[0].FilterPatterns) != 1 {
+		t.Errorf("stream mapping %+v", exp.Streams)
+	}
+	if rec := tpl.Functions["QuotaReconcileFunction"]; len(rec.Schedules) != 1 || rec.Schedules[0].Expression != "rate(1 hour)" {
+		t.Errorf("schedule %+v", rec.Schedules)
+	}
+	public := map[string]bool{}
+	for _, r := range tpl.Routes() {
+		if r.Public {
+			public[r.Pattern()] = true
+		}
+	}
+	if len(public) != 3 || !public["GET /api/v1/health"] || !public["GET /api/v1/pricing"] || !public["GET /api/v1/openapi.json"] {
+		t.Errorf("public routes %v", public)
+	}
+	for _, typ := range []string{"UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_FAILURE", "MISSING_AUTHENTICATION_TOKEN", "REQUEST_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "THROTTLED", "DEFAULT_5XX"} {
+		gr, ok := tpl.GatewayResponses[typ]
+		if !ok || gr.Status == 0 || gr.Body == "" || gr.Headers["Content-Type"] != "application/problem+json" {
+			t.Errorf("gateway response %s: %+v", typ, gr)
+		}
+	}
+}
+
+func TestParseKeepsIntrinsicRefs(t *testing.T) {
+	src := []byte(`
+Globals:
+  Function:
+    Environment:
+      Variables:
+        A: !Ref T
+        B: plain
+Resources:
+  T:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        S:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt T.StreamArn
+`)
+	tpl, err := samtemplate.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tpl.Environment["A"].Ref != "T" || tpl.Environment["B"].Literal != "plain" {
+		t.Errorf("env %+v", tpl.Environment)
+	}
+	if s := tpl.Functions["F"].Streams; len(s) != 1 || s[0].Table != "T" {
+		t.Errorf("streams %+v", s)
+	}
+	if _, err := samtemplate.Parse([]byte("Resources: [")); err == nil {
+		t.Error("bad YAML accepted")
+	}
+}
