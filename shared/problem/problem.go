@@ -26,7 +26,6 @@ const (
 	UnsupportedMediaType Code = "unsupported_media_type"
 	PaymentsDisabled     Code = "payments_disabled"
 	ServiceUnavailable   Code = "service_unavailable"
-	MethodNotAllowed     Code = "method_not_allowed"
 	Internal             Code = "internal"
 )
 
@@ -46,7 +45,6 @@ var kinds = map[Code]struct {
 	UnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported Media Type"},
 	PaymentsDisabled:     {http.StatusPaymentRequired, "Payments Disabled"},
 	ServiceUnavailable:   {http.StatusServiceUnavailable, "Service Unavailable"},
-	MethodNotAllowed:     {http.StatusMethodNotAllowed, "Method Not Allowed"},
 	Internal:             {http.StatusInternalServerError, "Internal Server Error"},
 }
 
