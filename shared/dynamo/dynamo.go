@@ -5,14 +5,13 @@ package dynamo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -32,38 +31,49 @@ type Options struct {
 	MaxAttempts int
 }
 
-// NewClient returns a DynamoDB client. With an endpoint it uses static
-// dummy credentials, since local servers do not check them.
+// NewClient returns a DynamoDB client. Credentials come from the
+// environment, as Lambda provides them (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); with an endpoint and no
+// credentials it uses dummy ones, since local servers do not check them.
+// It builds the client without the SDK's config loader, which would link
+// SSO, STS and IMDS clients into every function for nothing.
 func NewClient(ctx context.Context, o Options) (*dynamodb.Client, error) {
-	loaders := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(o.Region)}
-	if o.Endpoint != "" {
-		loaders = append(loaders, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider("local", "local", "")))
+	return NewClientEnv(o, os.Getenv)
+}
+
+// NewClientEnv is NewClient reading credentials through getenv.
+func NewClientEnv(o Options, getenv func(string) string) (*dynamodb.Client, error) {
+	if o.Region == "" {
+		return nil, errors.New("dynamo: a region is required")
+	}
+	id, secret, token := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN")
+	if id == "" || secret == "" {
+		if o.Endpoint == "" {
+			return nil, errors.New("dynamo: no AWS credentials in the environment")
+		}
+		id, secret, token = "local", "local", ""
 	}
 	attempts := o.MaxAttempts
 	if attempts == 0 {
 		attempts = 3
 	}
-	loaders = append(loaders, awsconfig.WithRetryer(func() aws.Retryer {
-		return retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = attempts
-			so.MaxBackoff = 200 * time.Millisecond
-		})
-	}))
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, loaders...)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
-	}
 	hc := o.HTTPClient
 	if hc == nil {
 		hc = defaultHTTPClient()
 	}
-	return dynamodb.NewFromConfig(cfg, func(opts *dynamodb.Options) {
-		opts.HTTPClient = hc
-		if o.Endpoint != "" {
-			opts.BaseEndpoint = aws.String(o.Endpoint)
-		}
-	}), nil
+	opts := dynamodb.Options{
+		Region:      o.Region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, token)),
+		HTTPClient:  hc,
+		Retryer: retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = attempts
+			so.MaxBackoff = 200 * time.Millisecond
+		}),
+	}
+	if o.Endpoint != "" {
+		opts.BaseEndpoint = aws.String(o.Endpoint)
+	}
+	return dynamodb.New(opts), nil
 }
 
 func defaultHTTPClient() *http.Client {
