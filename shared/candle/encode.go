@@ -1,0 +1,327 @@
+package candle
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Responses are built by appending to a caller's []byte, so one buffer can
+// be reused across requests and the caller can measure the body (for token
+// accounting) before it adds "meta".
+//
+// A single indicator response:
+//
+//	b := candle.AppendResponse(buf[:0], res, meta)
+//
+// or, when meta depends on the size of the rest:
+//
+//	b := candle.AppendResult(buf[:0], res)
+//	meta := renderMeta(len(b) + ...)
+//	b = candle.AppendMember(b, "meta", meta)
+//
+// A batch response:
+//
+//	b := candle.AppendBatchStart(buf[:0])
+//	for i, r := range results {
+//		if i > 0 {
+//			b = append(b, ',')
+//		}
+//		if r.err != nil {
+//			b = candle.AppendItemError(b, r.Indicator, r.ID, problemJSON)
+//		} else {
+//			b = candle.AppendResult(b, r.Result)
+//		}
+//	}
+//	b = candle.AppendBatchEnd(b, n, meta)
+
+// Param is one named parameter value in a response.
+type Param struct {
+	Name  string
+	Value float64
+}
+
+// Output is one named output series ("value", "macd", "upper", ...).
+type Output struct {
+	Name   string
+	Values []float64 // NaN (and ±Inf) encode as null
+}
+
+// Result is one indicator's outcome over the request's candles.
+type Result struct {
+	Indicator string
+	ID        string   // echoed as "id" when not empty (batch items)
+	Params    []Param  // rendered in this order (see SortedParams)
+	Outputs   []Output // the members of "values", in this order
+}
+
+// AppendResult appends the result object
+// {"indicator":...,["id":...,]"params":{...},"count":N,"values":{...}}
+// where N is the length of the first output (0 with no outputs).
+func AppendResult(dst []byte, r Result) []byte {
+	dst = append(dst, `{"indicator":`...)
+	dst = AppendString(dst, r.Indicator)
+	if r.ID != "" {
+		dst = append(dst, `,"id":`...)
+		dst = AppendString(dst, r.ID)
+	}
+	dst = append(dst, `,"params":`...)
+	dst = AppendParams(dst, r.Params)
+	n := 0
+	if len(r.Outputs) > 0 {
+		n = len(r.Outputs[0].Values)
+	}
+	dst = append(dst, `,"count":`...)
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	dst = append(dst, `,"values":`...)
+	dst = AppendValues(dst, r.Outputs)
+	return append(dst, '}')
+}
+
+// AppendResponse appends the single-indicator response: the result object
+// of AppendResult with a last member "meta" holding the raw JSON meta (which
+// must be a valid JSON value; nil leaves "meta" out).
+func AppendResponse(dst []byte, r Result, meta []byte) []byte {
+	dst = AppendResult(dst, r)
+	if meta != nil {
+		dst = AppendMember(dst, "meta", meta)
+	}
+	return dst
+}
+
+// AppendMember adds the member "key":raw to the JSON object that obj ends
+// with: it replaces the closing '}' of obj. raw must be valid JSON. If obj
+// does not end with '}', it returns obj unchanged.
+func AppendMember(obj []byte, key string, raw []byte) []byte {
+	n := len(obj)
+	if n == 0 || obj[n-1] != '}' {
+		return obj
+	}
+	obj = obj[:n-1]
+	if n >= 2 && obj[n-2] != '{' {
+		obj = append(obj, ',')
+	}
+	obj = AppendString(obj, key)
+	obj = append(obj, ':')
+	obj = append(obj, raw...)
+	return append(obj, '}')
+}
+
+// AppendItemError appends the batch result of an item that failed:
+// {"indicator":...,["id":...,]"error":problem}, where problem is the raw
+// JSON problem object (type, title, status, detail, code).
+func AppendItemError(dst []byte, indicator, id string, problem []byte) []byte {
+	dst = append(dst, `{"indicator":`...)
+	dst = AppendString(dst, indicator)
+	if id != "" {
+		dst = append(dst, `,"id":`...)
+		dst = AppendString(dst, id)
+	}
+	dst = append(dst, `,"error":`...)
+	dst = append(dst, problem...)
+	return append(dst, '}')
+}
+
+// AppendBatchStart appends the opening of a batch response, {"results":[ .
+// Append the results separated by ',' and close with AppendBatchEnd.
+func AppendBatchStart(dst []byte) []byte {
+	return append(dst, `{"results":[`...)
+}
+
+// AppendBatchEnd closes a batch response: ],"count":count[,"meta":meta]}.
+// nil meta leaves "meta" out (add it later with AppendMember).
+func AppendBatchEnd(dst []byte, count int, meta []byte) []byte {
+	dst = append(dst, `],"count":`...)
+	dst = strconv.AppendInt(dst, int64(count), 10)
+	if meta != nil {
+		dst = append(dst, `,"meta":`...)
+		dst = append(dst, meta...)
+	}
+	return append(dst, '}')
+}
+
+// AppendValues appends the "values" object: {"name":[...],...}.
+func AppendValues(dst []byte, outputs []Output) []byte {
+	dst = append(dst, '{')
+	for i, o := range outputs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendString(dst, o.Name)
+		dst = append(dst, ':')
+		dst = AppendFloats(dst, o.Values)
+	}
+	return append(dst, '}')
+}
+
+// AppendParams appends {"name":value,...}; integral values print as
+// integers (14, not 14.0 or 1.4e+01).
+func AppendParams(dst []byte, params []Param) []byte {
+	dst = append(dst, '{')
+	for i, p := range params {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendString(dst, p.Name)
+		dst = append(dst, ':')
+		dst = AppendFloat(dst, p.Value)
+	}
+	return append(dst, '}')
+}
+
+// SortedParams returns m as Params sorted by name, for a stable order.
+func SortedParams(m map[string]float64) []Param {
+	ps := make([]Param, 0, len(m))
+	for k, v := range m {
+		ps = append(ps, Param{k, v})
+	}
+	slices.SortFunc(ps, func(a, b Param) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	return ps
+}
+
+// AppendFloats appends the JSON array of v, with null for NaN and ±Inf.
+func AppendFloats(dst []byte, v []float64) []byte {
+	dst = slices.Grow(dst, 2+len(v)*20)
+	dst = append(dst, '[')
+	for i, f := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendFloat(dst, f)
+	}
+	return append(dst, ']')
+}
+
+// AppendFloat appends f as a JSON number, or null when f is NaN or ±Inf. The
+// text is the shortest that parses back to exactly f (strconv's shortest
+// round-trip digits), laid out as encoding/json does: plain decimals for
+// 1e-6 <= |f| < 1e21 (so 1234567.5 rather than 1.2345675e+06), exponent
+// form outside, integral values without a fraction. The bytes are identical
+// to encoding/json's for every float64.
+func AppendFloat(dst []byte, f float64) []byte {
+	if f-f != 0 {
+		return append(dst, "null"...)
+	}
+	if f == math.Trunc(f) && f > -1e15 && f < 1e15 && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
+	if f == 0 {
+		return append(dst, "-0"...) // +0 took the integer path
+	}
+	// strconv's 'e' layout is markedly cheaper than its 'f' layout, so take
+	// the shortest digits in 'e' form and lay them out here.
+	var buf [32]byte
+	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	abs := math.Abs(f)
+	if abs < 1e-6 || abs >= 1e21 {
+		// Exponent form, with e-09 cleaned up to e-9 as encoding/json does.
+		if n := len(e); n >= 4 && e[n-4] == 'e' && e[n-3] == '-' && e[n-2] == '0' {
+			e[n-2] = e[n-1]
+			e = e[:n-1]
+		}
+		return append(dst, e...)
+	}
+	// e is [-]d[.ddd]e±XX with XX at least two digits.
+	if e[0] == '-' {
+		dst = append(dst, '-')
+		e = e[1:]
+	}
+	m := len(e) - 4 // index of 'e' when the exponent has two digits
+	for e[m] != 'e' {
+		m--
+	}
+	x := 0
+	for _, c := range e[m+2:] {
+		x = x*10 + int(c-'0')
+	}
+	if e[m+1] == '-' {
+		x = -x
+	}
+	// Digits: e[0], then e[2:m] when there is a fraction.
+	lead, rest := e[0], e[0:0]
+	if m > 1 {
+		rest = e[2:m]
+	}
+	if x < 0 {
+		// 0.000ddd
+		dst = append(dst, '0', '.')
+		for range -x - 1 {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, lead)
+		return append(dst, rest...)
+	}
+	// x >= 0: integer part is lead and x digits of rest (zero padded).
+	dst = append(dst, lead)
+	if x >= len(rest) {
+		dst = append(dst, rest...)
+		for range x - len(rest) {
+			dst = append(dst, '0')
+		}
+		return dst
+	}
+	dst = append(dst, rest[:x]...)
+	dst = append(dst, '.')
+	return append(dst, rest[x:]...)
+}
+
+// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD;
+// '<', '>' and '&' are left as they are (responses are not HTML).
+func AppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\ufffd`...)
+				i++
+				start = i
+				continue
+			}
+			if r == '\u2028' || r == '\u2029' {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\u202`...)
+				dst = append(dst, hex[r&0xf])
+				i += size
+				start = i
+				continue
+			}
+			i += size
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
