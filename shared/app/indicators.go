@@ -1,14 +1,62 @@
 package app
 
+import (
+	"net/http"
+
+	"github.com/waickoff/waickoff/shared/caller"
+	"github.com/waickoff/waickoff/shared/httpapi"
+	"github.com/waickoff/waickoff/shared/indicator"
+	"github.com/waickoff/waickoff/shared/indicatorapi"
+	"github.com/waickoff/waickoff/shared/metering"
+	"github.com/waickoff/waickoff/shared/usage"
+)
+
 var indicatorFunctions = map[string]HTTPBuilder{
 	"IndicatorCatalogFunction": IndicatorCatalog,
 	"IndicatorComputeFunction": IndicatorCompute,
 	"IndicatorBatchFunction":   IndicatorBatch,
 }
 
-// Endpoints not built yet.
-var (
-	IndicatorCatalog = pending("GET /api/v1/indicators")
-	IndicatorCompute = pending("POST /api/v1/indicators/{name}")
-	IndicatorBatch   = pending("POST /api/v1/indicators/batch")
-)
+// IndicatorCatalog builds GET /api/v1/indicators (any key, not metered).
+func IndicatorCatalog(d *Deps) (*httpapi.Server, error) {
+	catalog := map[string]any{"engine_version": indicatorapi.Engine, "count": len(indicator.Catalog()),
+		"indicators": indicatorapi.Catalog()}
+	s := d.Server(d.UsageStore())
+	s.Handle("GET /api/v1/indicators", httpapi.Need(caller.Read), func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Cache-Control", "private, max-age=300")
+		return httpapi.WriteJSON(w, http.StatusOK, catalog)
+	})
+	return s, nil
+}
+
+// IndicatorCompute builds POST /api/v1/indicators/{name} (READ, metered).
+func IndicatorCompute(d *Deps) (*httpapi.Server, error) {
+	const pattern = "POST /api/v1/indicators/{name}"
+	return metered(d, pattern, func(r *http.Request, body []byte) (indicatorapi.Result, error) {
+		return indicatorapi.Compute(r.PathValue("name"), r, body)
+	}), nil
+}
+
+// IndicatorBatch builds POST /api/v1/indicators/batch (READ, metered).
+func IndicatorBatch(d *Deps) (*httpapi.Server, error) {
+	return metered(d, "POST /api/v1/indicators/batch", indicatorapi.Batch), nil
+}
+
+// metered mounts an indicator endpoint behind the session meter.
+func metered(d *Deps, pattern string, compute func(r *http.Request, body []byte) (indicatorapi.Result, error)) *httpapi.Server {
+	s := d.Server(d.UsageStore())
+	endpoint := func(r *http.Request) string { return usage.Endpoint(pattern, r.PathValue("name")) }
+	s.Handle(pattern, httpapi.Need(caller.Read), d.Meter().Handler(endpoint,
+		func(w http.ResponseWriter, r *http.Request) (metering.Result, error) {
+			body, err := httpapi.ReadBody(r)
+			if err != nil {
+				return metering.Result{}, err
+			}
+			res, err := compute(r, body)
+			if err != nil {
+				return metering.Result{}, err
+			}
+			return metering.Result{Body: res.Body, Meta: res.Meta}, nil
+		}))
+	return s
+}

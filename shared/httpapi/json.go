@@ -94,7 +94,11 @@ func jsonProblem(err error) error {
 
 func jsonType(kind string) string {
 	switch kind {
-	case "int", "int64", "int32", "uint", "uint64", "float64", "float32":
+	case "int", "int64", "int32", "uint", "uint64", "uint32":
+		// 1.5 or "10" sent for an integer field: "number" would read as
+		// if 1.5 were wrong for not being a number.
+		return "integer"
+	case "float64", "float32":
 		return "number"
 	case "struct", "map":
 		return "object"

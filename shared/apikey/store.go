@@ -1,0 +1,393 @@
+package apikey
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/waickoff/waickoff/shared/caller"
+	"github.com/waickoff/waickoff/shared/dynamo"
+	"github.com/waickoff/waickoff/shared/ratelimit"
+)
+
+// Errors the store returns; the handlers map them to problems.
+var (
+	ErrNotFound = errors.New("apikey: no such key")
+	ErrRevoked  = errors.New("apikey: key is revoked")
+	ErrExpired  = errors.New("apikey: key has expired")
+)
+
+// Key is a stored key, without its secret.
+type Key struct {
+	ID         string
+	AccountID  string
+	Name       string
+	Prefix     string
+	Permission caller.Permission
+	RateLimit  int
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // zero: never
+	RevokedAt  time.Time // zero: not revoked
+	hash       string
+}
+
+// Expired reports whether the key has expired at now.
+func (k Key) Expired(now time.Time) bool { return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) }
+
+// Revoked reports whether the key was revoked.
+func (k Key) Revoked() bool { return !k.RevokedAt.IsZero() }
+
+// Created is a new key with its secret, which is shown once and never
+// stored.
+type Created struct {
+	Key
+	Secret string
+}
+
+// Spec is what a new key is made of.
+type Spec struct {
+	Name       string
+	Permission caller.Permission
+	RateLimit  int
+	ExpiresAt  time.Time // zero: never
+}
+
+// DB is the DynamoDB calls the store makes.
+type DB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+var _ DB = (*dynamodb.Client)(nil)
+
+// Store keeps keys in the ApiKeysTable (DESIGN.md): a record per key under
+// its account and a lookup item per key hash.
+type Store struct {
+	db      DB
+	table   string
+	limiter *ratelimit.Limiter
+}
+
+// NewStore returns a store over the ApiKeysTable named table.
+func NewStore(db DB, table string) *Store {
+	return &Store{db: db, table: table, limiter: ratelimit.New(db, table)}
+}
+
+// Attribute names.
+const (
+	attrPK         = "pk"
+	attrSK         = "sk"
+	attrAccount    = "account_id"
+	attrKeyID      = "key_id"
+	attrName       = "name"
+	attrPrefix     = "prefix"
+	attrPermission = "permission"
+	attrRateLimit  = "rate_limit_per_minute"
+	attrCreatedAt  = "created_at"
+	attrExpiresAt  = "expires_at"
+	attrRevokedAt  = "revoked_at"
+	attrRevoked    = "revoked"
+	attrKeyHash    = "key_hash"
+	attrRotatedTo  = "rotated_to"
+)
+
+func recordKey(accountID, keyID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str("ACCOUNT#" + accountID), attrSK: str("KEY#" + keyID)}
+}
+
+func lookupKey(hash string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str("HASH#" + hash), attrSK: str("HASH")}
+}
+
+// NewKeyID returns a key id that sorts by creation time:
+// "key_" + 12 hex digits of Unix milliseconds + 8 random hex digits.
+func NewKeyID(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("key_%012x%s", now.UnixMilli(), hex.EncodeToString(b[:]))
+}
+
+// ValidKeyID reports whether s has the shape of a key id.
+func ValidKeyID(s string) bool {
+	if len(s) != 24 || !strings.HasPrefix(s, "key_") {
+		return false
+	}
+	for _, c := range s[4:] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// NewItems makes a key for accountID and returns it with the two puts
+// that store it (record and lookup item), for the caller's transaction.
+// It returns an error only when the random source fails.
+func (s *Store) NewItems(accountID string, spec Spec, now time.Time) (Created, []types.TransactWriteItem, error) {
+	secret, err := Generate()
+	if err != nil {
+		return Created{}, nil, fmt.Errorf("generate a key: %w", err)
+	}
+	k := Key{ID: NewKeyID(now), AccountID: accountID, Name: spec.Name, Prefix: Prefix(secret),
+		Permission: spec.Permission, RateLimit: spec.RateLimit, CreatedAt: now.Truncate(time.Millisecond),
+		ExpiresAt: spec.ExpiresAt.Truncate(time.Millisecond), hash: Hash(secret)}
+	record := recordKey(accountID, k.ID)
+	record[attrKeyID] = str(k.ID)
+	record[attrAccount] = str(accountID)
+	record[attrName] = str(k.Name)
+	record[attrPrefix] = str(k.Prefix)
+	record[attrPermission] = str(string(k.Permission))
+	record[attrRateLimit] = num(int64(k.RateLimit))
+	record[attrCreatedAt] = num(k.CreatedAt.UnixMilli())
+	record[attrExpiresAt] = num(millis(k.ExpiresAt))
+	record[attrKeyHash] = str(k.hash)
+
+	lookup := lookupKey(k.hash)
+	lookup[attrAccount] = str(accountID)
+	lookup[attrKeyID] = str(k.ID)
+	lookup[attrPermission] = str(string(k.Permission))
+	lookup[attrRateLimit] = num(int64(k.RateLimit))
+	lookup[attrExpiresAt] = num(millis(k.ExpiresAt))
+	lookup[attrRevoked] = &types.AttributeValueMemberBOOL{Value: false}
+	for name, v := range ratelimit.ParamsFor(k.RateLimit).Attributes() {
+		lookup[name] = v
+	}
+	notThere := aws.String("attribute_not_exists(pk)")
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(s.table), Item: record, ConditionExpression: notThere}},
+		{Put: &types.Put{TableName: aws.String(s.table), Item: lookup, ConditionExpression: notThere}},
+	}
+	return Created{Key: k, Secret: secret}, items, nil
+}
+
+// Create stores a new key for accountID. It returns an error when the
+// store fails.
+func (s *Store) Create(ctx context.Context, accountID string, spec Spec, now time.Time) (Created, error) {
+	c, items, err := s.NewItems(accountID, spec, now)
+	if err != nil {
+		return Created{}, err
+	}
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		return Created{}, fmt.Errorf("create key for %s: %w", accountID, err)
+	}
+	return c, nil
+}
+
+var recordProjection = strings.Join([]string{attrKeyID, attrAccount, "#n", attrPrefix, "#perm", attrRateLimit,
+	attrCreatedAt, attrExpiresAt, attrRevokedAt}, ", ")
+
+// projectionNames escapes the reserved words NAME and PERMISSION.
+var projectionNames = map[string]string{"#n": attrName, "#perm": attrPermission}
+
+// Get returns the account's key keyID. It returns ErrNotFound when the
+// account has no such key (whether or not another account has), or the
+// store's error.
+func (s *Store) Get(ctx context.Context, accountID, keyID string) (Key, error) {
+	k, err := s.get(ctx, accountID, keyID, false)
+	return k, err
+}
+
+func (s *Store) get(ctx context.Context, accountID, keyID string, withHash bool) (Key, error) {
+	if !ValidKeyID(keyID) {
+		return Key{}, ErrNotFound
+	}
+	in := &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: recordKey(accountID, keyID),
+		ConsistentRead: aws.Bool(true)}
+	if !withHash {
+		in.ProjectionExpression = aws.String(recordProjection)
+		in.ExpressionAttributeNames = projectionNames
+	}
+	out, err := s.db.GetItem(ctx, in)
+	if err != nil {
+		return Key{}, fmt.Errorf("get key %s: %w", keyID, err)
+	}
+	if len(out.Item) == 0 {
+		return Key{}, ErrNotFound
+	}
+	return keyFromItem(out.Item)
+}
+
+// List returns a page of the account's keys, newest first, and the
+// token of the next page (nil on the last). token is a previous page's
+// next token or nil. It returns the store's error, or ErrBadToken.
+func (s *Store) List(ctx context.Context, accountID string, limit int, token []byte) ([]Key, []byte, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		KeyConditionExpression:   aws.String("pk = :pk AND begins_with(sk, :key)"),
+		ExpressionAttributeNames: projectionNames,
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str("ACCOUNT#" + accountID), ":key": str("KEY#")},
+		ProjectionExpression: aws.String(recordProjection + ", sk"),
+		ScanIndexForward:     aws.Bool(false),
+		Limit:                aws.Int32(int32(limit + 1)),
+		ConsistentRead:       aws.Bool(true),
+	}
+	if len(token) > 0 {
+		sk := string(token)
+		if !strings.HasPrefix(sk, "KEY#") || !ValidKeyID(strings.TrimPrefix(sk, "KEY#")) {
+			return nil, nil, ErrBadToken
+		}
+		in.ExclusiveStartKey = recordKey(accountID, strings.TrimPrefix(sk, "KEY#"))
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list keys of %s: %w", accountID, err)
+	}
+	var next []byte
+	items := out.Items
+	if len(items) > limit {
+		items = items[:limit]
+		next = []byte("KEY#" + strAttr(items[limit-1], attrKeyID))
+	}
+	keys := make([]Key, 0, len(items))
+	for _, it := range items {
+		k, err := keyFromItem(it)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, next, nil
+}
+
+// ErrBadToken is returned for a next token this API did not give out.
+var ErrBadToken = errors.New("apikey: bad page token")
+
+// Revoke revokes the account's key keyID: the record gets revoked_at and
+// the lookup item revoked=true, in one transaction, so the authorizer
+// refuses the key from the next request on. Revoking a revoked key
+// changes nothing. It returns ErrNotFound or the store's error.
+func (s *Store) Revoke(ctx context.Context, accountID, keyID string, now time.Time) error {
+	k, err := s.get(ctx, accountID, keyID, true)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{TableName: aws.String(s.table), Key: recordKey(accountID, keyID),
+			UpdateExpression:          aws.String("SET revoked_at = if_not_exists(revoked_at, :now)"),
+			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.UnixMilli())}}},
+		{Update: &types.Update{TableName: aws.String(s.table), Key: lookupKey(k.hash),
+			UpdateExpression:          aws.String("SET revoked = :true"),
+			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}}}},
+	}})
+	if err != nil {
+		if reasons := dynamo.CancellationReasons(err); reasons != nil && dynamo.ReasonIs(reasons, 0, "ConditionalCheckFailed") {
+			return ErrNotFound
+		}
+		return fmt.Errorf("revoke key %s: %w", keyID, err)
+	}
+	return nil
+}
+
+// Rotate replaces the account's key keyID with a new key of the same
+// name, permission, rate limit and expiry, and revokes the old one, in one
+// transaction. It returns the new key; ErrNotFound; ErrRevoked when the key
+// is revoked (or another rotation or revocation won the race); ErrExpired;
+// or the store's error.
+func (s *Store) Rotate(ctx context.Context, accountID, keyID string, now time.Time) (Created, error) {
+	old, err := s.get(ctx, accountID, keyID, true)
+	if err != nil {
+		return Created{}, err
+	}
+	switch {
+	case old.Revoked():
+		return Created{}, ErrRevoked
+	case old.Expired(now):
+		return Created{}, ErrExpired
+	}
+	c, items, err := s.NewItems(accountID, Spec{Name: old.Name, Permission: old.Permission,
+		RateLimit: old.RateLimit, ExpiresAt: old.ExpiresAt}, now)
+	if err != nil {
+		return Created{}, err
+	}
+	items = append(items,
+		types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: recordKey(accountID, keyID),
+			UpdateExpression:    aws.String("SET revoked_at = :now, rotated_to = :new"),
+			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(revoked_at)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":now": num(now.UnixMilli()), ":new": str(c.ID)}}},
+		types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: lookupKey(old.hash),
+			UpdateExpression:          aws.String("SET revoked = :true"),
+			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}}}},
+	)
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		if reasons := dynamo.CancellationReasons(err); reasons != nil && dynamo.ReasonIs(reasons, 2, "ConditionalCheckFailed") {
+			return Created{}, ErrRevoked
+		}
+		return Created{}, fmt.Errorf("rotate key %s: %w", keyID, err)
+	}
+	return c, nil
+}
+
+func keyFromItem(it map[string]types.AttributeValue) (Key, error) {
+	k := Key{
+		ID:         strAttr(it, attrKeyID),
+		AccountID:  strAttr(it, attrAccount),
+		Name:       strAttr(it, attrName),
+		Prefix:     strAttr(it, attrPrefix),
+		Permission: caller.Permission(strAttr(it, attrPermission)),
+		RateLimit:  int(intAttr(it, attrRateLimit)),
+		CreatedAt:  fromMillis(intAttr(it, attrCreatedAt)),
+		ExpiresAt:  fromMillis(intAttr(it, attrExpiresAt)),
+		RevokedAt:  fromMillis(intAttr(it, attrRevokedAt)),
+		hash:       strAttr(it, attrKeyHash),
+	}
+	if k.ID == "" || k.AccountID == "" || !k.Permission.Valid() {
+		return Key{}, fmt.Errorf("apikey: malformed key record %q", k.ID)
+	}
+	return k, nil
+}
+
+func str(s string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: s} }
+
+func num(v int64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func strAttr(it map[string]types.AttributeValue, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func intAttr(it map[string]types.AttributeValue, name string) int64 {
+	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return n
+	}
+	return 0
+}
+
+func boolAttr(it map[string]types.AttributeValue, name string) bool {
+	v, ok := it[name].(*types.AttributeValueMemberBOOL)
+	return ok && v.Value
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

@@ -1,0 +1,276 @@
+// Package indicatorapi serves the indicator engine over HTTP: the catalog,
+// one indicator over posted candles, and a batch of indicators over one
+// decoded set of candles. Decoding and encoding go through package candle
+// (no reflection); the arithmetic through package indicator.
+package indicatorapi
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/waickoff/waickoff/shared/candle"
+	"github.com/waickoff/waickoff/shared/indicator"
+	"github.com/waickoff/waickoff/shared/problem"
+)
+
+// Engine identifies the engine build in every response's meta, so a client
+// can reproduce a result.
+const Engine = "waickoff-indicators/1.0 (TA-Lib 0.6 conventions)"
+
+// batchQuery is the query key a CSV batch names its indicators with.
+const batchQuery = "indicators"
+
+// Result is what a compute endpoint produced: a JSON object without its
+// meta, and the meta fields the engine adds (the metering layer adds the
+// session's).
+type Result struct {
+	Body []byte
+	Meta map[string]any
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// Compute runs one indicator, named in the path, over the request body.
+// It returns a problem error for anything the client must fix.
+func Compute(name string, r *http.Request, body []byte) (Result, error) {
+	spec, ok := indicator.Lookup(name)
+	if !ok {
+		return Result{}, problem.Invalid("name", "unknown indicator %q; GET /api/v1/indicators lists them", name)
+	}
+	req, err := candle.Decode(r.Header.Get("Content-Type"), body, r.URL.Query(), candle.Limits{})
+	if err != nil {
+		return Result{}, decodeProblem(err)
+	}
+	if req.Items != nil {
+		return Result{}, problem.Invalid("indicators", "a list of indicators belongs in POST /api/v1/indicators/batch")
+	}
+	res, err := run(spec, req.Candles, req.Params, "params", "")
+	if err != nil {
+		return Result{}, err
+	}
+	bp := bufPool.Get().(*[]byte)
+	out := candle.AppendResult((*bp)[:0], res)
+	b := append([]byte(nil), out...)
+	*bp = out
+	bufPool.Put(bp)
+	return Result{Body: b, Meta: meta(req.Candles)}, nil
+}
+
+// Batch runs many indicators over one set of candles. A bad item gets its
+// own error and the others are still computed; a batch in which no item
+// could be computed is a 400 (and so costs nothing).
+func Batch(r *http.Request, body []byte) (Result, error) {
+	ct := r.Header.Get("Content-Type")
+	csvItems, err := csvBatchItems(ct, r)
+	if err != nil {
+		return Result{}, err
+	}
+	req, err := candle.Decode(ct, body, r.URL.Query(), candle.Limits{IgnoreQuery: []string{batchQuery}})
+	if err != nil {
+		return Result{}, decodeProblem(err)
+	}
+	if csvItems != nil {
+		if req.Items != nil {
+			return Result{}, problem.Invalid("indicators", "name the indicators once")
+		}
+		req.Items = csvItems
+		req.Params = nil
+	}
+	if req.Items == nil {
+		return Result{}, problem.Invalid("indicators", "a batch needs \"indicators\": [{\"name\":...,\"params\":{...}}, ...]")
+	}
+	if req.Params != nil {
+		return Result{}, problem.Invalid("params", "a batch takes parameters per indicator, in indicators[i].params")
+	}
+	b := candle.AppendBatchStart(nil)
+	computed := 0
+	var firstErr error
+	for i, item := range req.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		prefix := "indicators[" + strconv.Itoa(i) + "]"
+		res, err := runItem(item, req.Candles, prefix)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			b = candle.AppendItemError(b, item.Name, item.ID, problem.Marshal(err, ""))
+			continue
+		}
+		computed++
+		b = candle.AppendResult(b, res)
+	}
+	if computed == 0 {
+		return Result{}, firstErr
+	}
+	b = candle.AppendBatchEnd(b, len(req.Items), nil)
+	m := meta(req.Candles)
+	m["computed"] = computed
+	m["failed"] = len(req.Items) - computed
+	return Result{Body: b, Meta: m}, nil
+}
+
+func runItem(item candle.Item, set candle.Set, prefix string) (candle.Result, error) {
+	if item.Err != nil {
+		return candle.Result{}, decodeProblem(item.Err)
+	}
+	spec, ok := indicator.Lookup(item.Name)
+	if !ok {
+		return candle.Result{}, problem.Invalid(prefix+".name", "unknown indicator %q", item.Name)
+	}
+	return run(spec, set, item.Params, prefix+".params", item.ID)
+}
+
+// run resolves the parameters and computes spec over set.
+func run(spec indicator.Spec, set candle.Set, raw map[string]float64, paramPath, id string) (candle.Result, error) {
+	p, err := spec.Resolve(raw)
+	if err != nil {
+		var pe *indicator.ParamError
+		if errors.As(err, &pe) {
+			return candle.Result{}, problem.Invalid(paramPath+"."+pe.Param, "%s", pe.Reason)
+		}
+		return candle.Result{}, problem.Invalid(paramPath, "%s", err.Error())
+	}
+	if need := spec.MinCandles(p); set.Len() < need {
+		return candle.Result{}, problem.Invalid("candles", "%s with these parameters needs at least %d candles, got %d",
+			spec.Name, need, set.Len())
+	}
+	outs, err := spec.Run(indicator.Input{Open: set.Open, High: set.High, Low: set.Low, Close: set.Close, Volume: set.Volume}, p)
+	if err != nil {
+		var ie *indicator.InputError
+		if errors.As(err, &ie) {
+			return candle.Result{}, problem.Invalid("candles", "%s", ie.Error())
+		}
+		return candle.Result{}, err
+	}
+	res := candle.Result{Indicator: spec.Name, ID: id}
+	for _, prm := range spec.Params {
+		res.Params = append(res.Params, candle.Param{Name: prm.Name, Value: p[prm.Name]})
+	}
+	for i, name := range spec.Outputs {
+		res.Outputs = append(res.Outputs, candle.Output{Name: name, Values: outs[i]})
+	}
+	return res, nil
+}
+
+func meta(set candle.Set) map[string]any {
+	return map[string]any{"engine_version": Engine, "input_checksum": set.Checksum(), "candles": set.Len()}
+}
+
+// decodeProblem maps candle's errors to the contract's problems.
+func decodeProblem(err error) error {
+	if errors.Is(err, candle.ErrUnsupportedMediaType) {
+		return problem.New(problem.UnsupportedMediaType, "send application/json or text/csv")
+	}
+	var fe *candle.FieldError
+	if errors.As(err, &fe) {
+		pe := problem.Invalid(fe.Field, "%s", fe.Error())
+		if fe.Index >= 0 {
+			pe.Extra = map[string]any{"index": fe.Index}
+		}
+		if fe.Line > 0 {
+			if pe.Extra == nil {
+				pe.Extra = map[string]any{}
+			}
+			pe.Extra["line"] = fe.Line
+		}
+		return pe
+	}
+	return problem.Invalid("body", "the request body could not be read")
+}
+
+// csvBatchItems reads the indicators of a CSV batch from the query string
+// (?indicators=rsi,macd or a JSON array); it returns nil for JSON bodies.
+func csvBatchItems(contentType string, r *http.Request) ([]candle.Item, error) {
+	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "text/csv") {
+		return nil, nil
+	}
+	raw := r.URL.Query().Get(batchQuery)
+	if raw == "" {
+		return nil, problem.Invalid("query.indicators", "a CSV batch names its indicators in ?indicators=")
+	}
+	if strings.HasPrefix(strings.TrimSpace(raw), "[") {
+		// The JSON form: the same items a JSON batch body carries.
+		req, err := candle.Decode("application/json",
+			[]byte(`{"time":[1],"open":[1],"high":[1],"low":[1],"close":[1],"volume":[0],"indicators":`+raw+`}`),
+			nil, candle.Limits{})
+		if err != nil {
+			var fe *candle.FieldError
+			if errors.As(err, &fe) {
+				return nil, problem.Invalid("query."+fe.Field, "%s", fe.Reason)
+			}
+			return nil, problem.Invalid("query.indicators", "not a JSON array of indicators")
+		}
+		return req.Items, nil
+	}
+	var items []candle.Item
+	for _, name := range strings.Split(raw, ",") {
+		items = append(items, candle.Item{Name: strings.TrimSpace(name)})
+	}
+	if len(items) > candle.DefaultMaxItems {
+		return nil, problem.Invalid("query.indicators", "at most %d indicators", candle.DefaultMaxItems)
+	}
+	return items, nil
+}
+
+// CatalogEntry is one indicator as the catalog publishes it.
+type CatalogEntry struct {
+	Name            string         `json:"name"`
+	Title           string         `json:"title"`
+	Category        string         `json:"category"`
+	Description     string         `json:"description"`
+	TALib           string         `json:"talib,omitempty"`
+	Inputs          []string       `json:"inputs"`
+	Params          []CatalogParam `json:"params"`
+	Outputs         []string       `json:"outputs"`
+	Lookback        int            `json:"lookback"`
+	OutputLookbacks map[string]int `json:"output_lookbacks"`
+	Conventions     string         `json:"conventions"`
+}
+
+// CatalogParam is one parameter as the catalog publishes it.
+type CatalogParam struct {
+	Name        string  `json:"name"`
+	Type        string  `json:"type"`
+	Default     float64 `json:"default"`
+	Minimum     float64 `json:"minimum"`
+	Maximum     float64 `json:"maximum"`
+	Description string  `json:"description"`
+}
+
+// Catalog lists every indicator with its parameters (defaults and bounds),
+// outputs and warm-up at the default parameters.
+func Catalog() []CatalogEntry {
+	var out []CatalogEntry
+	for _, s := range indicator.Catalog() {
+		d := s.Defaults()
+		e := CatalogEntry{Name: s.Name, Title: s.Title, Category: s.Category, Description: s.Description, TALib: s.TALib,
+			Inputs: s.Inputs, Outputs: s.Outputs, Lookback: s.Lookback(d), OutputLookbacks: map[string]int{},
+			Conventions: s.Conventions, Params: []CatalogParam{}}
+		for i, lb := range s.OutputLookbacks(d) {
+			e.OutputLookbacks[s.Outputs[i]] = lb
+		}
+		for _, p := range s.Params {
+			typ := "number"
+			if p.Type == indicator.TypeInt {
+				typ = "integer"
+			}
+			e.Params = append(e.Params, CatalogParam{Name: p.Name, Type: typ, Default: p.Default,
+				Minimum: p.Min, Maximum: finite(p.Max), Description: p.Description})
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func finite(v float64) float64 {
+	if math.IsInf(v, 1) {
+		return math.MaxFloat64
+	}
+	return v
+}

@@ -1,0 +1,269 @@
+package indicatorapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/waickoff/waickoff/shared/indicator"
+	"github.com/waickoff/waickoff/shared/indicatorapi"
+	"github.com/waickoff/waickoff/shared/problem"
+)
+
+type candles struct {
+	t             []int64
+	o, h, l, c, v []float64
+}
+
+func walk(n int) candles {
+	var cs candles
+	p := 100.0
+	for i := 0; i < n; i++ {
+		o := p
+		p += math.Sin(float64(i)*0.7) * 1.3
+		c := p
+		h := math.Max(o, c) + 0.5
+		l := math.Min(o, c) - 0.5
+		cs.t = append(cs.t, 1700000000+int64(i)*60)
+		cs.o, cs.h, cs.l, cs.c = append(cs.o, o), append(cs.h, h), append(cs.l, l), append(cs.c, c)
+		cs.v = append(cs.v, float64(1000+i))
+	}
+	return cs
+}
+
+func (cs candles) rows(extra string) string {
+	var b strings.Builder
+	b.WriteString(`{"candles":[`)
+	for i := range cs.t {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"t":%d,"o":%v,"h":%v,"l":%v,"c":%v,"v":%v}`, cs.t[i], cs.o[i], cs.h[i], cs.l[i], cs.c[i], cs.v[i])
+	}
+	b.WriteString("]")
+	b.WriteString(extra)
+	b.WriteString("}")
+	return b.String()
+}
+
+func (cs candles) columns(extra string) string {
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	return fmt.Sprintf(`{"time":%s,"open":%s,"high":%s,"low":%s,"close":%s,"volume":%s%s}`,
+		js(cs.t), js(cs.o), js(cs.h), js(cs.l), js(cs.c), js(cs.v), extra)
+}
+
+func (cs candles) csv() string {
+	var b strings.Builder
+	b.WriteString("time,open,high,low,close,volume\n")
+	for i := range cs.t {
+		fmt.Fprintf(&b, "%d,%v,%v,%v,%v,%v\n", cs.t[i], cs.o[i], cs.h[i], cs.l[i], cs.c[i], cs.v[i])
+	}
+	return b.String()
+}
+
+func req(ct, query string) *http.Request {
+	r, _ := http.NewRequest("POST", "/api/v1/indicators/x?"+query, nil)
+	r.Header.Set("Content-Type", ct)
+	return r
+}
+
+type out struct {
+	Indicator string                `json:"indicator"`
+	Params    map[string]float64    `json:"params"`
+	Count     int                   `json:"count"`
+	Values    map[string][]*float64 `json:"values"`
+}
+
+func TestComputeSameAcrossFormats(t *testing.T) {
+	cs := walk(60)
+	bodies := map[string]struct{ ct, q, body string }{
+		"rows":    {"application/json", "", cs.rows(`,"params":{"period":14}`)},
+		"columns": {"application/json", "", cs.columns(`,"params":{"period":14}`)},
+		"csv":     {"text/csv", "period=14", cs.csv()},
+	}
+	var first []byte
+	var sums []any
+	for name, tc := range bodies {
+		res, err := indicatorapi.Compute("rsi", req(tc.ct, tc.q), []byte(tc.body))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var o out
+		if err := json.Unmarshal(res.Body, &o); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if o.Indicator != "rsi" || o.Count != 60 || o.Params["period"] != 14 || len(o.Values["value"]) != 60 {
+			t.Fatalf("%s: %+v", name, o)
+		}
+		if o.Values["value"][13] != nil || o.Values["value"][14] == nil {
+			t.Fatalf("%s: warm-up nulls wrong", name)
+		}
+		if first == nil {
+			first = res.Body
+		} else if string(first) != string(res.Body) {
+			t.Fatalf("%s differs from another format", name)
+		}
+		sums = append(sums, res.Meta["input_checksum"])
+	}
+	if sums[0] != sums[1] || sums[1] != sums[2] {
+		t.Fatalf("checksums differ: %v", sums)
+	}
+}
+
+// The endpoint's numbers are the engine's, bit for bit.
+func TestComputeMatchesEngine(t *testing.T) {
+	cs := walk(200)
+	res, err := indicatorapi.Compute("macd", req("application/json", ""), []byte(cs.rows("")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o out
+	_ = json.Unmarshal(res.Body, &o)
+	spec, _ := indicator.Lookup("macd")
+	want, err := spec.Run(indicator.Input{Open: cs.o, High: cs.h, Low: cs.l, Close: cs.c, Volume: cs.v}, spec.Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, name := range spec.Outputs {
+		for i, w := range want[k] {
+			got := o.Values[name][i]
+			if math.IsNaN(w) != (got == nil) || (got != nil && *got != w) {
+				t.Fatalf("%s[%d] = %v, want %v", name, i, got, w)
+			}
+		}
+	}
+}
+
+func TestComputeRefusals(t *testing.T) {
+	cs := walk(30)
+	tests := []struct {
+		name, indicator, ct, q, body string
+		code                         problem.Code
+		field                        string
+	}{
+		{"unknown indicator", "nope", "application/json", "", cs.rows(""), problem.InvalidRequest, "name"},
+		{"unknown param", "rsi", "application/json", "", cs.rows(`,"params":{"periodd":3}`), problem.InvalidRequest, "params.periodd"},
+		{"param out of bounds", "rsi", "application/json", "", cs.rows(`,"params":{"period":0}`), problem.InvalidRequest, "params.period"},
+		{"fractional period", "sma", "application/json", "", cs.rows(`,"params":{"period":2.5}`), problem.InvalidRequest, "params.period"},
+		{"too few candles", "sma", "application/json", "", cs.rows(`,"params":{"period":31}`), problem.InvalidRequest, "candles"},
+		{"high below low", "sma", "application/json", "", strings.Replace(cs.rows(""), `"l":`, `"l":1e6,"x":`, 1), problem.InvalidRequest, ""},
+		{"wrong media type", "sma", "text/plain", "", cs.rows(""), problem.UnsupportedMediaType, ""},
+		{"batch body on single", "sma", "application/json", "", cs.rows(`,"indicators":[{"name":"sma"}]`), problem.InvalidRequest, "indicators"},
+		{"csv bad param", "rsi", "text/csv", "period=abc", cs.csv(), problem.InvalidRequest, "params.period"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := indicatorapi.Compute(tc.indicator, req(tc.ct, tc.q), []byte(tc.body))
+			pe := problem.As(err)
+			if pe == nil || pe.Code != tc.code {
+				t.Fatalf("got %v, want %s", err, tc.code)
+			}
+			if tc.field != "" && pe.Field != tc.field {
+				t.Fatalf("field %q, want %q", pe.Field, tc.field)
+			}
+		})
+	}
+}
+
+func TestBatch(t *testing.T) {
+	cs := walk(80)
+	body := cs.columns(`,"indicators":[{"name":"rsi","id":"a"},{"name":"nope"},{"name":"bbands","params":{"period":10,"std_dev":1.5}},{"name":"sma","params":{"period":500}}]`)
+	res, err := indicatorapi.Batch(req("application/json", ""), []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o struct {
+		Results []map[string]any `json:"results"`
+		Count   int              `json:"count"`
+	}
+	if err := json.Unmarshal(res.Body, &o); err != nil {
+		t.Fatal(err)
+	}
+	if o.Count != 4 || len(o.Results) != 4 || res.Meta["computed"] != 2 || res.Meta["failed"] != 2 {
+		t.Fatalf("%+v %v", o, res.Meta)
+	}
+	if o.Results[0]["id"] != "a" || o.Results[0]["values"] == nil {
+		t.Errorf("item 0: %v", o.Results[0])
+	}
+	for i, field := range map[int]string{1: "indicators[1].name", 3: "candles"} {
+		e, _ := o.Results[i]["error"].(map[string]any)
+		if e == nil || e["code"] != "invalid_request" || e["field"] != field {
+			t.Errorf("item %d error %v, want field %s", i, e, field)
+		}
+	}
+	if p := o.Results[2]["params"].(map[string]any); p["period"] != 10.0 || p["std_dev"] != 1.5 {
+		t.Errorf("bbands params %v", p)
+	}
+}
+
+func TestBatchRefusals(t *testing.T) {
+	cs := walk(20)
+	tests := []struct {
+		name, ct, q, body string
+		field             string
+	}{
+		{"no indicators", "application/json", "", cs.rows(""), "indicators"},
+		{"top-level params", "application/json", "", cs.rows(`,"params":{"period":3},"indicators":[{"name":"sma"}]`), "params"},
+		{"every item fails", "application/json", "", cs.rows(`,"indicators":[{"name":"nope"}]`), "indicators[0].name"},
+		{"csv without list", "text/csv", "", cs.csv(), "query.indicators"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := indicatorapi.Batch(req(tc.ct, tc.q), []byte(tc.body))
+			pe := problem.As(err)
+			if pe == nil || pe.Code != problem.InvalidRequest || pe.Field != tc.field {
+				t.Fatalf("got %v, want invalid_request on %s", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestCSVBatch(t *testing.T) {
+	cs := walk(40)
+	for _, q := range []string{"indicators=sma,ema", "indicators=" + url.QueryEscape(`[{"name":"sma","params":{"period":5}},{"name":"ema"}]`)} {
+		res, err := indicatorapi.Batch(req("text/csv", q), []byte(cs.csv()))
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if res.Meta["computed"] != 2 {
+			t.Fatalf("%s: %v", q, res.Meta)
+		}
+	}
+}
+
+func TestCatalogCoversTheContract(t *testing.T) {
+	want := map[string][]string{
+		"sma": {"value"}, "ema": {"value"}, "wma": {"value"}, "dema": {"value"}, "tema": {"value"},
+		"rsi": {"value"}, "roc": {"value"}, "mom": {"value"}, "macd": {"macd", "signal", "hist"},
+		"bbands": {"upper", "middle", "lower"}, "stochrsi": {"k", "d"}, "atr": {"value"}, "natr": {"value"},
+		"cci": {"value"}, "willr": {"value"}, "adx": {"adx", "plus_di", "minus_di"}, "stoch": {"k", "d"},
+		"sar": {"value"}, "mfi": {"value"}, "obv": {"value"}, "ad": {"value"}, "adosc": {"value"},
+		"cmf": {"value"}, "vwap": {"value"}, "keltner": {"upper", "middle", "lower"}, "donchian": {"upper", "middle", "lower"},
+	}
+	got := map[string]indicatorapi.CatalogEntry{}
+	for _, e := range indicatorapi.Catalog() {
+		got[e.Name] = e
+	}
+	for name, outs := range want {
+		e, ok := got[name]
+		if !ok {
+			t.Errorf("catalog lacks %s", name)
+			continue
+		}
+		if fmt.Sprint(e.Outputs) != fmt.Sprint(outs) {
+			t.Errorf("%s outputs %v, want %v", name, e.Outputs, outs)
+		}
+		for _, p := range e.Params {
+			if p.Default < p.Minimum || p.Default > p.Maximum || (p.Type != "integer" && p.Type != "number") {
+				t.Errorf("%s param %+v", name, p)
+			}
+		}
+		if e.Conventions == "" || e.Lookback < 0 {
+			t.Errorf("%s: conventions %q lookback %d", name, e.Conventions, e.Lookback)
+		}
+	}
+}

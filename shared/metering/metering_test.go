@@ -1,0 +1,487 @@
+package metering_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/waickoff/waickoff/infra/localdb"
+	"github.com/waickoff/waickoff/shared/apikey"
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/authorizer"
+	"github.com/waickoff/waickoff/shared/caller"
+	"github.com/waickoff/waickoff/shared/dynamo"
+	"github.com/waickoff/waickoff/shared/httpapi"
+	"github.com/waickoff/waickoff/shared/metering"
+	"github.com/waickoff/waickoff/shared/problem"
+	"github.com/waickoff/waickoff/shared/session"
+	"github.com/waickoff/waickoff/shared/session/sessiontest"
+	"github.com/waickoff/waickoff/shared/usage"
+)
+
+var (
+	fx *localdb.Fixture
+	// db is the fixture's server through a client that queues requests
+	// in a pool rather than in the single-threaded server's listen
+	// backlog, so that hundreds of concurrent requests wait instead of
+	// timing out; counter counts its round trips.
+	db      *dynamodb.Client
+	counter *dynamo.Counter
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	fx, err = localdb.NewFixture(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "localdb fixture:", err)
+		os.Exit(1)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost = 32, 32
+	counter = &dynamo.Counter{Next: &http.Client{Transport: tr, Timeout: time.Minute}}
+	db, err = dynamo.NewClient(context.Background(), dynamo.Options{Region: "us-east-1", Endpoint: fx.Endpoint, HTTPClient: counter})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "client:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	fx.Close()
+	os.Exit(code)
+}
+
+// route is the metered route the test-only endpoint is mounted on: the
+// indicators' pattern, so that the usage recorder treats it as metered.
+const route = "POST /api/v1/indicators/{name}"
+
+// echo is a test-only metered endpoint: it answers {"echo","pad"} with
+// pad x's, and fails on request.
+func echo(w http.ResponseWriter, r *http.Request) (metering.Result, error) {
+	var in struct {
+		Data string `json:"data"`
+		Pad  int    `json:"pad"`
+		Fail bool   `json:"fail"`
+	}
+	if err := httpapi.DecodeJSON(r, &in, true); err != nil {
+		return metering.Result{}, err
+	}
+	if in.Fail {
+		return metering.Result{}, problem.Invalid("fail", "asked to fail")
+	}
+	body, err := json.Marshal(map[string]any{"echo": in.Data, "pad": strings.Repeat("x", in.Pad)})
+	return metering.Result{Body: body, Meta: struct {
+		Engine string `json:"engine_version"`
+	}{"test"}}, err
+}
+
+type env struct {
+	t     *testing.T
+	d     *app.Deps
+	store *session.Store
+	h     sessiontest.Handler
+}
+
+// newEnv wires the test-only metered function over tables of its own:
+// moto copies every table a transaction touches, so small tables keep
+// the concurrency tests quick.
+func newEnv(t *testing.T, over map[string]string) *env {
+	t.Helper()
+	names := localdb.TableNames{}
+	for id := range fx.Template.Tables {
+		names[id] = fmt.Sprintf("%s-%s-%d", id, t.Name(), time.Now().UnixNano())
+	}
+	if err := localdb.CreateTables(context.Background(), fx.DB, fx.Template, names); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"API_KEYS_TABLE": names["ApiKeysTable"], "SESSIONS_TABLE": names["SessionsTable"],
+		"USAGE_TABLE": names["UsageTable"], "QUOTAS_TABLE": names["QuotasTable"]}
+	for k, v := range over {
+		vars[k] = v
+	}
+	cfg, err := fx.Config(vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := app.NewDeps(context.Background(), cfg, "test", &syncDiscard{}, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, d: d, store: d.Sessions()}
+	s := d.Server(d.UsageStore())
+	s.Handle(route, httpapi.Need(caller.Read), d.Meter().Handler(
+		func(r *http.Request) string { return usage.Endpoint(route, r.PathValue("name")) }, echo))
+	e.h = s.Lambda()
+	return e
+}
+
+type syncDiscard struct{}
+
+func (syncDiscard) Write(p []byte) (int, error) { return len(p), nil }
+
+// session starts a session for a new account and returns the account.
+func (e *env) session() (string, string) {
+	e.t.Helper()
+	acc := sessiontest.Account(e.t, fx.DB, e.d.Config.Tables.Quotas, 1)
+	s, err := e.store.Start(context.Background(), acc, time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return acc, s.ID
+}
+
+// admit does the authorizer's session check (session.Store.Active, the
+// lookup the authorizer is given) and returns the caller it would pass
+// on.
+func (e *env) admit(acc string) caller.Caller {
+	e.t.Helper()
+	c := sessiontest.Key(acc, caller.Read)
+	a, ok, err := e.store.Active(context.Background(), acc, time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if !ok {
+		c.Refusal = string(problem.SessionRequired)
+		return c
+	}
+	c.SessionID, c.SessionTokensUsed, c.SessionTokenLimit, c.SessionExpiresAt = a.ID, a.TokensUsed, a.TokenLimit, a.ExpiresAt.UnixMilli()
+	return c
+}
+
+func (e *env) call(c caller.Caller, body, requestID string) sessiontest.Response {
+	return sessiontest.Do(e.t, e.h, sessiontest.Request{Method: "POST", Path: "/api/v1/indicators/echo", Body: body,
+		Caller: &c, RequestID: requestID})
+}
+
+type meta struct {
+	SessionID       *string `json:"session_id"`
+	Tokens          int64   `json:"tokens"`
+	TokensUsed      *int64  `json:"tokens_used"`
+	TokensRemaining *int64  `json:"tokens_remaining"`
+	Engine          string  `json:"engine_version"`
+}
+
+func metaOf(t *testing.T, r sessiontest.Response) meta {
+	t.Helper()
+	var doc struct {
+		Meta *meta `json:"meta"`
+	}
+	if err := json.Unmarshal([]byte(r.Raw), &doc); err != nil || doc.Meta == nil {
+		t.Fatalf("no meta: %s", r.Raw)
+	}
+	return *doc.Meta
+}
+
+func (e *env) stored(acc, id string) session.Session {
+	e.t.Helper()
+	s, err := e.store.Get(context.Background(), acc, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func (e *env) hubTokens(acc string) int64 {
+	e.t.Helper()
+	out, err := fx.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(e.d.Config.Tables.Quotas),
+		Key: session.HubKey(acc), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var n int64
+	if v, ok := out.Item["active_tokens_used"].(*types.AttributeValueMemberN); ok {
+		fmt.Sscan(v.Value, &n)
+	}
+	return n
+}
+
+func TestMeteredRequest(t *testing.T) {
+	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "100000"})
+	acc, id := e.session()
+	body := `{"data":"hello","pad":10}`
+	c := e.admit(acc)
+	r := e.call(c, body, "")
+	if r.Status != 200 {
+		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+	m := metaOf(t, r)
+	want := metering.Tokens(int64(len(body)), int64(len(r.Raw)))
+	if m.Tokens != want || m.SessionID == nil || *m.SessionID != id || *m.TokensUsed != want || *m.TokensRemaining != 100000-want || m.Engine != "test" {
+		t.Fatalf("meta %+v, want %d tokens: %s", m, want, r.Raw)
+	}
+	if r.Header.Get("X-Session-Id") != id || r.Header.Get("X-Session-Tokens-Used") != strconv.FormatInt(want, 10) ||
+		r.Header.Get("X-Session-Tokens-Remaining") != strconv.FormatInt(100000-want, 10) || r.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("headers %v", r.Header)
+	}
+	s := e.stored(acc, id)
+	if s.TokensUsed != want || s.Requests != 1 || e.hubTokens(acc) != want {
+		t.Fatalf("stored %+v hub %d, want %d", s, e.hubTokens(acc), want)
+	}
+	by, _ := e.store.Usage(context.Background(), id)
+	rep, err := e.d.UsageStore().AccountUsage(context.Background(), acc, time.Now(), time.Now())
+	if err != nil || len(by) != 1 || by[0] != (session.EndpointUsage{Endpoint: "indicators/echo", Requests: 1, Tokens: want}) ||
+		rep.Tokens != want || rep.Requests != 1 || len(rep.ByKey) != 1 || rep.ByKey[0].KeyID != c.KeyID {
+		t.Fatalf("session usage %v, account usage %+v %v", by, rep, err)
+	}
+
+	tests := []struct {
+		name   string
+		c      caller.Caller
+		body   string
+		status int
+		code   string
+	}{
+		{"endpoint error", e.admit(acc), `{"fail":true}`, 400, "invalid_request"},
+		{"bad json", e.admit(acc), `{"pad":`, 400, "invalid_request"},
+		{"refused by the authorizer", caller.Caller{AccountID: acc, KeyID: "key_x", Permission: caller.Read, Refusal: "session_required"}, body, 403, "session_required"},
+		{"no session", sessiontest.Key(acc, caller.Read), body, 403, "session_required"},
+		{"master", sessiontest.Master, body, 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.call(tc.c, tc.body, "")
+			if r.Status != tc.status || r.Code() != tc.code {
+				t.Fatalf("%d %q: %s", r.Status, r.Code(), r.Raw)
+			}
+			if tc.status == 200 {
+				m := metaOf(t, r)
+				if m.SessionID != nil || m.TokensUsed != nil || m.TokensRemaining != nil ||
+					m.Tokens != metering.Tokens(int64(len(tc.body)), int64(len(r.Raw))) || r.Header.Get("X-Session-Id") != "" {
+					t.Fatalf("master meta %+v headers %v", m, r.Header)
+				}
+			}
+			if s := e.stored(acc, id); s.TokensUsed != want || s.Requests != 1 {
+				t.Fatalf("%s spent tokens: %+v", tc.name, s)
+			}
+		})
+	}
+}
+
+// A charge that cannot be written is a 503 with no result.
+func TestChargeFailureServesNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	acc, id := e.session()
+	tables := e.d.Config.Tables
+	tables.Usage = "missing-table"
+	broken := session.NewStore(fx.DB, tables, session.Options{})
+	s := e.d.Server(nil)
+	s.Handle(route, httpapi.Need(caller.Read), metering.New(broken, e.d.UsageStore(), nil, time.Now).Handler(nil, echo))
+	c := e.admit(acc)
+	r := sessiontest.Do(t, s.Lambda(), sessiontest.Request{Method: "POST", Path: "/api/v1/indicators/echo", Body: `{"data":"x"}`, Caller: &c})
+	if r.Status != 503 || r.Code() != "service_unavailable" || strings.Contains(r.Raw, "meta") || strings.Contains(r.Raw, "missing-table") {
+		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+	if st := e.stored(acc, id); st.TokensUsed != 0 || st.Requests != 0 {
+		t.Fatalf("charged anyway: %+v", st)
+	}
+}
+
+// The same request id charged twice (a retried charge) counts once.
+func TestDuplicateChargeCountsOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	acc, id := e.session()
+	body := `{"data":"again"}`
+	var tokens int64
+	for range 3 {
+		r := e.call(e.admit(acc), body, "req-dup-"+id)
+		if r.Status != 200 {
+			t.Fatalf("%d %s", r.Status, r.Raw)
+		}
+		tokens = metaOf(t, r).Tokens
+	}
+	if s := e.stored(acc, id); s.TokensUsed != tokens || s.Requests != 1 || e.hubTokens(acc) != tokens {
+		t.Fatalf("after 3 deliveries of one request: %+v, hub %d, want %d", s, e.hubTokens(acc), tokens)
+	}
+	rep, _ := e.d.UsageStore().AccountUsage(context.Background(), acc, time.Now(), time.Now())
+	if rep.Tokens != tokens || rep.Requests != 1 {
+		t.Fatalf("account usage %+v", rep)
+	}
+}
+
+// Concurrent metered requests: tokens_used is the sum of the tokens the
+// responses reported, exactly.
+func TestConcurrentMeteredRequests(t *testing.T) {
+	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "100000000"})
+	for _, n := range []int{48, 200} {
+		t.Run(fmt.Sprintf("%d requests", n), func(t *testing.T) {
+			acc, id := e.session()
+			var (
+				wg       sync.WaitGroup
+				mu       sync.Mutex
+				reported int64
+				failed   int
+			)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := e.call(e.admit(acc), fmt.Sprintf(`{"data":"r%d","pad":%d}`, i, rand.IntN(400)), "")
+					mu.Lock()
+					defer mu.Unlock()
+					if r.Status != 200 {
+						failed++
+						t.Errorf("%d %s", r.Status, r.Raw)
+						return
+					}
+					reported += metaOf(t, r).Tokens
+				}()
+			}
+			wg.Wait()
+			s := e.stored(acc, id)
+			by, _ := e.store.Usage(context.Background(), id)
+			rep, _ := e.d.UsageStore().AccountUsage(context.Background(), acc, time.Now(), time.Now())
+			diff := s.TokensUsed - reported
+			t.Logf("%d concurrent metered requests: %d tokens reported, %d stored: %d lost, %d double-counted",
+				n, reported, s.TokensUsed, max(0, -diff), max(0, diff))
+			if failed != 0 || diff != 0 || s.Requests != int64(n) || e.hubTokens(acc) != reported ||
+				len(by) != 1 || by[0].Tokens != reported || rep.Tokens != reported || rep.Requests != int64(n) {
+				t.Fatalf("stored %+v hub %d usage %v account %+v; reported %d over %d requests",
+					s, e.hubTokens(acc), by, rep.Counters, reported, n)
+			}
+		})
+	}
+}
+
+// A sequential client with a small token limit: the request that reaches
+// the limit completes and ends the session; the next is refused. The
+// overshoot is less than one request's tokens.
+func TestOvershootIsLessThanOneRequest(t *testing.T) {
+	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "1000"})
+	acc, id := e.session()
+	var last int64
+	served := 0
+	for i := 0; i < 100; i++ {
+		c := e.admit(acc)
+		r := e.call(c, fmt.Sprintf(`{"pad":%d}`, 40+rand.IntN(200)), "")
+		if c.Refusal != "" {
+			if r.Status != 403 || r.Code() != "session_required" {
+				t.Fatalf("refused request: %d %s", r.Status, r.Raw)
+			}
+			break
+		}
+		if r.Status != 200 {
+			t.Fatalf("%d %s", r.Status, r.Raw)
+		}
+		served++
+		last = metaOf(t, r).Tokens
+	}
+	s := e.stored(acc, id)
+	over := s.TokensUsed - s.TokenLimit
+	t.Logf("limit %d: %d requests served, tokens_used %d, overshoot %d tokens (last request %d tokens)",
+		s.TokenLimit, served, s.TokensUsed, over, last)
+	if over < 0 || over >= last || s.Status != session.Ended || s.EndReason != session.Exhausted || s.EndedAt.IsZero() {
+		t.Fatalf("session %+v, overshoot %d, last request %d", s, over, last)
+	}
+}
+
+// Round trips of a metered request: the authorizer's two (key check and
+// rate limit in one, the hub's active session) and the charge's one.
+func TestRoundTrips(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	acc, _ := e.session()
+	keys := apikey.NewStore(db, e.d.Config.Tables.APIKeys)
+	key, err := keys.Create(ctx, acc, apikey.Spec{Name: "read", Permission: caller.Read, RateLimit: 1000}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := authorizer.New(authorizer.Options{Keys: keys, Sessions: e.store, Metered: app.MeteredRoutes})
+	for i := range 3 {
+		before := counter.Count()
+		reqID := fmt.Sprintf("rt-%s-%d", acc, i)
+		resp, err := auth.Handle(ctx, events.APIGatewayCustomAuthorizerRequestTypeRequest{
+			MethodArn: "arn:aws:execute-api:us-east-1:123456789012:local/v1stage/POST/api/v1/indicators/echo",
+			Resource:  "/api/v1/indicators/{name}", Path: "/api/v1/indicators/echo", HTTPMethod: "POST",
+			Headers:        map[string]string{"X-API-Key": key.Secret},
+			RequestContext: events.APIGatewayCustomAuthorizerRequestTypeRequestContext{RequestID: reqID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		authTrips := counter.Count() - before
+		c, err := caller.FromContext(resp.Context)
+		if err != nil || c.SessionID == "" {
+			t.Fatalf("authorizer context %v: %v", resp.Context, err)
+		}
+		r := e.call(c, `{"data":"x"}`, reqID)
+		total := counter.Count() - before
+		if r.Status != 200 {
+			t.Fatalf("%d %s", r.Status, r.Raw)
+		}
+		t.Logf("metered request %d: authorizer %d + function %d = %d DynamoDB round trips", i, authTrips, total-authTrips, total)
+		if authTrips != 2 || total != 3 {
+			t.Fatalf("authorizer %d, total %d round trips; want 2 and 3", authTrips, total)
+		}
+	}
+}
+
+// GET /api/v1/usage reports the account's metered usage.
+func TestUsageEndpoint(t *testing.T) {
+	e := newEnv(t, nil)
+	acc, _ := e.session()
+	other := sessiontest.Account(t, fx.DB, e.d.Config.Tables.Quotas, 0)
+	r := e.call(e.admit(acc), `{"data":"u"}`, "")
+	tokens := metaOf(t, r).Tokens
+	s, err := app.Usage(e.d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Lambda()
+	rd, ord, master := sessiontest.Key(acc, caller.Read), sessiontest.Key(other, caller.Read), sessiontest.Master
+	today := time.Now().UTC().Format(usage.Day)
+	tests := []struct {
+		name   string
+		c      caller.Caller
+		q      map[string]string
+		status int
+		code   string
+		tokens int64
+	}{
+		{"own", rd, nil, 200, "", tokens},
+		{"today", rd, map[string]string{"from": today, "to": today}, 200, "", tokens},
+		{"master", master, map[string]string{"account_id": acc}, 200, "", tokens},
+		{"master must name", master, nil, 400, "invalid_request", 0},
+		{"another account", ord, map[string]string{"account_id": acc}, 404, "not_found", 0},
+		{"bad day", rd, map[string]string{"from": "yesterday"}, 400, "invalid_request", 0},
+		{"reversed", rd, map[string]string{"from": today, "to": "2020-01-01"}, 400, "invalid_request", 0},
+		{"other's own", ord, nil, 200, "", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := sessiontest.Do(t, h, sessiontest.Request{Method: "GET", Path: "/api/v1/usage", Query: tc.q, Caller: &tc.c})
+			if r.Status != tc.status || r.Code() != tc.code {
+				t.Fatalf("%d %q %s", r.Status, r.Code(), r.Raw)
+			}
+			if tc.status != 200 {
+				return
+			}
+			var rep usage.Report
+			if err := json.Unmarshal([]byte(r.Raw), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Tokens != tc.tokens {
+				t.Fatalf("report %s", r.Raw)
+			}
+			if tc.tokens == 0 {
+				return
+			}
+			found := false
+			for _, ep := range rep.ByEndpoint {
+				found = found || (ep.Endpoint == "indicators/echo" && ep.Tokens == tc.tokens && ep.Requests == 1)
+			}
+			if !found || len(rep.ByDay) != 1 || rep.ByDay[0].Day != today || rep.AccountID != acc {
+				t.Fatalf("report %s", r.Raw)
+			}
+		})
+	}
+}

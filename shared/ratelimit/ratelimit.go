@@ -1,0 +1,481 @@
+// Package ratelimit enforces exact per-item rate limits in DynamoDB with
+// the generic cell rate algorithm (GCRA), in the same conditional
+// UpdateItem that checks the item itself (items keyed by pk and sk).
+//
+// # Algorithm
+//
+// A limit of N requests a minute has the emission interval
+// T = ceil(60e6/N) microseconds and a burst tolerance of (N-1)T. GCRA keeps
+// one time per item, the theoretical arrival time TAT. A request at time t
+// is admitted iff max(TAT, t) - t <= (N-1)T, and then TAT becomes
+// max(TAT, t) + T. From a standing start (TAT <= t) exactly N requests at
+// the same instant pass: the k-th leaves TAT = t + kT and the (N+1)-th would
+// need t + NT - t <= (N-1)T. Over a long run no more than one request per T
+// passes, and T >= 60s/N, so no more than N a minute; a drained limit is
+// whole again after N*T (60 s, or a few microseconds more where 60e6/N is
+// not whole). A fixed window lets 2N through around its boundary; GCRA
+// never does.
+//
+// DynamoDB update expressions can add and subtract but not take a maximum
+// or multiply, so the item stores the constants and the next state
+// precomputed (all in microseconds since the Unix epoch):
+//
+//	rl_limit     N
+//	rl_period    T
+//	rl_period2   2T
+//	rl_idle_gate 2T - NT
+//	rl_tat       TAT
+//	rl_next      TAT + T          (TAT after one more admission when busy)
+//	rl_gate      TAT + T - NT     (a busy request is admitted iff rl_gate <= t)
+//
+// and a request tries exactly one of two conditional updates:
+//
+//	idle (rl_tat missing or rl_tat <= :now):
+//	    SET rl_tat = :now + rl_period, rl_next = :now + rl_period2,
+//	        rl_gate = :now + rl_idle_gate
+//	busy (rl_tat > :now AND rl_gate <= :now):
+//	    SET rl_tat = rl_next, rl_next = rl_next + rl_period,
+//	        rl_gate = rl_gate + rl_period
+//
+// Both conditions also carry the caller's Guard (for API keys: the key
+// exists, is not revoked and has not expired), so checking the key and
+// taking a token is one round trip. The busy update is relative, so any
+// number of concurrent busy requests from any number of instances apply in
+// some order with DynamoDB's per-item serialisation and none is lost or
+// admitted twice: the condition is evaluated against the item as it is
+// when the write applies. When neither condition holds the request is
+// limited; it writes nothing, so refused requests never count.
+//
+// Which case to try is a guess: the last TAT this process saw for the
+// item, or idle for an item it has not seen. A failed condition returns the
+// item as it was (ReturnValuesOnConditionCheckFailure ALL_OLD), from which
+// Take decides without another read: missing item, guard false, limited,
+// or the other case, which it then tries. In the common path that is one
+// round trip.
+//
+// # Retries that must not count twice
+//
+// The SDK retries a call whose answer was lost (a timeout, a reset
+// connection, a 500), and DynamoDB may already have applied the first
+// attempt. Every take therefore adds a short request marker (12
+// characters derived from the API Gateway request id) to a string set and
+// is conditional on the marker being absent. A retried attempt whose
+// first attempt was applied fails that condition; the returned item holds
+// the marker, and Take reports the request as admitted (Duplicate) without
+// taking a second token. The markers live in three set attributes
+// rl_rid0..rl_rid2 used round-robin by 10-second epoch: a take adds to the
+// epoch's set, checks the current and the previous set, and REMOVEs the
+// next one (the one from two epochs ago), so the sets hold 10 to 20
+// seconds of markers with no extra write. One authorizer call, retries
+// included, lasts far less than 10 s (its context is bounded), so a marker
+// always outlives the attempts that could repeat it.
+//
+// Refund gives a token back (a request admitted here but refused later,
+// e.g. for want of a session) by subtracting T from rl_tat, rl_next and
+// rl_gate, conditional on the marker being present and a refund marker
+// ("!" + marker) absent, which it adds: a retried refund gives back once.
+package ratelimit
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute names on the limited item.
+const (
+	AttrLimit    = "rl_limit"
+	AttrPeriod   = "rl_period"
+	AttrPeriod2  = "rl_period2"
+	AttrIdleGate = "rl_idle_gate"
+	AttrTAT      = "rl_tat"
+	AttrNext     = "rl_next"
+	AttrGate     = "rl_gate"
+)
+
+// markerEpoch is how long one marker set is written to.
+const markerEpoch = 10 * time.Second
+
+var markerSets = [3]string{"rl_rid0", "rl_rid1", "rl_rid2"}
+
+// Params are a limit's constants.
+type Params struct {
+	Limit  int   // N requests a minute
+	Period int64 // T, microseconds
+}
+
+// ParamsFor returns the constants of a limit of n requests a minute
+// (n >= 1).
+func ParamsFor(n int) Params {
+	if n < 1 {
+		n = 1
+	}
+	const minute = int64(60_000_000)
+	return Params{Limit: n, Period: (minute + int64(n) - 1) / int64(n)}
+}
+
+// Attributes are the constants to store on the item when it is created.
+func (p Params) Attributes() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrLimit:    num(int64(p.Limit)),
+		AttrPeriod:   num(p.Period),
+		AttrPeriod2:  num(2 * p.Period),
+		AttrIdleGate: num(2*p.Period - int64(p.Limit)*p.Period),
+	}
+}
+
+// Guard is a condition the item must meet for a token to be taken, both
+// as a condition expression and as the same test in Go (applied to the
+// item a failed condition returns; required with Expr). Names and values
+// must start with #g and :g.
+type Guard struct {
+	Expr   string
+	Names  map[string]string
+	Values map[string]types.AttributeValue
+	Holds  func(item map[string]types.AttributeValue) bool
+}
+
+// DB is the DynamoDB call the limiter makes.
+type DB interface {
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// Outcome is what a take decided.
+type Outcome int
+
+// Outcomes.
+const (
+	// Admitted: a token was taken (or had been, by an earlier attempt of
+	// the same request).
+	Admitted Outcome = iota + 1
+	// Limited: the item is over its limit; nothing was written.
+	Limited
+	// Missing: no such item.
+	Missing
+	// Refused: the guard does not hold.
+	Refused
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Admitted:
+		return "admitted"
+	case Limited:
+		return "limited"
+	case Missing:
+		return "missing"
+	case Refused:
+		return "refused"
+	}
+	return "unknown"
+}
+
+// Result is a take's decision with the limit's figures.
+type Result struct {
+	Outcome Outcome
+	// Item is the item after the take (admitted) or as the failed
+	// condition saw it; nil when Missing.
+	Item map[string]types.AttributeValue
+	// Limit, Remaining and Reset are the RateLimit-* header values:
+	// requests a minute, requests that would pass now, and seconds until
+	// the limit is back to a full burst.
+	Limit     int
+	Remaining int
+	Reset     int
+	// RetryAfter is the seconds to wait before the next request can pass
+	// (Limited only, >= 1).
+	RetryAfter int
+	// Duplicate reports that an earlier attempt of this request had
+	// already taken the token.
+	Duplicate bool
+	// Calls is the number of UpdateItem calls the take made.
+	Calls int
+
+	key    map[string]types.AttributeValue
+	marker string
+	set    string
+	now    int64
+}
+
+// Limiter takes tokens on items of one table.
+type Limiter struct {
+	db    DB
+	table string
+
+	mu    sync.Mutex
+	guess map[string]int64 // last TAT seen per item, to pick the case
+}
+
+// New returns a limiter over table.
+func New(db DB, table string) *Limiter {
+	return &Limiter{db: db, table: table, guess: map[string]int64{}}
+}
+
+// maxGuesses bounds the guess cache; it is cleared when full.
+const maxGuesses = 8192
+
+// maxCalls bounds one take's conditional updates. Each failed condition
+// means the item changed case, so more than a few is a sign of a clock
+// gone wild, not of contention.
+const maxCalls = 6
+
+// ErrContended is returned when a take could not settle within maxCalls.
+var ErrContended = errors.New("ratelimit: item changed case on every attempt")
+
+// Marker returns the request marker of a request id: 12 URL-safe
+// characters (72 bits) of its SHA-256, or random ones when id is empty.
+func Marker(requestID string) string {
+	var b [9]byte
+	if requestID == "" {
+		_, _ = rand.Read(b[:])
+	} else {
+		sum := sha256.Sum256([]byte(requestID))
+		copy(b[:], sum[:])
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// Take checks the item at key against the guard and takes a token at now
+// for the request (requestID identifies it across SDK retries). It returns
+// an error only when the store could not decide (unreachable, throttled,
+// malformed item); the caller must then refuse the request.
+func (l *Limiter) Take(ctx context.Context, key map[string]types.AttributeValue, g Guard, requestID string, now time.Time) (Result, error) {
+	nowUS := now.UnixMicro()
+	epoch := now.Unix() / int64(markerEpoch/time.Second)
+	cur, prev, old := markerSets[epoch%3], markerSets[(epoch+2)%3], markerSets[(epoch+1)%3]
+	res := Result{key: key, marker: Marker(requestID), set: cur, now: nowUS}
+	id := itemID(key)
+	busy := l.guessBusy(id, nowUS)
+	for res.Calls < maxCalls {
+		res.Calls++
+		in := l.takeInput(key, g, res.marker, cur, prev, old, nowUS, busy)
+		out, err := l.db.UpdateItem(ctx, in)
+		if err == nil {
+			res.Outcome, res.Item = Admitted, out.Attributes
+			if err := res.figures(nowUS); err != nil {
+				return res, err
+			}
+			l.remember(id, res.Item)
+			return res, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return res, fmt.Errorf("take a rate-limit token: %w", err)
+		}
+		item := ccf.Item
+		res.Item = item
+		switch {
+		case len(item) == 0:
+			res.Outcome = Missing
+			return res, nil
+		case g.Holds != nil && !g.Holds(item):
+			res.Outcome = Refused
+			return res, nil
+		case hasMarker(item, cur, res.marker) || hasMarker(item, prev, res.marker):
+			res.Outcome, res.Duplicate = Admitted, true
+			if hasMarker(item, prev, res.marker) {
+				res.set = prev
+			}
+			if err := res.figures(nowUS); err != nil {
+				return res, err
+			}
+			return res, nil
+		}
+		tat, hasTAT := intAttr(item, AttrTAT)
+		gate, _ := intAttr(item, AttrGate)
+		switch {
+		case !hasTAT || tat <= nowUS:
+			busy = false
+		case gate <= nowUS:
+			busy = true
+		default:
+			res.Outcome = Limited
+			if err := res.figures(nowUS); err != nil {
+				return res, err
+			}
+			res.RetryAfter = ceilSeconds(gate - nowUS)
+			l.remember(id, item)
+			return res, nil
+		}
+	}
+	return res, ErrContended
+}
+
+// Refund gives back the token r took. It returns r with figures after the
+// refund; a refund already applied (a retried call) changes nothing. It
+// returns an error when the store could not be reached.
+func (l *Limiter) Refund(ctx context.Context, r Result) (Result, error) {
+	if r.Outcome != Admitted {
+		return r, nil
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName:           aws.String(l.table),
+		Key:                 r.key,
+		UpdateExpression:    aws.String("SET #tat = #tat - #period, #next = #next - #period, #gate = #gate - #period ADD #set :refs"),
+		ConditionExpression: aws.String("attribute_exists(#tat) AND contains(#set, :marker) AND NOT contains(#set, :ref)"),
+		ExpressionAttributeNames: map[string]string{"#tat": AttrTAT, "#next": AttrNext, "#gate": AttrGate,
+			"#period": AttrPeriod, "#set": r.set},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":marker": &types.AttributeValueMemberS{Value: r.marker},
+			":ref":    &types.AttributeValueMemberS{Value: "!" + r.marker},
+			":refs":   &types.AttributeValueMemberSS{Value: []string{"!" + r.marker}},
+		},
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	out, err := l.db.UpdateItem(ctx, in)
+	r.Calls++
+	var item map[string]types.AttributeValue
+	switch {
+	case err == nil:
+		item = out.Attributes
+	default:
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return r, fmt.Errorf("refund a rate-limit token: %w", err)
+		}
+		item = ccf.Item
+	}
+	if len(item) > 0 {
+		r.Item = item
+		_ = r.figures(r.now)
+		l.remember(itemID(r.key), item)
+	}
+	return r, nil
+}
+
+func (l *Limiter) takeInput(key map[string]types.AttributeValue, g Guard, marker, cur, prev, old string, now int64, busy bool) *dynamodb.UpdateItemInput {
+	names := map[string]string{"#tat": AttrTAT, "#next": AttrNext, "#gate": AttrGate, "#period": AttrPeriod,
+		"#cur": cur, "#prev": prev, "#old": old}
+	values := map[string]types.AttributeValue{
+		":now":     num(now),
+		":marker":  &types.AttributeValueMemberS{Value: marker},
+		":markers": &types.AttributeValueMemberSS{Value: []string{marker}},
+	}
+	var update, when string
+	if busy {
+		update = "SET #tat = #next, #next = #next + #period, #gate = #gate + #period"
+		when = "#tat > :now AND #gate <= :now"
+	} else {
+		names["#period2"], names["#idle"] = AttrPeriod2, AttrIdleGate
+		update = "SET #tat = :now + #period, #next = :now + #period2, #gate = :now + #idle"
+		when = "(attribute_not_exists(#tat) OR #tat <= :now)"
+	}
+	update += " ADD #cur :markers REMOVE #old"
+	// The partition key proves the item exists.
+	names["#pk"] = "pk"
+	cond := "attribute_exists(#pk)"
+	if g.Expr != "" {
+		cond += " AND (" + g.Expr + ")"
+		for k, v := range g.Names {
+			names[k] = v
+		}
+		for k, v := range g.Values {
+			values[k] = v
+		}
+	}
+	cond += " AND NOT contains(#cur, :marker) AND NOT contains(#prev, :marker) AND " + when
+	return &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(l.table),
+		Key:                                 key,
+		UpdateExpression:                    aws.String(update),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+}
+
+// figures fills Limit, Remaining and Reset from the item's state.
+func (r *Result) figures(now int64) error {
+	n, ok1 := intAttr(r.Item, AttrLimit)
+	t, ok2 := intAttr(r.Item, AttrPeriod)
+	if !ok1 || !ok2 || n < 1 || t < 1 {
+		return errors.New("ratelimit: item has no limit parameters")
+	}
+	r.Limit = int(n)
+	tat, ok := intAttr(r.Item, AttrTAT)
+	if !ok || tat < now {
+		tat = now
+	}
+	remaining := (now + n*t - tat) / t
+	r.Remaining = int(min(max(remaining, 0), n))
+	r.Reset = ceilSeconds(tat - now)
+	return nil
+}
+
+func (l *Limiter) guessBusy(id string, now int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tat, ok := l.guess[id]
+	return ok && tat > now
+}
+
+func (l *Limiter) remember(id string, item map[string]types.AttributeValue) {
+	tat, ok := intAttr(item, AttrTAT)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.guess) >= maxGuesses {
+		clear(l.guess)
+	}
+	l.guess[id] = tat
+}
+
+func itemID(key map[string]types.AttributeValue) string {
+	var id string
+	for _, k := range []string{"pk", "sk"} {
+		if s, ok := key[k].(*types.AttributeValueMemberS); ok {
+			id += s.Value + "\x00"
+		}
+	}
+	return id
+}
+
+func hasMarker(item map[string]types.AttributeValue, set, marker string) bool {
+	ss, ok := item[set].(*types.AttributeValueMemberSS)
+	if !ok {
+		return false
+	}
+	for _, v := range ss.Value {
+		if v == marker {
+			return true
+		}
+	}
+	return false
+}
+
+func intAttr(item map[string]types.AttributeValue, name string) (int64, bool) {
+	n, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	return v, err == nil
+}
+
+// ceilSeconds rounds microseconds up to whole seconds, at least 1 when
+// positive and 0 otherwise.
+func ceilSeconds(us int64) int {
+	if us <= 0 {
+		return 0
+	}
+	return int((us + 999_999) / 1_000_000)
+}
+
+func num(v int64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}

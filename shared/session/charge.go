@@ -1,0 +1,168 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/waickoff/waickoff/shared/dynamo"
+)
+
+// Charge is the cost of one metered request to its session.
+type Charge struct {
+	AccountID string
+	SessionID string
+	// RequestID ties the charge to the request: a charge whose request id
+	// was charged before is recognised and not counted again.
+	RequestID string
+	// Endpoint is the usage name ("indicators/rsi").
+	Endpoint string
+	Tokens   int64
+	// TokenLimit is the session's limit as the authorizer admitted it
+	// (the hub's own limit is used when this one is stale).
+	TokenLimit int64
+	At         time.Time
+	// Extra items join the transaction (the account's usage counters,
+	// usage.Store.ChargeItems).
+	Extra []types.TransactWriteItem
+}
+
+// Charged is what a charge did.
+type Charged struct {
+	// Duplicate: the request id had been charged already; nothing was
+	// counted this time.
+	Duplicate bool
+	// Exhausted: this charge took the session to its limit and ended it.
+	Exhausted bool
+	// TokensUsed is the session's tokens_used right after this charge
+	// when the store told it (on the charge that exhausts the session),
+	// else -1.
+	TokensUsed int64
+}
+
+// ReceiptTTL is how long a charge receipt is kept: retries come within it.
+const ReceiptTTL = 24 * time.Hour
+
+// Transaction item positions of a charge.
+const (
+	chargeReceipt = iota
+	chargeSession
+	chargeUsage
+	chargeHub
+)
+
+type hubMode int
+
+const (
+	hubCount   hubMode = iota // add to active_tokens_used, stay under the limit
+	hubExhaust                // this charge reaches the limit: end the session
+	hubNone                   // the hub points elsewhere: leave it
+)
+
+// Charge adds c.Tokens and one request to the session in one
+// TransactWriteItems, with no condition on its status (what was admitted
+// completes and is counted): the session's counters, the hub's
+// active_tokens_used (only while the hub points at the session), the
+// session's usage by endpoint, c.Extra, and a receipt REQ#<request_id> put
+// only if absent. A retry of a charge that landed finds the receipt and
+// counts nothing (Duplicate). The charge that takes the hub's count to the
+// limit fails its hub condition, learns the count from the cancellation,
+// and is written again ending the session as exhausted and clearing the
+// hub's pointer, so one request in the common case costs one round trip
+// and the crossing one two. It returns ErrNotFound when the session item
+// does not exist, ErrBusy, or the store's error (nothing counted).
+func (s *Store) Charge(ctx context.Context, c Charge) (Charged, error) {
+	mode := hubCount
+	var before int64
+	for try := 0; ; try++ {
+		items := s.chargeItems(c, mode)
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			res := Charged{TokensUsed: -1}
+			if mode == hubExhaust {
+				res.Exhausted, res.TokensUsed = true, before+c.Tokens
+				s.ended(ctx, Session{ID: c.SessionID, AccountID: c.AccountID, EndReason: Exhausted}, "charge")
+			}
+			return res, nil
+		}
+		reasons := dynamo.CancellationReasons(err)
+		switch {
+		case reasons == nil:
+			return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, err)
+		case dynamo.ReasonIs(reasons, chargeReceipt, "ConditionalCheckFailed"):
+			return Charged{Duplicate: true, TokensUsed: -1}, nil
+		case dynamo.ReasonIs(reasons, chargeSession, "ConditionalCheckFailed"):
+			return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, ErrNotFound)
+		case try >= attempts:
+			return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, ErrBusy)
+		case conflicted(reasons):
+			pause(ctx, try)
+		case mode != hubNone && dynamo.ReasonIs(reasons, chargeHub, "ConditionalCheckFailed"):
+			old := reasons[chargeHub].Item
+			switch {
+			case mode != hubCount || strAttr(old, attrActiveID) != c.SessionID:
+				mode = hubNone // the hub points elsewhere now
+			case intAttr(old, attrActiveTokensUsed)+c.Tokens >= intAttr(old, attrActiveTokenLimit):
+				mode, before = hubExhaust, intAttr(old, attrActiveTokensUsed)
+			default:
+				// Under the hub's own limit: the admitted limit was
+				// stale or missing. Count against the hub's.
+				c.TokenLimit = intAttr(old, attrActiveTokenLimit)
+			}
+		default:
+			return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, err)
+		}
+	}
+}
+
+func (s *Store) chargeItems(c Charge, mode hubMode) []types.TransactWriteItem {
+	t, at := num(c.Tokens), ms(c.At)
+	receipt := map[string]types.AttributeValue{
+		"pk": str("REQ#" + c.RequestID), "sk": str("REQ"),
+		attrAccountID: str(c.AccountID), attrSessionID: str(c.SessionID), "endpoint": str(c.Endpoint),
+		"tokens": t, "charged_at": at, attrTTL: num(c.At.Add(ReceiptTTL).Unix()),
+	}
+	ses := &types.Update{TableName: &s.tables.Sessions, Key: Key(c.AccountID, c.SessionID),
+		UpdateExpression:          aws.String("ADD #used :t, #requests :one"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#used": attrTokensUsed, "#requests": attrRequests},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": t, ":one": num(1)}}
+	if mode == hubExhaust {
+		ses.UpdateExpression = aws.String("ADD #used :t, #requests :one " +
+			"SET #status = :ended, #reason = if_not_exists(#reason, :exhausted), #endedAt = if_not_exists(#endedAt, :at)")
+		ses.ExpressionAttributeNames["#status"] = attrStatus
+		ses.ExpressionAttributeNames["#reason"] = attrEndReason
+		ses.ExpressionAttributeNames["#endedAt"] = attrEndedAt
+		ses.ExpressionAttributeValues[":ended"] = str(string(Ended))
+		ses.ExpressionAttributeValues[":exhausted"] = str(string(Exhausted))
+		ses.ExpressionAttributeValues[":at"] = at
+	}
+	items := []types.TransactWriteItem{
+		chargeReceipt: {Put: &types.Put{TableName: &s.tables.Usage, Item: receipt,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		chargeSession: {Update: ses},
+		chargeUsage: {Update: &types.Update{TableName: &s.tables.Usage,
+			Key:                       map[string]types.AttributeValue{"pk": str(usagePrefix + c.SessionID), "sk": str("EP#" + c.Endpoint)},
+			UpdateExpression:          aws.String("ADD #requests :one, tokens :t SET endpoint = :ep, session_id = :sid"),
+			ExpressionAttributeNames:  map[string]string{"#requests": attrRequests},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":t": t, ":ep": str(c.Endpoint), ":sid": str(c.SessionID)}}},
+	}
+	switch mode {
+	case hubCount:
+		items = append(items, types.TransactWriteItem{Update: &types.Update{TableName: &s.tables.Quotas,
+			Key:                      HubKey(c.AccountID),
+			UpdateExpression:         aws.String("ADD #aused :t"),
+			ConditionExpression:      aws.String("#active = :sid AND #aused < :room"),
+			ExpressionAttributeNames: map[string]string{"#active": attrActiveID, "#aused": attrActiveTokensUsed},
+			// Under the limit after this charge: used + t < limit.
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":t": t, ":sid": str(c.SessionID), ":room": num(c.TokenLimit - c.Tokens)},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
+	case hubExhaust:
+		items = append(items, types.TransactWriteItem{Update: clearHub(s.tables.Quotas, c.AccountID, c.SessionID)})
+	}
+	return append(items, c.Extra...)
+}
