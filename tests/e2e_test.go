@@ -49,12 +49,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	env := map[string]string{"SESSION_TTL": "3s", "DYNAMODB_ENDPOINT": os.Getenv("DYNAMODB_ENDPOINT")}
 	var err error
-	api, err = local.Start(context.Background(), local.Options{
-		Getenv: func(k string) string { return env[k] }, Addr: "127.0.0.1:0", Logs: logs,
-		SweepEvery: 200 * time.Millisecond, TableSuffix: fmt.Sprintf("-e2e%d", time.Now().UnixNano()),
-	})
+	api, err = startAPI(nil, logs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start local API:", err)
 		os.Exit(1)
@@ -62,6 +58,19 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	api.Stop()
 	os.Exit(code)
+}
+
+// startAPI boots a local API on a free port with fresh tables; env adds
+// configuration.
+func startAPI(env map[string]string, out io.Writer) (*local.API, error) {
+	all := map[string]string{"DYNAMODB_ENDPOINT": os.Getenv("DYNAMODB_ENDPOINT")}
+	for k, v := range env {
+		all[k] = v
+	}
+	return local.Start(context.Background(), local.Options{
+		Getenv: func(k string) string { return all[k] }, Addr: "127.0.0.1:0", Logs: out,
+		SweepEvery: 200 * time.Millisecond, TableSuffix: fmt.Sprintf("-e2e%d", time.Now().UnixNano()),
+	})
 }
 
 type response struct {
@@ -73,12 +82,17 @@ type response struct {
 
 func call(t *testing.T, method, path, key string, body any) response {
 	t.Helper()
+	return callAt(t, api.URL, method, path, key, body)
+}
+
+func callAt(t *testing.T, base, method, path, key string, body any) response {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, api.URL+path, rd)
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
