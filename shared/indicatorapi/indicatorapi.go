@@ -48,7 +48,11 @@ func Compute(name string, r *http.Request, body []byte) (Result, error) {
 	if req.Items != nil {
 		return Result{}, problem.Invalid("indicators", "a list of indicators belongs in POST /api/v1/indicators/batch")
 	}
-	res, err := run(spec, req.Candles, req.Params, "params", "")
+	in, err := input(req.Candles)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := run(spec, in, req.Params, "params", "")
 	if err != nil {
 		return Result{}, err
 	}
@@ -86,6 +90,10 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 	if req.Params != nil {
 		return Result{}, problem.Invalid("params", "a batch takes parameters per indicator, in indicators[i].params")
 	}
+	in, err := input(req.Candles)
+	if err != nil {
+		return Result{}, err
+	}
 	b := candle.AppendBatchStart(nil)
 	computed := 0
 	var firstErr error
@@ -94,7 +102,7 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 			b = append(b, ',')
 		}
 		prefix := "indicators[" + strconv.Itoa(i) + "]"
-		res, err := runItem(item, req.Candles, prefix)
+		res, err := runItem(item, in, prefix)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -115,7 +123,7 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 	return Result{Body: b, Meta: m}, nil
 }
 
-func runItem(item candle.Item, set candle.Set, prefix string) (candle.Result, error) {
+func runItem(item candle.Item, in indicator.Input, prefix string) (candle.Result, error) {
 	if item.Err != nil {
 		return candle.Result{}, decodeProblem(item.Err)
 	}
@@ -123,11 +131,11 @@ func runItem(item candle.Item, set candle.Set, prefix string) (candle.Result, er
 	if !ok {
 		return candle.Result{}, problem.Invalid(prefix+".name", "unknown indicator %q", item.Name)
 	}
-	return run(spec, set, item.Params, prefix+".params", item.ID)
+	return run(spec, in, item.Params, prefix+".params", item.ID)
 }
 
-// run resolves the parameters and computes spec over set.
-func run(spec indicator.Spec, set candle.Set, raw map[string]float64, paramPath, id string) (candle.Result, error) {
+// run resolves the parameters and computes spec over in.
+func run(spec indicator.Spec, in indicator.Input, raw map[string]float64, paramPath, id string) (candle.Result, error) {
 	p, err := spec.Resolve(raw)
 	if err != nil {
 		var pe *indicator.ParamError
@@ -136,11 +144,16 @@ func run(spec indicator.Spec, set candle.Set, raw map[string]float64, paramPath,
 		}
 		return candle.Result{}, problem.Invalid(paramPath, "%s", err.Error())
 	}
-	if need := spec.MinCandles(p); set.Len() < need {
+	n := len(in.Close)
+	if need := spec.MinCandles(p); n < need {
 		return candle.Result{}, problem.Invalid("candles", "%s with these parameters needs at least %d candles, got %d",
-			spec.Name, need, set.Len())
+			spec.Name, need, n)
 	}
-	outs, err := spec.Run(indicator.Input{Open: set.Open, High: set.High, Low: set.Low, Close: set.Close, Volume: set.Volume}, p)
+	if param, ok := windowScans[spec.Name]; ok && float64(n)*p[param] > maxWindowWork {
+		return candle.Result{}, problem.Invalid(paramPath+"."+param,
+			"%s over %d candles is limited to %s <= %d", spec.Name, n, param, int(maxWindowWork/float64(n)))
+	}
+	outs, err := spec.Run(in, p)
 	if err != nil {
 		var ie *indicator.InputError
 		if errors.As(err, &ie) {
@@ -157,6 +170,29 @@ func run(spec indicator.Spec, set candle.Set, raw map[string]float64, paramPath,
 	}
 	return res, nil
 }
+
+// input checks the candles against the engine's numeric range (prices
+// within 1e-18..1e18 in magnitude, so outputs stay finite) and returns
+// them as the engine's input.
+func input(set candle.Set) (indicator.Input, error) {
+	in := indicator.Input{Open: set.Open, High: set.High, Low: set.Low, Close: set.Close, Volume: set.Volume}
+	if err := in.Validate(); err != nil {
+		var ie *indicator.InputError
+		if errors.As(err, &ie) && ie.Index >= 0 {
+			return in, &problem.Error{Code: problem.InvalidRequest, Field: ie.Series + "[" + strconv.Itoa(ie.Index) + "]",
+				Detail: ie.Error(), Extra: map[string]any{"index": ie.Index}}
+		}
+		return in, problem.Invalid("candles", "%s", err.Error())
+	}
+	return in, nil
+}
+
+// maxWindowWork bounds candles x period for the indicators whose cost
+// grows with both (CCI's mean deviation rescans its window, as TA-Lib's
+// does): 2e8 steps is about a quarter of a second.
+const maxWindowWork = 200_000_000
+
+var windowScans = map[string]string{"cci": "period"}
 
 func meta(set candle.Set) map[string]any {
 	return map[string]any{"engine_version": Engine, "input_checksum": set.Checksum(), "candles": set.Len()}

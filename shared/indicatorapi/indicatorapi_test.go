@@ -267,3 +267,17 @@ func TestCatalogCoversTheContract(t *testing.T) {
 		}
 	}
 }
+
+func TestInputRangeAndWorkBounds(t *testing.T) {
+	cs := walk(40)
+	cs.c[7], cs.h[7] = 1e19, 1e19
+	_, err := indicatorapi.Compute("sma", req("application/json", ""), []byte(cs.rows(`,"params":{"period":5}`)))
+	if pe := problem.As(err); pe == nil || pe.Code != problem.InvalidRequest || pe.Field != "high[7]" {
+		t.Fatalf("huge price: %v", err)
+	}
+	big := walk(40000)
+	_, err = indicatorapi.Compute("cci", req("application/json", ""), []byte(big.columns(`,"params":{"period":30000}`)))
+	if pe := problem.As(err); pe == nil || pe.Field != "params.period" {
+		t.Fatalf("cci work bound: %v", err)
+	}
+}
