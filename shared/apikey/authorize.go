@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/waickoff/waickoff/shared/caller"
+	"github.com/waickoff/waickoff/shared/dynamo"
 	"github.com/waickoff/waickoff/shared/ratelimit"
 )
 
@@ -74,10 +75,10 @@ func (s *Store) Authorize(ctx context.Context, hash, requestID string, now time.
 		return g, nil
 	case ratelimit.Refused:
 		g.Status = Expired
-		if boolAttr(r.Item, attrRevoked) {
+		if dynamo.BoolOf(r.Item, attrRevoked) {
 			g.Status = Revoked
 		}
-		g.KeyID = strAttr(r.Item, attrKeyID)
+		g.KeyID = dynamo.String(r.Item, attrKeyID)
 		return g, nil
 	case ratelimit.Limited:
 		g.Status = Limited
@@ -86,8 +87,8 @@ func (s *Store) Authorize(ctx context.Context, hash, requestID string, now time.
 	default:
 		return Grant{}, fmt.Errorf("authorize key: unexpected outcome %v", r.Outcome)
 	}
-	g.AccountID, g.KeyID = strAttr(r.Item, attrAccount), strAttr(r.Item, attrKeyID)
-	g.Permission = caller.Permission(strAttr(r.Item, attrPermission))
+	g.AccountID, g.KeyID = dynamo.String(r.Item, attrAccount), dynamo.String(r.Item, attrKeyID)
+	g.Permission = caller.Permission(dynamo.String(r.Item, attrPermission))
 	if g.AccountID == "" || g.KeyID == "" || !g.Permission.Valid() {
 		return Grant{}, fmt.Errorf("authorize key: malformed lookup item for key %q", g.KeyID)
 	}
@@ -124,7 +125,7 @@ func guard(now time.Time) ratelimit.Guard {
 			if v, ok := it[attrRevoked].(*types.AttributeValueMemberBOOL); !ok || v.Value {
 				return false
 			}
-			exp := intAttr(it, attrExpiresAt)
+			exp := dynamo.Int(it, attrExpiresAt)
 			return exp == 0 || exp > nowMS
 		},
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -103,11 +102,11 @@ const (
 )
 
 func recordKey(accountID, keyID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: str("ACCOUNT#" + accountID), attrSK: str("KEY#" + keyID)}
+	return map[string]types.AttributeValue{attrPK: dynamo.S("ACCOUNT#" + accountID), attrSK: dynamo.S("KEY#" + keyID)}
 }
 
 func lookupKey(hash string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: str("HASH#" + hash), attrSK: str("HASH")}
+	return map[string]types.AttributeValue{attrPK: dynamo.S("HASH#" + hash), attrSK: dynamo.S("HASH")}
 }
 
 // NewKeyID returns a key id that sorts by creation time:
@@ -143,22 +142,22 @@ func (s *Store) NewItems(accountID string, spec Spec, now time.Time) (Created, [
 		Permission: spec.Permission, RateLimit: spec.RateLimit, CreatedAt: now.Truncate(time.Millisecond),
 		ExpiresAt: spec.ExpiresAt.Truncate(time.Millisecond), hash: Hash(secret)}
 	record := recordKey(accountID, k.ID)
-	record[attrKeyID] = str(k.ID)
-	record[attrAccount] = str(accountID)
-	record[attrName] = str(k.Name)
-	record[attrPrefix] = str(k.Prefix)
-	record[attrPermission] = str(string(k.Permission))
-	record[attrRateLimit] = num(int64(k.RateLimit))
-	record[attrCreatedAt] = num(k.CreatedAt.UnixMilli())
-	record[attrExpiresAt] = num(millis(k.ExpiresAt))
-	record[attrKeyHash] = str(k.hash)
+	record[attrKeyID] = dynamo.S(k.ID)
+	record[attrAccount] = dynamo.S(accountID)
+	record[attrName] = dynamo.S(k.Name)
+	record[attrPrefix] = dynamo.S(k.Prefix)
+	record[attrPermission] = dynamo.S(string(k.Permission))
+	record[attrRateLimit] = dynamo.N(int64(k.RateLimit))
+	record[attrCreatedAt] = dynamo.N(k.CreatedAt.UnixMilli())
+	record[attrExpiresAt] = dynamo.N(millis(k.ExpiresAt))
+	record[attrKeyHash] = dynamo.S(k.hash)
 
 	lookup := lookupKey(k.hash)
-	lookup[attrAccount] = str(accountID)
-	lookup[attrKeyID] = str(k.ID)
-	lookup[attrPermission] = str(string(k.Permission))
-	lookup[attrRateLimit] = num(int64(k.RateLimit))
-	lookup[attrExpiresAt] = num(millis(k.ExpiresAt))
+	lookup[attrAccount] = dynamo.S(accountID)
+	lookup[attrKeyID] = dynamo.S(k.ID)
+	lookup[attrPermission] = dynamo.S(string(k.Permission))
+	lookup[attrRateLimit] = dynamo.N(int64(k.RateLimit))
+	lookup[attrExpiresAt] = dynamo.N(millis(k.ExpiresAt))
 	lookup[attrRevoked] = &types.AttributeValueMemberBOOL{Value: false}
 	for name, v := range ratelimit.ParamsFor(k.RateLimit).Attributes() {
 		lookup[name] = v
@@ -227,7 +226,7 @@ func (s *Store) List(ctx context.Context, accountID string, limit int, token []b
 		KeyConditionExpression:   aws.String("pk = :pk AND begins_with(sk, :key)"),
 		ExpressionAttributeNames: projectionNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str("ACCOUNT#" + accountID), ":key": str("KEY#")},
+			":pk": dynamo.S("ACCOUNT#" + accountID), ":key": dynamo.S("KEY#")},
 		ProjectionExpression: aws.String(recordProjection + ", sk"),
 		ScanIndexForward:     aws.Bool(false),
 		Limit:                aws.Int32(int32(limit + 1)),
@@ -248,7 +247,7 @@ func (s *Store) List(ctx context.Context, accountID string, limit int, token []b
 	items := out.Items
 	if len(items) > limit {
 		items = items[:limit]
-		next = []byte("KEY#" + strAttr(items[limit-1], attrKeyID))
+		next = []byte("KEY#" + dynamo.String(items[limit-1], attrKeyID))
 	}
 	keys := make([]Key, 0, len(items))
 	for _, it := range items {
@@ -277,7 +276,7 @@ func (s *Store) Revoke(ctx context.Context, accountID, keyID string, now time.Ti
 		{Update: &types.Update{TableName: aws.String(s.table), Key: recordKey(accountID, keyID),
 			UpdateExpression:          aws.String("SET revoked_at = if_not_exists(revoked_at, :now)"),
 			ConditionExpression:       aws.String("attribute_exists(pk)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.UnixMilli())}}},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": dynamo.N(now.UnixMilli())}}},
 		{Update: &types.Update{TableName: aws.String(s.table), Key: lookupKey(k.hash),
 			UpdateExpression:          aws.String("SET revoked = :true"),
 			ConditionExpression:       aws.String("attribute_exists(pk)"),
@@ -318,7 +317,7 @@ func (s *Store) Rotate(ctx context.Context, accountID, keyID string, now time.Ti
 			UpdateExpression:    aws.String("SET revoked_at = :now, rotated_to = :new"),
 			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(revoked_at)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":now": num(now.UnixMilli()), ":new": str(c.ID)}}},
+				":now": dynamo.N(now.UnixMilli()), ":new": dynamo.S(c.ID)}}},
 		types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: lookupKey(old.hash),
 			UpdateExpression:          aws.String("SET revoked = :true"),
 			ConditionExpression:       aws.String("attribute_exists(pk)"),
@@ -335,47 +334,21 @@ func (s *Store) Rotate(ctx context.Context, accountID, keyID string, now time.Ti
 
 func keyFromItem(it map[string]types.AttributeValue) (Key, error) {
 	k := Key{
-		ID:         strAttr(it, attrKeyID),
-		AccountID:  strAttr(it, attrAccount),
-		Name:       strAttr(it, attrName),
-		Prefix:     strAttr(it, attrPrefix),
-		Permission: caller.Permission(strAttr(it, attrPermission)),
-		RateLimit:  int(intAttr(it, attrRateLimit)),
-		CreatedAt:  fromMillis(intAttr(it, attrCreatedAt)),
-		ExpiresAt:  fromMillis(intAttr(it, attrExpiresAt)),
-		RevokedAt:  fromMillis(intAttr(it, attrRevokedAt)),
-		hash:       strAttr(it, attrKeyHash),
+		ID:         dynamo.String(it, attrKeyID),
+		AccountID:  dynamo.String(it, attrAccount),
+		Name:       dynamo.String(it, attrName),
+		Prefix:     dynamo.String(it, attrPrefix),
+		Permission: caller.Permission(dynamo.String(it, attrPermission)),
+		RateLimit:  int(dynamo.Int(it, attrRateLimit)),
+		CreatedAt:  fromMillis(dynamo.Int(it, attrCreatedAt)),
+		ExpiresAt:  fromMillis(dynamo.Int(it, attrExpiresAt)),
+		RevokedAt:  fromMillis(dynamo.Int(it, attrRevokedAt)),
+		hash:       dynamo.String(it, attrKeyHash),
 	}
 	if k.ID == "" || k.AccountID == "" || !k.Permission.Valid() {
 		return Key{}, fmt.Errorf("apikey: malformed key record %q", k.ID)
 	}
 	return k, nil
-}
-
-func str(s string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: s} }
-
-func num(v int64) *types.AttributeValueMemberN {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
-
-func strAttr(it map[string]types.AttributeValue, name string) string {
-	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func intAttr(it map[string]types.AttributeValue, name string) int64 {
-	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
-		n, _ := strconv.ParseInt(v.Value, 10, 64)
-		return n
-	}
-	return 0
-}
-
-func boolAttr(it map[string]types.AttributeValue, name string) bool {
-	v, ok := it[name].(*types.AttributeValueMemberBOOL)
-	return ok && v.Value
 }
 
 func millis(t time.Time) int64 {

@@ -31,11 +31,15 @@ func String(item map[string]types.AttributeValue, name string) string {
 	return ""
 }
 
-// Int returns item[name] as an integer, or 0 when it is absent, not a
-// number or not an integer.
+// Int returns item[name] as an integer (a fraction is truncated), or 0
+// when it is absent or not a number.
 func Int(item map[string]types.AttributeValue, name string) int64 {
 	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
-		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		n, err := strconv.ParseInt(v.Value, 10, 64)
+		if err != nil {
+			f, _ := strconv.ParseFloat(v.Value, 64)
+			return int64(f)
+		}
 		return n
 	}
 	return 0

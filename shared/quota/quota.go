@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -81,9 +80,9 @@ func (s *Store) Get(ctx context.Context, accountID string, now time.Time) (Quota
 	if err != nil {
 		return Quota{}, err
 	}
-	q := Quota{AccountID: accountID, Purchased: intAttr(hub, attrPurchased), Used: intAttr(hub, attrUsed),
-		Remaining: max(0, intAttr(hub, attrRemaining)), ActiveSessionID: session.ActiveOf(hub, now)}
-	if ms := intAttr(hub, "created_at"); ms > 0 {
+	q := Quota{AccountID: accountID, Purchased: dynamo.Int(hub, attrPurchased), Used: dynamo.Int(hub, attrUsed),
+		Remaining: max(0, dynamo.Int(hub, attrRemaining)), ActiveSessionID: session.ActiveOf(hub, now)}
+	if ms := dynamo.Int(hub, "created_at"); ms > 0 {
 		q.CreatedAt = time.UnixMilli(ms).UTC()
 	}
 	return q, nil
@@ -170,13 +169,13 @@ func (s *Store) Add(ctx context.Context, accountID string, q pricing.Quote, key 
 			UpdateExpression:          aws.String("ADD #purchased :n, #remaining :n"),
 			ConditionExpression:       aws.String("attribute_exists(pk)"),
 			ExpressionAttributeNames:  map[string]string{"#purchased": attrPurchased, "#remaining": attrRemaining},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(q.Sessions)}}},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":n": dynamo.N(q.Sessions)}}},
 		{Put: &types.Put{TableName: &s.table, Item: ledger, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 	}
 	if key != "" {
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table,
-			Item: map[string]types.AttributeValue{"pk": str("ACCOUNT#" + accountID), "sk": str(idempotencyPref + key),
-				attrPurchaseID: str(p.PurchaseID), attrSessions: num(q.Sessions), "created_at": num(created.UnixMilli())},
+			Item: map[string]types.AttributeValue{"pk": dynamo.S("ACCOUNT#" + accountID), "sk": dynamo.S(idempotencyPref + key),
+				attrPurchaseID: dynamo.S(p.PurchaseID), attrSessions: dynamo.N(q.Sessions), "created_at": dynamo.N(created.UnixMilli())},
 			ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 	}
 	for try := 0; try < 8; try++ {
@@ -200,7 +199,7 @@ func (s *Store) Add(ctx context.Context, accountID string, q pricing.Quote, key 
 			ledger = purchaseItem(p, created)
 			items[1].Put.Item = ledger
 			if key != "" {
-				items[2].Put.Item[attrPurchaseID] = str(p.PurchaseID)
+				items[2].Put.Item[attrPurchaseID] = dynamo.S(p.PurchaseID)
 			}
 			time.Sleep(time.Duration(5*(try+1)) * time.Millisecond)
 		default:
@@ -213,16 +212,16 @@ func (s *Store) Add(ctx context.Context, accountID string, q pricing.Quote, key 
 // replay returns the purchase recorded under the idempotency key.
 func (s *Store) replay(ctx context.Context, accountID, key string, sessions int64) (Purchase, bool, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"pk": str("ACCOUNT#" + accountID), "sk": str(idempotencyPref + key)}})
+		Key: map[string]types.AttributeValue{"pk": dynamo.S("ACCOUNT#" + accountID), "sk": dynamo.S(idempotencyPref + key)}})
 	if err != nil {
 		return Purchase{}, false, fmt.Errorf("read idempotency key of %s: %w", accountID, err)
 	}
-	if intAttr(out.Item, attrSessions) != sessions {
+	if dynamo.Int(out.Item, attrSessions) != sessions {
 		return Purchase{}, false, ErrIdempotencyConflict
 	}
-	id := strAttr(out.Item, attrPurchaseID)
+	id := dynamo.String(out.Item, attrPurchaseID)
 	got, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"pk": str("ACCOUNT#" + accountID), "sk": str(purchasePrefix + id)}})
+		Key: map[string]types.AttributeValue{"pk": dynamo.S("ACCOUNT#" + accountID), "sk": dynamo.S(purchasePrefix + id)}})
 	if err != nil {
 		return Purchase{}, false, fmt.Errorf("read purchase %s: %w", id, err)
 	}
@@ -234,25 +233,25 @@ func (s *Store) replay(ctx context.Context, accountID, key string, sessions int6
 
 func purchaseItem(p Purchase, created time.Time) map[string]types.AttributeValue {
 	it := map[string]types.AttributeValue{
-		"pk": str("ACCOUNT#" + p.AccountID), "sk": str(purchasePrefix + p.PurchaseID),
-		attrPurchaseID: str(p.PurchaseID), "account_id": str(p.AccountID), attrSessions: num(p.Sessions),
-		"unit_price_cents": num(p.UnitPriceCents), "total_price_cents": num(p.TotalPriceCents),
-		"discount_pct": num(int64(p.DiscountPct)), "currency": str(p.Currency),
-		"payment_status": str(p.PaymentStatus), "created_at": num(created.UnixMilli()),
+		"pk": dynamo.S("ACCOUNT#" + p.AccountID), "sk": dynamo.S(purchasePrefix + p.PurchaseID),
+		attrPurchaseID: dynamo.S(p.PurchaseID), "account_id": dynamo.S(p.AccountID), attrSessions: dynamo.N(p.Sessions),
+		"unit_price_cents": dynamo.N(p.UnitPriceCents), "total_price_cents": dynamo.N(p.TotalPriceCents),
+		"discount_pct": dynamo.N(int64(p.DiscountPct)), "currency": dynamo.S(p.Currency),
+		"payment_status": dynamo.S(p.PaymentStatus), "created_at": dynamo.N(created.UnixMilli()),
 	}
 	if p.IdempotencyKey != "" {
-		it["idempotency_key"] = str(p.IdempotencyKey)
+		it["idempotency_key"] = dynamo.S(p.IdempotencyKey)
 	}
 	return it
 }
 
 func purchaseOf(it map[string]types.AttributeValue) Purchase {
-	return Purchase{PurchaseID: strAttr(it, attrPurchaseID), AccountID: strAttr(it, "account_id"),
-		Sessions: intAttr(it, attrSessions), UnitPriceCents: intAttr(it, "unit_price_cents"),
-		TotalPriceCents: intAttr(it, "total_price_cents"), DiscountPct: int(intAttr(it, "discount_pct")),
-		Currency: strAttr(it, "currency"), PaymentStatus: strAttr(it, "payment_status"),
-		IdempotencyKey: strAttr(it, "idempotency_key"),
-		CreatedAt:      session.Time(time.UnixMilli(intAttr(it, "created_at")))}
+	return Purchase{PurchaseID: dynamo.String(it, attrPurchaseID), AccountID: dynamo.String(it, "account_id"),
+		Sessions: dynamo.Int(it, attrSessions), UnitPriceCents: dynamo.Int(it, "unit_price_cents"),
+		TotalPriceCents: dynamo.Int(it, "total_price_cents"), DiscountPct: int(dynamo.Int(it, "discount_pct")),
+		Currency: dynamo.String(it, "currency"), PaymentStatus: dynamo.String(it, "payment_status"),
+		IdempotencyKey: dynamo.String(it, "idempotency_key"),
+		CreatedAt:      session.Time(time.UnixMilli(dynamo.Int(it, "created_at")))}
 }
 
 // Ledger returns the sessions the account's purchase ledger adds up to,
@@ -262,7 +261,7 @@ func (s *Store) Ledger(ctx context.Context, accountID string) (int64, error) {
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :prefix)"),
 		ProjectionExpression:      aws.String("#sessions"),
 		ExpressionAttributeNames:  map[string]string{"#sessions": attrSessions},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("ACCOUNT#" + accountID), ":prefix": str(purchasePrefix)}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": dynamo.S("ACCOUNT#" + accountID), ":prefix": dynamo.S(purchasePrefix)}}
 	var total int64
 	for {
 		page, err := s.db.Query(ctx, in)
@@ -270,7 +269,7 @@ func (s *Store) Ledger(ctx context.Context, accountID string) (int64, error) {
 			return 0, fmt.Errorf("read the ledger of %s: %w", accountID, err)
 		}
 		for _, it := range page.Items {
-			total += intAttr(it, attrSessions)
+			total += dynamo.Int(it, attrSessions)
 		}
 		if len(page.LastEvaluatedKey) == 0 {
 			return total, nil
@@ -286,25 +285,4 @@ func conflicted(reasons []types.CancellationReason) bool {
 		}
 	}
 	return false
-}
-
-func str(s string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: s} }
-
-func num(v int64) *types.AttributeValueMemberN {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
-
-func strAttr(it map[string]types.AttributeValue, name string) string {
-	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func intAttr(it map[string]types.AttributeValue, name string) int64 {
-	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
-		n, _ := strconv.ParseInt(v.Value, 10, 64)
-		return n
-	}
-	return 0
 }

@@ -140,7 +140,7 @@ func (r *Reconciler) account(ctx context.Context, accountID string) (repaired bo
 		return false, 0, err
 	}
 	var errs []error
-	have := figures{intAttr(hub, attrPurchased), intAttr(hub, attrUsed), intAttr(hub, attrRemaining)}
+	have := figures{dynamo.Int(hub, attrPurchased), dynamo.Int(hub, attrUsed), dynamo.Int(hub, attrRemaining)}
 	want := figures{purchased, census.Count, max(0, purchased-census.Count)}
 	if have != want {
 		if purchased < census.Count {
@@ -159,7 +159,7 @@ func (r *Reconciler) account(ctx context.Context, accountID string) (repaired bo
 			log.Info("quota changed while reconciling; left for the next run")
 		}
 	}
-	pointer := strAttr(hub, "active_session_id")
+	pointer := dynamo.String(hub, "active_session_id")
 	seen := false
 	for _, s := range census.Active {
 		seen = seen || s.ID == pointer
@@ -195,13 +195,13 @@ type figures struct{ purchased, used, remaining int64 }
 // false when they changed in the meantime.
 func (s *Store) repair(ctx context.Context, accountID string, have, want figures, hub map[string]types.AttributeValue) (bool, error) {
 	names := map[string]string{"#p": attrPurchased, "#u": attrUsed, "#r": attrRemaining}
-	vals := map[string]types.AttributeValue{":p": num(want.purchased), ":u": num(want.used), ":r": num(want.remaining)}
+	vals := map[string]types.AttributeValue{":p": dynamo.N(want.purchased), ":u": dynamo.N(want.used), ":r": dynamo.N(want.remaining)}
 	cond := "attribute_exists(pk)"
 	for name, v := range map[string]int64{"#p": have.purchased, "#u": have.used, "#r": have.remaining} {
 		attr := names[name]
 		if _, present := hub[attr]; present {
 			cond += fmt.Sprintf(" AND %s = :was%s", name, attr)
-			vals[":was"+attr] = num(v)
+			vals[":was"+attr] = dynamo.N(v)
 		} else {
 			cond += fmt.Sprintf(" AND attribute_not_exists(%s)", name)
 		}
@@ -223,14 +223,14 @@ func (s *Store) accounts(ctx context.Context, each func(id string)) error {
 	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String("gsi1"),
 		KeyConditionExpression:    aws.String("gsi1pk = :acc"),
 		ProjectionExpression:      aws.String("gsi1sk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":acc": str("ACCOUNT")}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":acc": dynamo.S("ACCOUNT")}}
 	for {
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
 			return fmt.Errorf("list accounts: %w", err)
 		}
 		for _, it := range page.Items {
-			if id := strAttr(it, "gsi1sk"); id != "" {
+			if id := dynamo.String(it, "gsi1sk"); id != "" {
 				each(id)
 			}
 		}

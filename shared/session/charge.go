@@ -104,14 +104,14 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Charged, error) {
 		case mode != hubNone && dynamo.ReasonIs(reasons, chargeHub, "ConditionalCheckFailed"):
 			old := reasons[chargeHub].Item
 			switch {
-			case mode != hubCount || strAttr(old, attrActiveID) != c.SessionID:
+			case mode != hubCount || dynamo.String(old, attrActiveID) != c.SessionID:
 				mode = hubNone // the hub points elsewhere now
-			case intAttr(old, attrActiveTokensUsed)+c.Tokens >= intAttr(old, attrActiveTokenLimit):
-				mode, before = hubExhaust, intAttr(old, attrActiveTokensUsed)
+			case dynamo.Int(old, attrActiveTokensUsed)+c.Tokens >= dynamo.Int(old, attrActiveTokenLimit):
+				mode, before = hubExhaust, dynamo.Int(old, attrActiveTokensUsed)
 			default:
 				// Under the hub's own limit: the admitted limit was
 				// stale or missing. Count against the hub's.
-				c.TokenLimit = intAttr(old, attrActiveTokenLimit)
+				c.TokenLimit = dynamo.Int(old, attrActiveTokenLimit)
 			}
 		default:
 			return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, err)
@@ -120,25 +120,25 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Charged, error) {
 }
 
 func (s *Store) chargeItems(c Charge, mode hubMode) []types.TransactWriteItem {
-	t, at := num(c.Tokens), ms(c.At)
+	t, at := dynamo.N(c.Tokens), ms(c.At)
 	receipt := map[string]types.AttributeValue{
-		"pk": str("REQ#" + c.RequestID), "sk": str("REQ"),
-		attrAccountID: str(c.AccountID), attrSessionID: str(c.SessionID), "endpoint": str(c.Endpoint),
-		"tokens": t, "charged_at": at, attrTTL: num(c.At.Add(ReceiptTTL).Unix()),
+		"pk": dynamo.S("REQ#" + c.RequestID), "sk": dynamo.S("REQ"),
+		attrAccountID: dynamo.S(c.AccountID), attrSessionID: dynamo.S(c.SessionID), "endpoint": dynamo.S(c.Endpoint),
+		"tokens": t, "charged_at": at, attrTTL: dynamo.N(c.At.Add(ReceiptTTL).Unix()),
 	}
 	ses := &types.Update{TableName: &s.tables.Sessions, Key: Key(c.AccountID, c.SessionID),
 		UpdateExpression:          aws.String("ADD #used :t, #requests :one"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
 		ExpressionAttributeNames:  map[string]string{"#used": attrTokensUsed, "#requests": attrRequests},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": t, ":one": num(1)}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": t, ":one": dynamo.N(1)}}
 	if mode == hubExhaust {
 		ses.UpdateExpression = aws.String("ADD #used :t, #requests :one " +
 			"SET #status = :ended, #reason = if_not_exists(#reason, :exhausted), #endedAt = if_not_exists(#endedAt, :at)")
 		ses.ExpressionAttributeNames["#status"] = attrStatus
 		ses.ExpressionAttributeNames["#reason"] = attrEndReason
 		ses.ExpressionAttributeNames["#endedAt"] = attrEndedAt
-		ses.ExpressionAttributeValues[":ended"] = str(string(Ended))
-		ses.ExpressionAttributeValues[":exhausted"] = str(string(Exhausted))
+		ses.ExpressionAttributeValues[":ended"] = dynamo.S(string(Ended))
+		ses.ExpressionAttributeValues[":exhausted"] = dynamo.S(string(Exhausted))
 		ses.ExpressionAttributeValues[":at"] = at
 	}
 	items := []types.TransactWriteItem{
@@ -146,10 +146,10 @@ func (s *Store) chargeItems(c Charge, mode hubMode) []types.TransactWriteItem {
 			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		chargeSession: {Update: ses},
 		chargeUsage: {Update: &types.Update{TableName: &s.tables.Usage,
-			Key:                       map[string]types.AttributeValue{"pk": str(usagePrefix + c.SessionID), "sk": str("EP#" + c.Endpoint)},
+			Key:                       map[string]types.AttributeValue{"pk": dynamo.S(usagePrefix + c.SessionID), "sk": dynamo.S("EP#" + c.Endpoint)},
 			UpdateExpression:          aws.String("ADD #requests :one, tokens :t SET endpoint = :ep, session_id = :sid"),
 			ExpressionAttributeNames:  map[string]string{"#requests": attrRequests},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":t": t, ":ep": str(c.Endpoint), ":sid": str(c.SessionID)}}},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": dynamo.N(1), ":t": t, ":ep": dynamo.S(c.Endpoint), ":sid": dynamo.S(c.SessionID)}}},
 	}
 	switch mode {
 	case hubCount:
@@ -159,7 +159,7 @@ func (s *Store) chargeItems(c Charge, mode hubMode) []types.TransactWriteItem {
 			ConditionExpression:      aws.String("#active = :sid AND #aused < :room"),
 			ExpressionAttributeNames: map[string]string{"#active": attrActiveID, "#aused": attrActiveTokensUsed},
 			// Under the limit after this charge: used + t < limit.
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":t": t, ":sid": str(c.SessionID), ":room": num(c.TokenLimit - c.Tokens)},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":t": t, ":sid": dynamo.S(c.SessionID), ":room": dynamo.N(c.TokenLimit - c.Tokens)},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
 	case hubExhaust:
 		items = append(items, types.TransactWriteItem{Update: clearHub(s.tables.Quotas, c.AccountID, c.SessionID)})

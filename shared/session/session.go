@@ -18,11 +18,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/waickoff/waickoff/shared/dynamo"
 )
 
 // Status is a session's state.
@@ -166,43 +167,43 @@ const removeActive = "REMOVE " + attrActiveID + ", " + attrActiveExpiresAt + ", 
 
 // Key is the primary key of a session item.
 func Key(accountID, sessionID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"pk": str("ACCOUNT#" + accountID), "sk": str(sessionPrefix + sessionID)}
+	return map[string]types.AttributeValue{"pk": dynamo.S("ACCOUNT#" + accountID), "sk": dynamo.S(sessionPrefix + sessionID)}
 }
 
 const sessionPrefix = "SESSION#"
 
 // LeaseKey is the primary key of a session's lease item.
 func LeaseKey(sessionID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"pk": str(leasePrefix + sessionID), "sk": str("LEASE")}
+	return map[string]types.AttributeValue{"pk": dynamo.S(leasePrefix + sessionID), "sk": dynamo.S("LEASE")}
 }
 
 const leasePrefix = "LEASE#"
 
 // HubKey is the primary key of an account's hub item (QuotasTable).
 func HubKey(accountID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"pk": str("ACCOUNT#" + accountID), "sk": str("ACCOUNT")}
+	return map[string]types.AttributeValue{"pk": dynamo.S("ACCOUNT#" + accountID), "sk": dynamo.S("ACCOUNT")}
 }
 
 func item(s Session) map[string]types.AttributeValue {
 	it := Key(s.AccountID, s.ID)
-	it[attrSessionID] = str(s.ID)
-	it[attrAccountID] = str(s.AccountID)
-	it[attrStatus] = str(string(s.Status))
+	it[attrSessionID] = dynamo.S(s.ID)
+	it[attrAccountID] = dynamo.S(s.AccountID)
+	it[attrStatus] = dynamo.S(string(s.Status))
 	it[attrStartedAt] = ms(s.StartedAt)
 	it[attrExpiresAt] = ms(s.ExpiresAt)
-	it[attrTokenLimit] = num(s.TokenLimit)
-	it[attrTokensUsed] = num(s.TokensUsed)
-	it[attrRequests] = num(s.Requests)
+	it[attrTokenLimit] = dynamo.N(s.TokenLimit)
+	it[attrTokensUsed] = dynamo.N(s.TokensUsed)
+	it[attrRequests] = dynamo.N(s.Requests)
 	return it
 }
 
 func fromItem(it map[string]types.AttributeValue) (Session, error) {
 	s := Session{
-		ID: strAttr(it, attrSessionID), AccountID: strAttr(it, attrAccountID),
-		Status: Status(strAttr(it, attrStatus)), StartedAt: msAttr(it, attrStartedAt),
+		ID: dynamo.String(it, attrSessionID), AccountID: dynamo.String(it, attrAccountID),
+		Status: Status(dynamo.String(it, attrStatus)), StartedAt: msAttr(it, attrStartedAt),
 		ExpiresAt: msAttr(it, attrExpiresAt), EndedAt: msAttr(it, attrEndedAt),
-		EndReason: EndReason(strAttr(it, attrEndReason)), TokenLimit: intAttr(it, attrTokenLimit),
-		TokensUsed: intAttr(it, attrTokensUsed), Requests: intAttr(it, attrRequests),
+		EndReason: EndReason(dynamo.String(it, attrEndReason)), TokenLimit: dynamo.Int(it, attrTokenLimit),
+		TokensUsed: dynamo.Int(it, attrTokensUsed), Requests: dynamo.Int(it, attrRequests),
 	}
 	if s.ID == "" || s.AccountID == "" || (s.Status != Active && s.Status != Ended) || s.ExpiresAt.IsZero() {
 		return Session{}, fmt.Errorf("malformed session item %v", it["sk"])
@@ -210,35 +211,10 @@ func fromItem(it map[string]types.AttributeValue) (Session, error) {
 	return s, nil
 }
 
-func str(s string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: s} }
-
-func num(v int64) *types.AttributeValueMemberN {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
-
-func ms(t time.Time) *types.AttributeValueMemberN { return num(t.UnixMilli()) }
-
-func strAttr(it map[string]types.AttributeValue, name string) string {
-	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func intAttr(it map[string]types.AttributeValue, name string) int64 {
-	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
-		n, err := strconv.ParseInt(v.Value, 10, 64)
-		if err != nil {
-			f, _ := strconv.ParseFloat(v.Value, 64)
-			return int64(f)
-		}
-		return n
-	}
-	return 0
-}
+func ms(t time.Time) *types.AttributeValueMemberN { return dynamo.N(t.UnixMilli()) }
 
 func msAttr(it map[string]types.AttributeValue, name string) time.Time {
-	v := intAttr(it, name)
+	v := dynamo.Int(it, name)
 	if v == 0 {
 		return time.Time{}
 	}

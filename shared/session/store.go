@@ -98,18 +98,18 @@ func (s *Store) Start(ctx context.Context, accountID string, now time.Time) (Ses
 		if prev.ID != "" && prev.At(now).Status == Active {
 			return Session{}, &ActiveError{SessionID: prev.ID}
 		}
-		if intAttr(hub, attrRemaining) <= 0 {
+		if dynamo.Int(hub, attrRemaining) <= 0 {
 			return Session{}, ErrNoQuota
 		}
 		started := now.UTC().Truncate(time.Millisecond)
 		ses := Session{ID: NewID(started), AccountID: accountID, Status: Active, StartedAt: started,
 			ExpiresAt: started.Add(s.o.TTL).Truncate(time.Millisecond), TokenLimit: s.o.TokenLimit}
 		cond := "#remaining > :zero AND attribute_not_exists(#active)"
-		vals := map[string]types.AttributeValue{":zero": num(0), ":one": num(1), ":id": str(ses.ID),
-			":exp": ms(ses.ExpiresAt), ":limit": num(ses.TokenLimit)}
+		vals := map[string]types.AttributeValue{":zero": dynamo.N(0), ":one": dynamo.N(1), ":id": dynamo.S(ses.ID),
+			":exp": ms(ses.ExpiresAt), ":limit": dynamo.N(ses.TokenLimit)}
 		if prev.ID != "" {
 			cond = "#remaining > :zero AND #active = :prev"
-			vals[":prev"] = str(prev.ID)
+			vals[":prev"] = dynamo.S(prev.ID)
 		}
 		items := []types.TransactWriteItem{
 			{Update: &types.Update{TableName: &s.tables.Quotas, Key: HubKey(accountID),
@@ -161,12 +161,12 @@ func (s *Store) Start(ctx context.Context, accountID string, now time.Time) (Ses
 
 func leaseItem(ses Session) map[string]types.AttributeValue {
 	it := LeaseKey(ses.ID)
-	it[attrAccountID] = str(ses.AccountID)
-	it[attrSessionID] = str(ses.ID)
+	it[attrAccountID] = dynamo.S(ses.AccountID)
+	it[attrSessionID] = dynamo.S(ses.ID)
 	it[attrExpiresAt] = ms(ses.ExpiresAt)
 	// TTL never removes an item before its ttl, so round up: the lease
 	// outlives expires_at by less than a second.
-	it[attrTTL] = num((ses.ExpiresAt.UnixMilli() + 999) / 1000)
+	it[attrTTL] = dynamo.N((ses.ExpiresAt.UnixMilli() + 999) / 1000)
 	return it
 }
 
@@ -177,8 +177,8 @@ func endUpdate(table, accountID string, e Session) *types.Update {
 		UpdateExpression:         aws.String("SET #status = :ended, #reason = :reason, #endedAt = :endedAt"),
 		ConditionExpression:      aws.String("#status = :active"),
 		ExpressionAttributeNames: map[string]string{"#status": attrStatus, "#reason": attrEndReason, "#endedAt": attrEndedAt},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":ended": str(string(Ended)), ":active": str(string(Active)),
-			":reason": str(string(e.EndReason)), ":endedAt": ms(e.EndedAt)}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ended": dynamo.S(string(Ended)), ":active": dynamo.S(string(Active)),
+			":reason": dynamo.S(string(e.EndReason)), ":endedAt": ms(e.EndedAt)}}
 }
 
 // clearHub removes the hub's pointer if it still points at sessionID.
@@ -187,7 +187,7 @@ func clearHub(table, accountID, sessionID string) *types.Update {
 		UpdateExpression:          aws.String(removeActive),
 		ConditionExpression:       aws.String("#active = :id"),
 		ExpressionAttributeNames:  map[string]string{"#active": attrActiveID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(sessionID)}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": dynamo.S(sessionID)}}
 }
 
 // ended logs and counts a session this process ended.
@@ -237,13 +237,13 @@ func (s *Store) hub(ctx context.Context, accountID string) (map[string]types.Att
 // hubActive is the session the hub points at, as far as the hub knows it
 // (ID is empty when it points at none).
 func hubActive(hub map[string]types.AttributeValue) Session {
-	id := strAttr(hub, attrActiveID)
+	id := dynamo.String(hub, attrActiveID)
 	if id == "" {
 		return Session{}
 	}
-	return Session{ID: id, AccountID: strings.TrimPrefix(strAttr(hub, "pk"), "ACCOUNT#"), Status: Active,
-		ExpiresAt: msAttr(hub, attrActiveExpiresAt), TokenLimit: intAttr(hub, attrActiveTokenLimit),
-		TokensUsed: intAttr(hub, attrActiveTokensUsed)}
+	return Session{ID: id, AccountID: strings.TrimPrefix(dynamo.String(hub, "pk"), "ACCOUNT#"), Status: Active,
+		ExpiresAt: msAttr(hub, attrActiveExpiresAt), TokenLimit: dynamo.Int(hub, attrActiveTokenLimit),
+		TokensUsed: dynamo.Int(hub, attrActiveTokensUsed)}
 }
 
 // ActiveOf returns the id of the session a hub item (as read from the
@@ -331,7 +331,7 @@ func (s *Store) List(ctx context.Context, accountID string, status Status, limit
 	}
 	in := &dynamodb.QueryInput{TableName: &s.tables.Sessions,
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("ACCOUNT#" + accountID), ":prefix": str(sessionPrefix)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": dynamo.S("ACCOUNT#" + accountID), ":prefix": dynamo.S(sessionPrefix)},
 		ScanIndexForward:          aws.Bool(false), ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(limit + 1))}
 	// The filter narrows what the table returns; Session.At decides.
 	switch status {
@@ -343,12 +343,12 @@ func (s *Store) List(ctx context.Context, accountID string, status Status, limit
 	if status != "" {
 		in.ExpressionAttributeNames = map[string]string{"#status": attrStatus, "#exp": attrExpiresAt,
 			"#used": attrTokensUsed, "#limit": attrTokenLimit}
-		in.ExpressionAttributeValues[":active"] = str(string(Active))
+		in.ExpressionAttributeValues[":active"] = dynamo.S(string(Active))
 		in.ExpressionAttributeValues[":now"] = ms(now)
 		in.Limit = aws.Int32(100)
 	}
 	if after != "" {
-		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str("ACCOUNT#" + accountID), "sk": str(after)}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": dynamo.S("ACCOUNT#" + accountID), "sk": dynamo.S(after)}
 	}
 	for {
 		page, err := s.db.Query(ctx, in)
@@ -386,7 +386,7 @@ type EndpointUsage struct {
 // pk=SESSION#<id>), sorted by endpoint. It returns the store's error.
 func (s *Store) Usage(ctx context.Context, sessionID string) ([]EndpointUsage, error) {
 	in := &dynamodb.QueryInput{TableName: &s.tables.Usage, KeyConditionExpression: aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(usagePrefix + sessionID)}}
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": dynamo.S(usagePrefix + sessionID)}}
 	out := []EndpointUsage{}
 	for {
 		page, err := s.db.Query(ctx, in)
@@ -394,8 +394,8 @@ func (s *Store) Usage(ctx context.Context, sessionID string) ([]EndpointUsage, e
 			return nil, fmt.Errorf("read usage of session %s: %w", sessionID, err)
 		}
 		for _, it := range page.Items {
-			out = append(out, EndpointUsage{Endpoint: strings.TrimPrefix(strAttr(it, "sk"), "EP#"),
-				Requests: intAttr(it, attrRequests), Tokens: intAttr(it, "tokens")})
+			out = append(out, EndpointUsage{Endpoint: strings.TrimPrefix(dynamo.String(it, "sk"), "EP#"),
+				Requests: dynamo.Int(it, attrRequests), Tokens: dynamo.Int(it, "tokens")})
 		}
 		if len(page.LastEvaluatedKey) == 0 {
 			break
@@ -542,7 +542,7 @@ func (s *Store) Census(ctx context.Context, accountID string) (Census, error) {
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :prefix)"),
 		FilterExpression:          aws.String("#status = :active"),
 		ExpressionAttributeNames:  map[string]string{"#status": attrStatus},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("ACCOUNT#" + accountID), ":prefix": str(sessionPrefix), ":active": str(string(Active))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": dynamo.S("ACCOUNT#" + accountID), ":prefix": dynamo.S(sessionPrefix), ":active": dynamo.S(string(Active))},
 		ConsistentRead:            aws.Bool(true)}
 	var c Census
 	for {
@@ -575,5 +575,5 @@ func (s *Store) Pointer(ctx context.Context, accountID string) (string, error) {
 	if hub == nil {
 		return "", ErrNoAccount
 	}
-	return strAttr(hub, attrActiveID), nil
+	return dynamo.String(hub, attrActiveID), nil
 }

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -142,9 +141,9 @@ func (s *Store) Record(ctx context.Context, c caller.Caller, e httpapi.Event) er
 	if e.RequestID != "" {
 		receipt := types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table),
 			Item: map[string]types.AttributeValue{
-				"pk":  str("REQ#" + e.RequestID + "#rec"),
-				"sk":  str("REQ"),
-				"ttl": num(at.Add(24 * time.Hour).Unix()),
+				"pk":  dynamo.S("REQ#" + e.RequestID + "#rec"),
+				"sk":  dynamo.S("REQ"),
+				"ttl": dynamo.N(at.Add(24 * time.Hour).Unix()),
 			},
 			ConditionExpression: aws.String("attribute_not_exists(pk)")}}
 		items = append([]types.TransactWriteItem{receipt}, items...)
@@ -176,23 +175,23 @@ func (s *Store) counterItems(accountID, keyID, endpoint string, n Counters, at t
 	return []types.TransactWriteItem{
 		{Update: &types.Update{TableName: aws.String(s.table),
 			Key: map[string]types.AttributeValue{
-				"pk": str("ACCOUNT#" + accountID),
-				"sk": str("DAY#" + day + "#KEY#" + keyID + "#EP#" + endpoint),
+				"pk": dynamo.S("ACCOUNT#" + accountID),
+				"sk": dynamo.S("DAY#" + day + "#KEY#" + keyID + "#EP#" + endpoint),
 			},
 			UpdateExpression: aws.String("ADD requests :r, tokens :t, rate_limited :l, errors :e " +
 				"SET #day = :day, key_id = :key, endpoint = :ep"),
 			ExpressionAttributeNames: map[string]string{"#day": "day"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":r": num(n.Requests), ":t": num(n.Tokens), ":l": num(n.RateLimited), ":e": num(n.Errors),
-				":day": str(day), ":key": str(keyID), ":ep": str(endpoint),
+				":r": dynamo.N(n.Requests), ":t": dynamo.N(n.Tokens), ":l": dynamo.N(n.RateLimited), ":e": dynamo.N(n.Errors),
+				":day": dynamo.S(day), ":key": dynamo.S(keyID), ":ep": dynamo.S(endpoint),
 			}}},
 		{Update: &types.Update{TableName: aws.String(s.table),
-			Key: map[string]types.AttributeValue{"pk": str("KEY#" + keyID), "sk": str("SUMMARY")},
+			Key: map[string]types.AttributeValue{"pk": dynamo.S("KEY#" + keyID), "sk": dynamo.S("SUMMARY")},
 			UpdateExpression: aws.String("ADD requests :r, tokens :t, rate_limited :l " +
 				"SET last_used_at = :at, account_id = :acc"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":r": num(n.Requests), ":t": num(n.Tokens), ":l": num(n.RateLimited),
-				":at": num(at.UnixMilli()), ":acc": str(accountID),
+				":r": dynamo.N(n.Requests), ":t": dynamo.N(n.Tokens), ":l": dynamo.N(n.RateLimited),
+				":at": dynamo.N(at.UnixMilli()), ":acc": dynamo.S(accountID),
 			}}},
 	}
 }
@@ -201,13 +200,13 @@ func (s *Store) counterItems(accountID, keyID, endpoint string, n Counters, at t
 // used). It returns the store's error.
 func (s *Store) KeySummary(ctx context.Context, keyID string) (Summary, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table),
-		Key: map[string]types.AttributeValue{"pk": str("KEY#" + keyID), "sk": str("SUMMARY")}})
+		Key: map[string]types.AttributeValue{"pk": dynamo.S("KEY#" + keyID), "sk": dynamo.S("SUMMARY")}})
 	if err != nil {
 		return Summary{}, fmt.Errorf("read usage of key %s: %w", keyID, err)
 	}
-	sum := Summary{Requests: intAttr(out.Item, "requests"), Tokens: intAttr(out.Item, "tokens"),
-		RateLimited: intAttr(out.Item, "rate_limited")}
-	if ms := intAttr(out.Item, "last_used_at"); ms > 0 {
+	sum := Summary{Requests: dynamo.Int(out.Item, "requests"), Tokens: dynamo.Int(out.Item, "tokens"),
+		RateLimited: dynamo.Int(out.Item, "rate_limited")}
+	if ms := dynamo.Int(out.Item, "last_used_at"); ms > 0 {
 		sum.LastUsedAt = time.UnixMilli(ms).UTC().Format(time.RFC3339)
 	}
 	return sum, nil
@@ -233,12 +232,12 @@ func (s *Store) report(ctx context.Context, accountID, keyID string, from, to ti
 		// '$' follows '#', so DAY#<to>$ is past every item of day <to>.
 		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :from AND :to"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str("ACCOUNT#" + accountID), ":from": str("DAY#" + rep.From + "#"), ":to": str("DAY#" + rep.To + "$"),
+			":pk": dynamo.S("ACCOUNT#" + accountID), ":from": dynamo.S("DAY#" + rep.From + "#"), ":to": dynamo.S("DAY#" + rep.To + "$"),
 		},
 	}
 	if keyID != "" {
 		in.FilterExpression = aws.String("key_id = :key")
-		in.ExpressionAttributeValues[":key"] = str(keyID)
+		in.ExpressionAttributeValues[":key"] = dynamo.S(keyID)
 	}
 	days, eps, keys := map[string]*Counters{}, map[string]*Counters{}, map[string]*Counters{}
 	bump := func(m map[string]*Counters, k string, n Counters) {
@@ -253,12 +252,12 @@ func (s *Store) report(ctx context.Context, accountID, keyID string, from, to ti
 			return Report{}, fmt.Errorf("read usage of account %s: %w", accountID, err)
 		}
 		for _, it := range out.Items {
-			n := Counters{Requests: intAttr(it, "requests"), Tokens: intAttr(it, "tokens"),
-				RateLimited: intAttr(it, "rate_limited"), Errors: intAttr(it, "errors")}
+			n := Counters{Requests: dynamo.Int(it, "requests"), Tokens: dynamo.Int(it, "tokens"),
+				RateLimited: dynamo.Int(it, "rate_limited"), Errors: dynamo.Int(it, "errors")}
 			rep.add(n)
-			bump(days, strAttr(it, "day"), n)
-			bump(eps, strAttr(it, "endpoint"), n)
-			bump(keys, strAttr(it, "key_id"), n)
+			bump(days, dynamo.String(it, "day"), n)
+			bump(eps, dynamo.String(it, "endpoint"), n)
+			bump(keys, dynamo.String(it, "key_id"), n)
 		}
 		if len(out.LastEvaluatedKey) == 0 {
 			break
@@ -294,25 +293,4 @@ func Endpoint(pattern, indicator string) string {
 		return "indicators/" + indicator
 	}
 	return pattern
-}
-
-func str(s string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: s} }
-
-func num(v int64) *types.AttributeValueMemberN {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
-
-func strAttr(it map[string]types.AttributeValue, name string) string {
-	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func intAttr(it map[string]types.AttributeValue, name string) int64 {
-	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
-		n, _ := strconv.ParseInt(v.Value, 10, 64)
-		return n
-	}
-	return 0
 }
