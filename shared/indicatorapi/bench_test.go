@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waickoff/waickoff/shared/candle"
 	"github.com/waickoff/waickoff/shared/indicator"
 	"github.com/waickoff/waickoff/shared/indicatorapi"
 )
@@ -105,9 +106,89 @@ func stdPath(body []byte, names []stdItem) []byte {
 	return out
 }
 
+// requestBody is a 10k-candle request with prices in cents and whole
+// volumes, as market data comes.
 func requestBody(extra string) []byte {
 	cs := walk(pathCandles)
+	round := func(v []float64) {
+		for i := range v {
+			v[i] = math.Round(v[i]*100) / 100
+		}
+	}
+	round(cs.o)
+	round(cs.h)
+	round(cs.l)
+	round(cs.c)
 	return []byte(cs.rows(extra))
+}
+
+// BenchmarkRequestStages splits the request path of our single and batch
+// requests into decoding, computing and encoding.
+func BenchmarkRequestStages(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		body  []byte
+		items []stdItem
+	}{
+		{"single", requestBody(`,"params":{"period":14}`), []stdItem{{Name: "rsi", Params: map[string]float64{"period": 14}}}},
+		{"batch10", requestBody(`,"indicators":` + batchOfTen), nil},
+	} {
+		req, err := candle.Decode("application/json", tc.body, nil, candle.Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		items := tc.items
+		if items == nil {
+			for _, it := range req.Items {
+				items = append(items, stdItem{Name: it.Name, Params: it.Params})
+			}
+		}
+		set := req.Candles
+		in := indicator.Input{Open: set.Open, High: set.High, Low: set.Low, Close: set.Close, Volume: set.Volume}
+		var results []candle.Result
+		for _, it := range items {
+			spec, _ := indicator.Lookup(it.Name)
+			p, _ := spec.Resolve(it.Params)
+			outs, _ := spec.Run(in, p)
+			r := candle.Result{Indicator: spec.Name}
+			for k, name := range spec.Outputs {
+				r.Outputs = append(r.Outputs, candle.Output{Name: name, Values: outs[k]})
+			}
+			results = append(results, r)
+		}
+		b.Run(tc.name+"/decode", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := candle.Decode("application/json", tc.body, nil, candle.Limits{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(tc.name+"/compute", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				for _, it := range items {
+					spec, _ := indicator.Lookup(it.Name)
+					p, _ := spec.Resolve(it.Params)
+					if _, err := spec.Run(in, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run(tc.name+"/encode", func(b *testing.B) {
+			var buf []byte
+			for i := 0; i < b.N; i++ {
+				buf = buf[:0]
+				for _, r := range results {
+					buf = candle.AppendResult(buf, r)
+				}
+			}
+		})
+		b.Run(tc.name+"/checksum", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				_ = set.Checksum()
+			}
+		})
+	}
 }
 
 func BenchmarkRequestPath(b *testing.B) {
