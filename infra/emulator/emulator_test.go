@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -24,17 +23,7 @@ import (
 
 var fx *localdb.Fixture
 
-func TestMain(m *testing.M) {
-	var err error
-	fx, err = localdb.NewFixture(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fixture:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	fx.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localdb.Main(m, &fx) }
 
 type recorder struct {
 	mu      sync.Mutex

@@ -94,3 +94,17 @@ func (f *Fixture) Close() {
 		f.Server.Stop()
 	}
 }
+
+// Main is a test package's TestMain body: it starts a fixture into *fx,
+// runs the tests and stops the fixture, then exits with the tests' code.
+func Main(m interface{ Run() int }, fx **Fixture) {
+	f, err := NewFixture(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "localdb fixture:", err)
+		os.Exit(1)
+	}
+	*fx = f
+	code := m.Run()
+	f.Close()
+	os.Exit(code)
+}

@@ -11,7 +11,7 @@ import logging
 import signal
 import sys
 
-from werkzeug.serving import WSGIRequestHandler, run_simple
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 
@@ -28,6 +28,9 @@ def main():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    # One request at a time, but a deep accept queue: hundreds of clients
+    # may connect at once, and a full queue resets their connections.
+    BaseWSGIServer.request_queue_size = 4096
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, app, threaded=False, processes=1,
                request_handler=QuietHandler, use_reloader=False, use_debugger=False)

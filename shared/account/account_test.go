@@ -2,8 +2,6 @@ package account_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -19,17 +17,7 @@ import (
 
 var fx *localdb.Fixture
 
-func TestMain(m *testing.M) {
-	var err error
-	fx, err = localdb.NewFixture(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "localdb fixture:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	fx.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localdb.Main(m, &fx) }
 
 func TestValidID(t *testing.T) {
 	tests := map[string]bool{account.NewID(): true, "acc_0123456789abcdef": true, "acc_0123456789ABCDEF": true,

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,17 +24,7 @@ import (
 
 var fx *localdb.Fixture
 
-func TestMain(m *testing.M) {
-	var err error
-	fx, err = localdb.NewFixture(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "localdb fixture:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	fx.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localdb.Main(m, &fx) }
 
 // base is a fixed instant in the middle of a marker epoch.
 var base = time.Date(2026, 3, 1, 12, 0, 3, 0, time.UTC)

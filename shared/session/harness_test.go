@@ -24,17 +24,7 @@ import (
 
 var fx *localdb.Fixture
 
-func TestMain(m *testing.M) {
-	var err error
-	fx, err = localdb.NewFixture(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "localdb fixture:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	fx.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localdb.Main(m, &fx) }
 
 // clock is a settable clock; zero means the real time.
 type clock struct {

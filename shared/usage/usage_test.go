@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"os"
 	"reflect"
 	"sync"
 	"testing"
@@ -23,17 +21,7 @@ import (
 
 var fx *localdb.Fixture
 
-func TestMain(m *testing.M) {
-	var err error
-	fx, err = localdb.NewFixture(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "localdb fixture:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	fx.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localdb.Main(m, &fx) }
 
 var metered = []string{"POST /api/v1/indicators/{name}", "POST /api/v1/indicators/batch"}
 
