@@ -190,7 +190,7 @@ func SortedParams(m map[string]float64) []Param {
 
 // AppendFloats appends the JSON array of v, with null for NaN and ±Inf.
 func AppendFloats(dst []byte, v []float64) []byte {
-	dst = slices.Grow(dst, 2+len(v)*20)
+	dst = grow(dst, 2+len(v)*20)
 	dst = append(dst, '[')
 	for i, f := range v {
 		if i > 0 {
@@ -324,4 +324,15 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// grow makes room for n more bytes, at least doubling the capacity when it
+// must reallocate: a response is built from many appends (one per output
+// series), and growing each time by just what one needs would copy the
+// whole body over and over.
+func grow(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	return slices.Grow(dst, max(n, cap(dst)))
 }
