@@ -44,7 +44,7 @@ type Store struct {
 	keys  *apikey.Store
 }
 
-var _ apikey.Accounts = (*Store)(nil)
+var _ httpapi.Accounts = (*Store)(nil)
 
 // NewStore returns a store over the QuotasTable named table; keys makes
 // the admin key.

@@ -19,12 +19,6 @@ import (
 	"github.com/waickoff/waickoff/shared/usage"
 )
 
-// Accounts tells whether an account exists (the master key may name any
-// account; a name that is not one is 404).
-type Accounts interface {
-	Exists(ctx context.Context, accountID string) (bool, error)
-}
-
 // Usage reads the usage statistics of keys.
 type Usage interface {
 	KeySummary(ctx context.Context, keyID string) (usage.Summary, error)
@@ -34,7 +28,7 @@ type Usage interface {
 // Handlers are the keys endpoints.
 type Handlers struct {
 	Keys             *Store
-	Accounts         Accounts
+	Accounts         httpapi.Accounts
 	Usage            Usage
 	DefaultRateLimit int
 	Now              func() time.Time
@@ -95,7 +89,7 @@ func (h *Handlers) Create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	accountID, err := h.account(r, deref(req.AccountID))
+	accountID, err := httpapi.AccountOf(r, deref(req.AccountID), h.Accounts)
 	if err != nil {
 		return err
 	}
@@ -169,7 +163,7 @@ func (h *Handlers) List(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	accountID, err := h.account(r, r.URL.Query().Get("account_id"))
+	accountID, err := httpapi.AccountOf(r, r.URL.Query().Get("account_id"), h.Accounts)
 	if err != nil {
 		return err
 	}
@@ -204,7 +198,7 @@ func (h *Handlers) Get(w http.ResponseWriter, r *http.Request) error {
 
 // Revoke is DELETE /api/v1/keys/{key_id}: 204, also for a revoked key.
 func (h *Handlers) Revoke(w http.ResponseWriter, r *http.Request) error {
-	accountID, err := h.account(r, r.URL.Query().Get("account_id"))
+	accountID, err := httpapi.AccountOf(r, r.URL.Query().Get("account_id"), h.Accounts)
 	if err != nil {
 		return err
 	}
@@ -225,7 +219,7 @@ func (h *Handlers) Rotate(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(r, &req, true); err != nil {
 		return err
 	}
-	accountID, err := h.account(r, deref(req.AccountID))
+	accountID, err := httpapi.AccountOf(r, deref(req.AccountID), h.Accounts)
 	if err != nil {
 		return err
 	}
@@ -294,7 +288,7 @@ func (h *Handlers) KeyUsage(w http.ResponseWriter, r *http.Request) error {
 // key loads the key named by the path in the caller's (or the named)
 // account.
 func (h *Handlers) key(r *http.Request) (Key, error) {
-	accountID, err := h.account(r, r.URL.Query().Get("account_id"))
+	accountID, err := httpapi.AccountOf(r, r.URL.Query().Get("account_id"), h.Accounts)
 	if err != nil {
 		return Key{}, err
 	}
@@ -303,33 +297,6 @@ func (h *Handlers) key(r *http.Request) (Key, error) {
 		return Key{}, Problem(err)
 	}
 	return k, nil
-}
-
-// account is the account a request acts on: the master key must name one
-// that exists; any other key acts on its own, and naming another is 404,
-// as for any other account's resource.
-func (h *Handlers) account(r *http.Request, named string) (string, error) {
-	c, ok := httpapi.CallerOf(r)
-	if !ok {
-		return "", problem.New(problem.Unauthorized, "a valid API key is required")
-	}
-	if !c.IsMaster() {
-		if named != "" && named != c.AccountID {
-			return "", problem.New(problem.NotFound, "no such account")
-		}
-		return c.AccountID, nil
-	}
-	if named == "" {
-		return "", problem.Invalid("account_id", "the operator key must name the account_id to act on")
-	}
-	ok, err := h.Accounts.Exists(r.Context(), named)
-	if err != nil {
-		return "", Problem(err)
-	}
-	if !ok {
-		return "", problem.New(problem.NotFound, "no such account")
-	}
-	return named, nil
 }
 
 // Problem maps the store's errors to the API's: sentinels to their codes,

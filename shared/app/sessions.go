@@ -126,7 +126,7 @@ func accountUsage(d *Deps) httpapi.HandlerFunc {
 				*p.dst = t
 			}
 		}
-		accountID, err := session.AccountOf(r, q.Get("account_id"), quotas)
+		accountID, err := httpapi.AccountOf(r, q.Get("account_id"), quotas)
 		if err != nil {
 			return err
 		}

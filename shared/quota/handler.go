@@ -42,7 +42,7 @@ func Problem(err error) error {
 
 // Get is GET /api/v1/sessions/quota.
 func (h *Handlers) Get(w http.ResponseWriter, r *http.Request) error {
-	accountID, err := session.AccountOf(r, r.URL.Query().Get("account_id"), h.Quotas)
+	accountID, err := httpapi.AccountOf(r, r.URL.Query().Get("account_id"), h.Quotas)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (h *Handlers) Add(w http.ResponseWriter, r *http.Request) error {
 	if req.AccountID != nil {
 		named = *req.AccountID
 	}
-	accountID, err := session.AccountOf(r, named, h.Quotas)
+	accountID, err := httpapi.AccountOf(r, named, h.Quotas)
 	if err != nil {
 		return err
 	}

@@ -13,40 +13,6 @@ import (
 	"github.com/waickoff/waickoff/shared/problem"
 )
 
-// Accounts tells whether an account exists (the master key may name any
-// account; a name that is not one is 404).
-type Accounts interface {
-	Exists(ctx context.Context, accountID string) (bool, error)
-}
-
-// AccountOf returns the account a request acts on: the caller's own, or
-// for the master key the one it names (named: the account_id query
-// parameter or body field). A key naming another account gets 404, the
-// master key naming none 400 and naming an unknown one 404.
-func AccountOf(r *http.Request, named string, accounts Accounts) (string, error) {
-	c, ok := httpapi.CallerOf(r)
-	if !ok {
-		return "", problem.New(problem.Unauthorized, "a valid API key is required")
-	}
-	if !c.IsMaster() {
-		if named != "" && named != c.AccountID {
-			return "", problem.New(problem.NotFound, "no such account")
-		}
-		return c.AccountID, nil
-	}
-	if named == "" {
-		return "", problem.Invalid("account_id", "the operator key must name the account_id to act on")
-	}
-	exists, err := accounts.Exists(r.Context(), named)
-	if err != nil {
-		return "", Problem(err)
-	}
-	if !exists {
-		return "", problem.New(problem.NotFound, "no such account")
-	}
-	return named, nil
-}
-
 // Problem maps the store's errors to the API's: its sentinels to their
 // codes, transient store failures to 503 service_unavailable, anything
 // else to internal.
@@ -88,7 +54,7 @@ func Transient(err error) bool {
 // Handlers are the session endpoints.
 type Handlers struct {
 	Sessions *Store
-	Accounts Accounts
+	Accounts httpapi.Accounts
 	Now      func() time.Time
 }
 
@@ -109,7 +75,7 @@ func (h *Handlers) Start(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(r, &body, true); err != nil {
 		return err
 	}
-	accountID, err := AccountOf(r, body.named(), h.Accounts)
+	accountID, err := httpapi.AccountOf(r, body.named(), h.Accounts)
 	if err != nil {
 		return err
 	}
@@ -123,7 +89,7 @@ func (h *Handlers) Start(w http.ResponseWriter, r *http.Request) error {
 
 // Current is GET /api/v1/sessions/current: the active session or 404.
 func (h *Handlers) Current(w http.ResponseWriter, r *http.Request) error {
-	accountID, err := AccountOf(r, r.URL.Query().Get("account_id"), h.Accounts)
+	accountID, err := httpapi.AccountOf(r, r.URL.Query().Get("account_id"), h.Accounts)
 	if err != nil {
 		return err
 	}
@@ -154,7 +120,7 @@ func (h *Handlers) List(w http.ResponseWriter, r *http.Request) error {
 	if status != "" && status != Active && status != Ended {
 		return problem.Invalid("status", "status must be active or ended")
 	}
-	accountID, err := AccountOf(r, r.URL.Query().Get("account_id"), h.Accounts)
+	accountID, err := httpapi.AccountOf(r, r.URL.Query().Get("account_id"), h.Accounts)
 	if err != nil {
 		return err
 	}
@@ -178,7 +144,7 @@ type detailView struct {
 // Get is GET /api/v1/sessions/{session_id}: the session with its usage by
 // endpoint; another account's session is 404.
 func (h *Handlers) Get(w http.ResponseWriter, r *http.Request) error {
-	accountID, err := AccountOf(r, r.URL.Query().Get("account_id"), h.Accounts)
+	accountID, err := httpapi.AccountOf(r, r.URL.Query().Get("account_id"), h.Accounts)
 	if err != nil {
 		return err
 	}
@@ -201,7 +167,7 @@ func (h *Handlers) Terminate(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(r, &body, true); err != nil {
 		return err
 	}
-	accountID, err := AccountOf(r, body.named(), h.Accounts)
+	accountID, err := httpapi.AccountOf(r, body.named(), h.Accounts)
 	if err != nil {
 		return err
 	}
