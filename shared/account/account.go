@@ -150,6 +150,6 @@ func Handler(s *Store, rateLimit int, now func() time.Time) httpapi.HandlerFunc 
 			return apikey.Problem(err)
 		}
 		return httpapi.WriteJSON(w, http.StatusCreated, createdView{AccountID: a.ID, Name: a.Name,
-			CreatedAt: a.CreatedAt.Format(time.RFC3339), AdminKey: apikey.CreatedViewOf(key)})
+			CreatedAt: httpapi.Time(a.CreatedAt), AdminKey: apikey.CreatedViewOf(key)})
 	}
 }

@@ -56,19 +56,12 @@ type CreatedView struct {
 // ViewOf renders k.
 func ViewOf(k Key) View {
 	return View{KeyID: k.ID, AccountID: k.AccountID, Name: k.Name, Prefix: k.Prefix, Permission: k.Permission,
-		RateLimitPerMinute: k.RateLimit, CreatedAt: rfc3339(k.CreatedAt), ExpiresAt: rfc3339(k.ExpiresAt),
-		RevokedAt: rfc3339(k.RevokedAt)}
+		RateLimitPerMinute: k.RateLimit, CreatedAt: httpapi.Time(k.CreatedAt), ExpiresAt: httpapi.Time(k.ExpiresAt),
+		RevokedAt: httpapi.Time(k.RevokedAt)}
 }
 
 // CreatedViewOf renders a new key with its secret.
 func CreatedViewOf(c Created) CreatedView { return CreatedView{View: ViewOf(c.Key), Key: c.Secret} }
-
-func rfc3339(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
 
 type createRequest struct {
 	Name               *string `json:"name"`

@@ -147,7 +147,7 @@ func TestKeyLifecycle(t *testing.T) {
 	}
 	got := h.do(t, "GET", "/api/v1/keys/"+id, key, nil)
 	if got.status != 200 || got.str("key_id") != id || got.str("name") != "notebook" || got.str("key") != "" ||
-		got.str("expires_at") != exp.Format(time.RFC3339) || strings.Contains(string(got.raw), "hash") {
+		!sameInstant(got.str("expires_at"), exp) || strings.Contains(string(got.raw), "hash") {
 		t.Fatalf("get: %d %s", got.status, got.raw)
 	}
 	// The list request was recorded before this one.
@@ -162,7 +162,7 @@ func TestKeyLifecycle(t *testing.T) {
 	}
 	newKey, newID := rot.str("key"), rot.str("key_id")
 	if newKey == key || newID == id || rot.str("name") != "notebook" || rot.str("permission") != "READ" ||
-		rot.num("rate_limit_per_minute") != 120 || rot.str("expires_at") != exp.Format(time.RFC3339) {
+		rot.num("rate_limit_per_minute") != 120 || !sameInstant(rot.str("expires_at"), exp) {
 		t.Fatalf("rotated %s", rot.raw)
 	}
 	if r := h.do(t, "GET", "/api/v1/keys", key, nil); r.status != 401 || r.str("code") != "unauthorized" {
@@ -545,4 +545,11 @@ func TestNoKeyInLogs(t *testing.T) {
 	if strings.Contains(out, strings.Repeat("Q", 49)) {
 		t.Fatal("a sent key string appears in the logs")
 	}
+}
+
+// sameInstant reports whether an RFC 3339 string from a response names
+// the instant t.
+func sameInstant(s string, t time.Time) bool {
+	got, err := time.Parse(time.RFC3339, s)
+	return err == nil && got.Equal(t)
 }

@@ -12,7 +12,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -66,6 +68,7 @@ type Event struct {
 // Server wraps endpoints.
 type Server struct {
 	mux      *http.ServeMux
+	notFound http.Handler
 	patterns []string
 	logger   *slog.Logger
 	metrics  *telemetry.Metrics
@@ -93,9 +96,10 @@ func New(o Options) *Server {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
-	s.mux.Handle("/", s.wrap("", Public, func(w http.ResponseWriter, r *http.Request) error {
+	s.notFound = s.wrap("", Public, func(w http.ResponseWriter, r *http.Request) error {
 		return problem.New(problem.NotFound, "no such route")
-	}))
+	})
+	s.mux.Handle("/", s.notFound)
 	return s
 }
 
@@ -103,7 +107,16 @@ func New(o Options) *Server {
 func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
 
 // ServeHTTP serves the mux.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A path parameter of "." or ".." (GET /api/v1/keys/%2E%2E) reaches
+	// the function as an unclean path, which ServeMux would answer with
+	// a bare redirect; no such object exists, so it is a 404 problem.
+	if p := r.URL.Path; p != "" && p != "/" && path.Clean(p) != strings.TrimSuffix(p, "/") {
+		s.notFound.ServeHTTP(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Lambda returns the Lambda handler: the api-proxy adapter over the server.
 func (s *Server) Lambda() func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/waickoff/waickoff/shared/problem"
 )
@@ -59,12 +61,18 @@ func DecodeJSON(r *http.Request, dst any, allowEmpty bool) error {
 		}
 		return problem.Invalid("body", "a JSON object is required")
 	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD.
+	if !utf8.Valid(body) {
+		return problem.Invalid("body", "the body must be UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonProblem(err)
 	}
-	if dec.More() {
+	// Anything but JSON whitespace after the value is trailing data
+	// (dec.More alone misses a stray ']' or '}').
+	if len(bytes.Trim(body[dec.InputOffset():], " \t\r\n")) > 0 {
 		return problem.Invalid("body", "unexpected data after the JSON object")
 	}
 	return nil
@@ -150,4 +158,16 @@ func EncodeToken(b []byte) string {
 		return ""
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// TimeLayout is how every time in a response is written: RFC 3339 in
+// UTC with milliseconds, the precision the store keeps.
+const TimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// Time renders t in TimeLayout; the zero time is "".
+func Time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Truncate(time.Millisecond).Format(TimeLayout)
 }

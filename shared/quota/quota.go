@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/waickoff/waickoff/shared/dynamo"
+	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/pricing"
 	"github.com/waickoff/waickoff/shared/session"
 	"github.com/waickoff/waickoff/shared/telemetry"
@@ -162,7 +163,7 @@ func (s *Store) Add(ctx context.Context, accountID string, q pricing.Quote, key 
 	p = Purchase{PurchaseID: NewPurchaseID(created), AccountID: accountID, Sessions: q.Sessions,
 		UnitPriceCents: q.UnitPriceCents, TotalPriceCents: q.TotalCents, DiscountPct: q.DiscountPct,
 		Currency: q.Currency, PaymentStatus: PaymentPlaceholder, IdempotencyKey: key,
-		CreatedAt: session.Time(created)}
+		CreatedAt: httpapi.Time(created)}
 	ledger := purchaseItem(p, created)
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: session.HubKey(accountID),
@@ -251,7 +252,7 @@ func purchaseOf(it map[string]types.AttributeValue) Purchase {
 		TotalPriceCents: dynamo.Int(it, "total_price_cents"), DiscountPct: int(dynamo.Int(it, "discount_pct")),
 		Currency: dynamo.String(it, "currency"), PaymentStatus: dynamo.String(it, "payment_status"),
 		IdempotencyKey: dynamo.String(it, "idempotency_key"),
-		CreatedAt:      session.Time(time.UnixMilli(dynamo.Int(it, "created_at")))}
+		CreatedAt:      httpapi.Time(time.UnixMilli(dynamo.Int(it, "created_at")))}
 }
 
 // Ledger returns the sessions the account's purchase ledger adds up to,

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/waickoff/waickoff/shared/dynamo"
+	"github.com/waickoff/waickoff/shared/httpapi"
 )
 
 // Status is a session's state.
@@ -107,18 +108,9 @@ type View struct {
 func ViewAt(s Session, now time.Time) View {
 	s = s.At(now)
 	return View{SessionID: s.ID, AccountID: s.AccountID, Status: s.Status,
-		StartedAt: Time(s.StartedAt), ExpiresAt: Time(s.ExpiresAt), EndedAt: Time(s.EndedAt),
+		StartedAt: httpapi.Time(s.StartedAt), ExpiresAt: httpapi.Time(s.ExpiresAt), EndedAt: httpapi.Time(s.EndedAt),
 		EndReason: string(s.EndReason), TokenLimit: s.TokenLimit, TokensUsed: s.TokensUsed,
 		TokensRemaining: s.Remaining(), Requests: s.Requests}
-}
-
-// Time renders t as RFC 3339 UTC with milliseconds when it has any; the
-// zero time is "".
-func Time(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano)
 }
 
 // NewID returns a session id that sorts by start time: "ses_", the

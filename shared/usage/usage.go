@@ -207,7 +207,7 @@ func (s *Store) KeySummary(ctx context.Context, keyID string) (Summary, error) {
 	sum := Summary{Requests: dynamo.Int(out.Item, "requests"), Tokens: dynamo.Int(out.Item, "tokens"),
 		RateLimited: dynamo.Int(out.Item, "rate_limited")}
 	if ms := dynamo.Int(out.Item, "last_used_at"); ms > 0 {
-		sum.LastUsedAt = time.UnixMilli(ms).UTC().Format(time.RFC3339)
+		sum.LastUsedAt = httpapi.Time(time.UnixMilli(ms))
 	}
 	return sum, nil
 }
