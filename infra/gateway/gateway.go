@@ -178,7 +178,8 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) in
 		}
 		ev.RequestContext.Authorizer = authCtx
 	}
-	out, err := invoke(r.Context(), rt.handler, ev)
+	// A Lambda invocation runs to its end even if the client goes away.
+	out, err := invoke(context.WithoutCancel(r.Context()), rt.handler, ev)
 	if err != nil {
 		g.logger.Error("function failed", "request_id", reqID, "function", rt.Function, "error", err.Error())
 		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)

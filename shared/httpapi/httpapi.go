@@ -193,7 +193,9 @@ func (s *Server) wrap(pattern string, access Access, h HandlerFunc) http.Handler
 		if reqID == "" {
 			reqID = NewRequestID()
 		}
-		ctx := context.WithValue(r.Context(), requestIDKey, reqID)
+		ctx, cancel := budget(r.Context())
+		defer cancel()
+		ctx = context.WithValue(ctx, requestIDKey, reqID)
 		log := s.logger.With("request_id", reqID, "route", pattern)
 		ctx = telemetry.WithLogger(ctx, log)
 		w := &statusWriter{ResponseWriter: rw}
@@ -258,6 +260,22 @@ func (s *Server) wrap(pattern string, access Access, h HandlerFunc) http.Handler
 	})
 }
 
+// Time budget of one request. In Lambda the invocation's deadline is in
+// the context; the request stops a little before it, so that a slow store
+// ends in a logged 503 rather than a killed function. Outside Lambda the
+// default budget stands in for the template's 10 s timeout.
+const (
+	deadlineMargin = 500 * time.Millisecond
+	defaultBudget  = 9 * time.Second
+)
+
+func budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-deadlineMargin))
+	}
+	return context.WithTimeout(ctx, defaultBudget)
+}
+
 func tooLarge(max int64) error {
 	return problem.New(problem.PayloadTooLarge, "request bodies are limited to %d bytes", max)
 }
@@ -296,6 +314,10 @@ func setRateHeaders(h http.Header, c caller.Caller) {
 func (s *Server) fail(ctx context.Context, w http.ResponseWriter, err error, reqID string) {
 	log := telemetry.Logger(ctx)
 	pe := problem.As(err)
+	if pe == nil && errors.Is(err, context.DeadlineExceeded) {
+		pe = problem.Unavailable(err)
+		err = pe
+	}
 	switch {
 	case pe == nil:
 		log.Error("internal error", "error", err.Error())
