@@ -63,8 +63,8 @@ type Emulator struct {
 	delivered map[string]int
 }
 
-// Delivered returns how many stream records each function has been
-// handed (retries included).
+// Delivered returns how many stream records each function has handled
+// (retries included), counted once its handler returned.
 func (e *Emulator) Delivered() map[string]int {
 	e.statsMu.Lock()
 	defer e.statsMu.Unlock()
@@ -334,10 +334,10 @@ func (e *Emulator) deliver(ctx context.Context, table string, recs []events.Dyna
 func (e *Emulator) invoke(ctx context.Context, sub Subscriber, batch []events.DynamoDBEventRecord) {
 	attempts := sub.Mapping.MaximumRetryAttempts + 1
 	for try := 1; try <= attempts && len(batch) > 0; try++ {
+		resp, err := callStream(ctx, sub.Handler, events.DynamoDBEvent{Records: batch})
 		e.statsMu.Lock()
 		e.delivered[sub.Function] += len(batch)
 		e.statsMu.Unlock()
-		resp, err := callStream(ctx, sub.Handler, events.DynamoDBEvent{Records: batch})
 		if err != nil {
 			e.logger.Error("stream handler failed", "function", sub.Function, "attempt", try, "error", err.Error())
 			continue

@@ -48,6 +48,7 @@ type route struct {
 	samtemplate.Route
 	segments []string
 	handler  ProxyHandler
+	timeout  time.Duration // the function's Timeout: its invocation deadline
 }
 
 // Gateway is an http.Handler emulating the REST API.
@@ -70,7 +71,8 @@ func New(tpl *samtemplate.Template, handlers map[string]ProxyHandler, authorizer
 		if !r.Public && authorizer == nil {
 			return nil, fmt.Errorf("route %s needs the authorizer", r.Pattern())
 		}
-		g.routes = append(g.routes, route{Route: r, segments: splitPath(r.Path), handler: h})
+		g.routes = append(g.routes, route{Route: r, segments: splitPath(r.Path), handler: h,
+			timeout: tpl.Functions[r.Function].Timeout})
 	}
 	// Literal segments win over path parameters, as in API Gateway.
 	sort.SliceStable(g.routes, func(i, j int) bool {
@@ -178,8 +180,15 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) in
 		}
 		ev.RequestContext.Authorizer = authCtx
 	}
-	// A Lambda invocation runs to its end even if the client goes away.
-	out, err := invoke(context.WithoutCancel(r.Context()), rt.handler, ev)
+	// A Lambda invocation runs to its end even if the client goes away,
+	// and no longer than the function's timeout.
+	ctx := context.WithoutCancel(r.Context())
+	if rt.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, rt.timeout)
+		defer cancel()
+	}
+	out, err := invoke(ctx, rt.handler, ev)
 	if err != nil {
 		g.logger.Error("function failed", "request_id", reqID, "function", rt.Function, "error", err.Error())
 		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)

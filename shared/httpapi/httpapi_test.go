@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -163,5 +165,31 @@ func TestParsePage(t *testing.T) {
 		if err != nil && problem.CodeOf(err) != problem.InvalidRequest {
 			t.Errorf("%q: code %s", tc.q, problem.CodeOf(err))
 		}
+	}
+}
+
+// A request stops before its invocation's deadline with a 503, so a slow
+// store is a logged answer rather than a killed function.
+func TestDeadlineIsServiceUnavailable(t *testing.T) {
+	var logs bytes.Buffer
+	s := httpapi.New(httpapi.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	var left time.Duration
+	s.Handle("GET /slow", httpapi.Public, func(w http.ResponseWriter, r *http.Request) error {
+		dl, _ := r.Context().Deadline()
+		left = time.Until(dl)
+		<-r.Context().Done()
+		return fmt.Errorf("store call: %w", r.Context().Err())
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	resp, err := s.Lambda()(ctx, event("GET", "/slow", "", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 503 || !strings.Contains(resp.Body, "service_unavailable") || left > 300*time.Millisecond {
+		t.Fatalf("%d %s (deadline left %v)", resp.StatusCode, resp.Body, left)
+	}
+	if !strings.Contains(logs.String(), "deadline exceeded") {
+		t.Fatalf("cause not logged: %s", logs.String())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -41,7 +42,9 @@ type Value struct {
 
 // Function is one AWS::Serverless::Function.
 type Function struct {
-	LogicalID   string
+	LogicalID string
+	// Timeout is the function's timeout (its own, else the Globals one).
+	Timeout     time.Duration
 	BuildMethod string
 	CodeURI     string
 	Routes      []Route
@@ -52,8 +55,10 @@ type Function struct {
 // Route is an Api event.
 type Route struct {
 	Function string
-	Method   string
-	Path     string
+	// Timeout is the function's timeout.
+	Timeout time.Duration
+	Method  string
+	Path    string
 	// Public is true when the route opts out of the authorizer.
 	Public bool
 }
@@ -131,6 +136,7 @@ type rawTemplate struct {
 	} `yaml:"Parameters"`
 	Globals struct {
 		Function struct {
+			Timeout     int `yaml:"Timeout"`
 			Environment struct {
 				Variables map[string]yaml.Node `yaml:"Variables"`
 			} `yaml:"Environment"`
@@ -145,6 +151,7 @@ type rawTemplate struct {
 
 type rawFunction struct {
 	CodeURI string `yaml:"CodeUri"`
+	Timeout int    `yaml:"Timeout"`
 	Events  map[string]struct {
 		Type       string    `yaml:"Type"`
 		Properties yaml.Node `yaml:"Properties"`
@@ -268,6 +275,9 @@ func Parse(raw []byte) (*Template, error) {
 			if err != nil {
 				return nil, err
 			}
+			if f.Timeout == 0 {
+				f.Timeout = time.Duration(rt.Globals.Function.Timeout) * time.Second
+			}
 			t.Functions[id] = f
 		case "AWS::DynamoDB::Table":
 			var rtab rawTable
@@ -341,6 +351,7 @@ func parseFunction(id string, meta, props yaml.Node) (Function, error) {
 		return f, fmt.Errorf("function %s: %w", id, err)
 	}
 	f.CodeURI = rf.CodeURI
+	f.Timeout = time.Duration(rf.Timeout) * time.Second
 	names := make([]string, 0, len(rf.Events))
 	for name := range rf.Events {
 		names = append(names, name)

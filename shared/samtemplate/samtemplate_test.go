@@ -3,6 +3,7 @@ package samtemplate_test
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/waickoff/waickoff/shared/samtemplate"
 )
@@ -100,5 +101,15 @@ Resources:
 	}
 	if _, err := samtemplate.Parse([]byte("Resources: [")); err == nil {
 		t.Error("bad YAML accepted")
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	tpl := load(t)
+	if got := tpl.Functions["HealthFunction"].Timeout; got != 10*time.Second {
+		t.Errorf("HealthFunction timeout %v, want the Globals 10s", got)
+	}
+	if got := tpl.Functions["QuotaReconcileFunction"].Timeout; got != 300*time.Second {
+		t.Errorf("QuotaReconcileFunction timeout %v, want its own 300s", got)
 	}
 }
