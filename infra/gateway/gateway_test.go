@@ -25,16 +25,11 @@ import (
 
 func template(t *testing.T) (*samtemplate.Template, string) {
 	t.Helper()
-	wd, _ := os.Getwd()
-	p, err := samtemplate.Find(wd)
+	tpl, root, err := samtemplate.LoadNearest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tpl, err := samtemplate.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tpl, filepath.Dir(p)
+	return tpl, root
 }
 
 // echo answers with the function name and the event it was given.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -30,19 +29,11 @@ type Fixture struct {
 
 // NewFixture starts the server and creates the tables.
 func NewFixture(ctx context.Context) (*Fixture, error) {
-	wd, err := os.Getwd()
+	tpl, root, err := samtemplate.LoadNearest()
 	if err != nil {
 		return nil, err
 	}
-	tplPath, err := samtemplate.Find(wd)
-	if err != nil {
-		return nil, err
-	}
-	tpl, err := samtemplate.Load(tplPath)
-	if err != nil {
-		return nil, err
-	}
-	f := &Fixture{Template: tpl, Root: filepath.Dir(tplPath), Endpoint: os.Getenv("DYNAMODB_ENDPOINT")}
+	f := &Fixture{Template: tpl, Root: root, Endpoint: os.Getenv("DYNAMODB_ENDPOINT")}
 	if f.Endpoint == "" {
 		srv, err := Start(ctx, f.Root)
 		if err != nil {

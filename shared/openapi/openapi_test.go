@@ -241,15 +241,7 @@ func TestHandler(t *testing.T) {
 // template's Api routes, and that the public ones, and only those, opt
 // out of security.
 func TestRoutesMatchTemplate(t *testing.T) {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, err := samtemplate.Find(wd)
-	if err != nil {
-		t.Fatalf("find template: %v", err)
-	}
-	tpl, err := samtemplate.Load(path)
+	tpl, _, err := samtemplate.LoadNearest()
 	if err != nil {
 		t.Fatalf("load template: %v", err)
 	}

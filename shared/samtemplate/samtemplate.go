@@ -116,6 +116,25 @@ func Load(path string) (*Template, error) {
 	return t, nil
 }
 
+// LoadNearest loads the template.yaml found from the working directory
+// upward (tests and the local run use it) and returns it with the
+// directory holding it, the repository root.
+func LoadNearest() (*Template, string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, "", fmt.Errorf("working directory: %w", err)
+	}
+	p, err := Find(wd)
+	if err != nil {
+		return nil, "", err
+	}
+	t, err := Load(p)
+	if err != nil {
+		return nil, "", err
+	}
+	return t, filepath.Dir(p), nil
+}
+
 // Find walks up from dir to the directory holding template.yaml and
 // returns the template's path.
 func Find(dir string) (string, error) {

@@ -1,7 +1,6 @@
 package samtemplate_test
 
 import (
-	"os"
 	"testing"
 	"time"
 
@@ -10,12 +9,7 @@ import (
 
 func load(t *testing.T) *samtemplate.Template {
 	t.Helper()
-	wd, _ := os.Getwd()
-	p, err := samtemplate.Find(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := samtemplate.Load(p)
+	tpl, _, err := samtemplate.LoadNearest()
 	if err != nil {
 		t.Fatal(err)
 	}
