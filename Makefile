@@ -42,6 +42,12 @@ fuzz: ## Short fuzz runs of every decoder (FUZZTIME each)
 bench: ## Benchmarks: indicator engine vs go-talib, request path, authorizer
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/indicator ./shared/candle ./shared/authorizer ./shared/apikey 2>/dev/null | tee bench.out
 
+SOAK_DURATION ?= 60s
+SOAK_WORKERS ?= 8
+SOAK_MOTO_WORKERS ?= 2
+soak: ## Long load run (SOAK_DURATION) on moto and on memdb, audited; prints req/s, p50/p99, our overhead
+	$(GO) run ./tests/load/cmd/soak -duration $(SOAK_DURATION) -workers $(SOAK_WORKERS) -moto-workers $(SOAK_MOTO_WORKERS)
+
 clean:
 	rm -rf $(BUILD_DIR) .aws-sam bench.out
 

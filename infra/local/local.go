@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/waickoff/waickoff/infra/emulator"
 	"github.com/waickoff/waickoff/infra/gateway"
 	"github.com/waickoff/waickoff/infra/localdb"
@@ -48,6 +50,10 @@ type Options struct {
 	SweepEvery time.Duration
 	// TableSuffix is appended to table names (tests use fresh tables).
 	TableSuffix string
+	// DynamoDBHTTPClient, when set, is the DynamoDB client's HTTP client
+	// (the load benchmark times the database calls with it, or answers
+	// them from memory); nil uses the SDK's default.
+	DynamoDBHTTPClient aws.HTTPClient
 }
 
 // API is a running local API.
@@ -146,7 +152,7 @@ func Start(ctx context.Context, o Options) (*API, error) {
 }
 
 func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
-	db, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.Region, Endpoint: cfg.DynamoDBEndpoint})
+	db, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.Region, Endpoint: cfg.DynamoDBEndpoint, HTTPClient: o.DynamoDBHTTPClient})
 	if err != nil {
 		return err
 	}
