@@ -10,9 +10,9 @@ import (
 )
 
 // short is the make test version of the soak: a few seconds, modest
-// concurrency, every check of the long one.
-// tokenLimit is small enough that sessions are spent and restarted
-// within the run at the backend's pace.
+// concurrency, every check of the long one. tokenLimit is small enough
+// that sessions are spent and restarted within the run at the backend's
+// pace.
 func short(b Backend, d time.Duration, tokenLimit int64) Scenario {
 	return Scenario{
 		Name: "short load (" + d.String() + ")", Backend: b, Plan: DefaultPlan(),
