@@ -43,7 +43,7 @@ fuzz: ## Short fuzz runs of every decoder (FUZZTIME each)
 	  done; done
 
 bench: ## Benchmarks: indicator engine vs go-talib, request path, authorizer
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/indicator ./shared/candle ./shared/authorizer ./shared/apikey 2>/dev/null | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/indicator ./shared/candle ./shared/indicatorapi ./shared/authorizer ./shared/apikey 2>/dev/null | tee bench.out
 
 SOAK_DURATION ?= 60s
 SOAK_WORKERS ?= 8
