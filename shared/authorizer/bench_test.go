@@ -44,7 +44,9 @@ func lookupItem(now time.Time) map[string]types.AttributeValue {
 		ratelimit.AttrTAT:       n(tat),
 		ratelimit.AttrNext:      n(tat + p.Period),
 		ratelimit.AttrGate:      n(tat + p.Period - 60*p.Period),
-		"rl_rid0":               &types.AttributeValueMemberSS{Value: []string{"AAAAAAAAAAAA", "BBBBBBBBBBBB"}},
+	}
+	for k := range ratelimit.RingSize { // a full marker ring, as on a busy key
+		item[fmt.Sprintf("rl_m%d", k)] = &types.AttributeValueMemberS{Value: fmt.Sprintf("AAAAAAAAAA%02d", k)}
 	}
 	for k, v := range p.Attributes() {
 		item[k] = v

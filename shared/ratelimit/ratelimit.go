@@ -57,23 +57,37 @@
 //
 // The SDK retries a call whose answer was lost (a timeout, a reset
 // connection, a 500), and DynamoDB may already have applied the first
-// attempt. Every take therefore adds a short request marker (12
-// characters derived from the API Gateway request id) to a string set and
-// is conditional on the marker being absent. A retried attempt whose
-// first attempt was applied fails that condition; the returned item holds
-// the marker, and Take reports the request as admitted (Duplicate) without
-// taking a second token. The markers live in three set attributes
-// rl_rid0..rl_rid2 used round-robin by 10-second epoch: a take adds to the
-// epoch's set, checks the current and the previous set, and REMOVEs the
-// next one (the one from two epochs ago), so the sets hold 10 to 20
-// seconds of markers with no extra write. One authorizer call, retries
-// included, lasts far less than 10 s (its context is bounded), so a marker
-// always outlives the attempts that could repeat it.
+// attempt. Every take therefore carries a short request marker (12
+// characters derived from the API Gateway request id) and is conditional
+// on the marker being absent from the item's marker ring: RingSize scalar
+// attributes rl_m0..rl_m15 holding the markers of the item's last
+// admissions, newest first. An admission shifts the ring by one in the
+// same update (SET rl_m15 = rl_m14, ..., rl_m1 = rl_m0, rl_m0 = :marker;
+// DynamoDB evaluates every operand against the item as it was). A retried
+// attempt whose first attempt was applied fails the condition; the
+// returned item holds the marker, and Take reports the request as
+// admitted (Duplicate) without taking a second token.
+//
+// The ring keeps the item's size fixed (about 300 bytes of markers, so a
+// take stays one write unit however busy the key is). Its guarantee is by
+// count, not time: a retry is recognised while fewer than RingSize other
+// admissions of the same item happened between the applied attempt and
+// the retry. Every attempt of one take falls within the authorizer's 3 s
+// store budget, so that always holds for keys limited to fewer than 320
+// requests a minute, and for a reset connection (retried within 200 ms,
+// shared/dynamo) up to ~4,800 a minute; past that a retry after a lost
+// answer may take a second token. That errs on the safe side: it can
+// cost the client one token, never admit an extra request.
+// (Markers kept by time would make the item grow with the key's traffic:
+// at 100 requests a second, 10 s of markers are 12 KB and 12 write units
+// per take, and past ~1,000 write units a second DynamoDB throttles the
+// item, i.e. the key, below the limit it bought.)
 //
 // Refund gives a token back (a request admitted here but refused later,
 // e.g. for want of a session) by subtracting T from rl_tat, rl_next and
-// rl_gate, conditional on the marker being present and a refund marker
-// ("!" + marker) absent, which it adds: a retried refund gives back once.
+// rl_gate, conditional on a refund marker ("!" + marker) being absent
+// from the ring, which it pushes: a retried refund gives back once, with
+// the same count bound.
 package ratelimit
 
 import (
@@ -84,6 +98,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -103,10 +118,27 @@ const (
 	AttrGate     = "rl_gate"
 )
 
-// markerEpoch is how long one marker set is written to.
-const markerEpoch = 10 * time.Second
+// RingSize is how many markers an item keeps (see the package comment).
+const RingSize = 16
 
-var markerSets = [3]string{"rl_rid0", "rl_rid1", "rl_rid2"}
+// ring holds the marker attributes, newest first; ringShift pushes
+// :marker onto the ring (oldest first, so that the result is the same
+// whether a server evaluates the actions at once, as DynamoDB does, or in
+// order); ringHas is true when :marker is on it. Attribute names need no
+// placeholders: rl_mN is not a reserved word.
+var ring, ringShift, ringHas = func() ([RingSize]string, string, string) {
+	var r [RingSize]string
+	for i := range r {
+		r[i] = "rl_m" + strconv.Itoa(i)
+	}
+	shift := ""
+	for i := RingSize - 1; i > 0; i-- {
+		shift += r[i] + " = if_not_exists(" + r[i-1] + ", :none), "
+	}
+	shift += r[0] + " = :marker"
+	has := ":marker IN (" + strings.Join(r[:], ", ") + ")"
+	return r, shift, has
+}()
 
 // Params are a limit's constants.
 type Params struct {
@@ -203,7 +235,6 @@ type Result struct {
 
 	key    map[string]types.AttributeValue
 	marker string
-	set    string
 	now    int64
 }
 
@@ -251,14 +282,12 @@ func Marker(requestID string) string {
 // malformed item); the caller must then refuse the request.
 func (l *Limiter) Take(ctx context.Context, key map[string]types.AttributeValue, g Guard, requestID string, now time.Time) (Result, error) {
 	nowUS := now.UnixMicro()
-	epoch := now.Unix() / int64(markerEpoch/time.Second)
-	cur, prev, old := markerSets[epoch%3], markerSets[(epoch+2)%3], markerSets[(epoch+1)%3]
-	res := Result{key: key, marker: Marker(requestID), set: cur, now: nowUS}
+	res := Result{key: key, marker: Marker(requestID), now: nowUS}
 	id := itemID(key)
 	busy := l.guessBusy(id, nowUS)
 	for res.Calls < maxCalls {
 		res.Calls++
-		in := l.takeInput(key, g, res.marker, cur, prev, old, nowUS, busy)
+		in := l.takeInput(key, g, res.marker, nowUS, busy)
 		out, err := l.db.UpdateItem(ctx, in)
 		if err == nil {
 			res.Outcome, res.Item = Admitted, out.Attributes
@@ -281,11 +310,8 @@ func (l *Limiter) Take(ctx context.Context, key map[string]types.AttributeValue,
 		case g.Holds != nil && !g.Holds(item):
 			res.Outcome = Refused
 			return res, nil
-		case hasMarker(item, cur, res.marker) || hasMarker(item, prev, res.marker):
+		case onRing(item, res.marker):
 			res.Outcome, res.Duplicate = Admitted, true
-			if hasMarker(item, prev, res.marker) {
-				res.set = prev
-			}
 			if err := res.figures(nowUS); err != nil {
 				return res, err
 			}
@@ -321,14 +347,13 @@ func (l *Limiter) Refund(ctx context.Context, r Result) (Result, error) {
 	in := &dynamodb.UpdateItemInput{
 		TableName:           aws.String(l.table),
 		Key:                 r.key,
-		UpdateExpression:    aws.String("SET #tat = #tat - #period, #next = #next - #period, #gate = #gate - #period ADD #set :refs"),
-		ConditionExpression: aws.String("attribute_exists(#tat) AND contains(#set, :marker) AND NOT contains(#set, :ref)"),
+		UpdateExpression:    aws.String("SET #tat = #tat - #period, #next = #next - #period, #gate = #gate - #period, " + ringShift),
+		ConditionExpression: aws.String("attribute_exists(#tat) AND NOT (" + ringHas + ")"),
 		ExpressionAttributeNames: map[string]string{"#tat": AttrTAT, "#next": AttrNext, "#gate": AttrGate,
-			"#period": AttrPeriod, "#set": r.set},
+			"#period": AttrPeriod},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":marker": &types.AttributeValueMemberS{Value: r.marker},
-			":ref":    &types.AttributeValueMemberS{Value: "!" + r.marker},
-			":refs":   &types.AttributeValueMemberSS{Value: []string{"!" + r.marker}},
+			":marker": &types.AttributeValueMemberS{Value: "!" + r.marker},
+			":none":   noMarker,
 		},
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -354,13 +379,12 @@ func (l *Limiter) Refund(ctx context.Context, r Result) (Result, error) {
 	return r, nil
 }
 
-func (l *Limiter) takeInput(key map[string]types.AttributeValue, g Guard, marker, cur, prev, old string, now int64, busy bool) *dynamodb.UpdateItemInput {
-	names := map[string]string{"#tat": AttrTAT, "#next": AttrNext, "#gate": AttrGate, "#period": AttrPeriod,
-		"#cur": cur, "#prev": prev, "#old": old}
+func (l *Limiter) takeInput(key map[string]types.AttributeValue, g Guard, marker string, now int64, busy bool) *dynamodb.UpdateItemInput {
+	names := map[string]string{"#tat": AttrTAT, "#next": AttrNext, "#gate": AttrGate, "#period": AttrPeriod}
 	values := map[string]types.AttributeValue{
-		":now":     num(now),
-		":marker":  &types.AttributeValueMemberS{Value: marker},
-		":markers": &types.AttributeValueMemberSS{Value: []string{marker}},
+		":now":    num(now),
+		":marker": &types.AttributeValueMemberS{Value: marker},
+		":none":   noMarker,
 	}
 	var update, when string
 	if busy {
@@ -371,7 +395,7 @@ func (l *Limiter) takeInput(key map[string]types.AttributeValue, g Guard, marker
 		update = "SET #tat = :now + #period, #next = :now + #period2, #gate = :now + #idle"
 		when = "(attribute_not_exists(#tat) OR #tat <= :now)"
 	}
-	update += " ADD #cur :markers REMOVE #old"
+	update += ", " + ringShift
 	// The partition key proves the item exists.
 	names["#pk"] = "pk"
 	cond := "attribute_exists(#pk)"
@@ -384,7 +408,7 @@ func (l *Limiter) takeInput(key map[string]types.AttributeValue, g Guard, marker
 			values[k] = v
 		}
 	}
-	cond += " AND NOT contains(#cur, :marker) AND NOT contains(#prev, :marker) AND " + when
+	cond += " AND NOT (" + ringHas + ") AND " + when
 	return &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(l.table),
 		Key:                                 key,
@@ -445,13 +469,13 @@ func itemID(key map[string]types.AttributeValue) string {
 	return id
 }
 
-func hasMarker(item map[string]types.AttributeValue, set, marker string) bool {
-	ss, ok := item[set].(*types.AttributeValueMemberSS)
-	if !ok {
-		return false
-	}
-	for _, v := range ss.Value {
-		if v == marker {
+// noMarker fills ring slots an item has not used yet.
+var noMarker = &types.AttributeValueMemberS{Value: "-"}
+
+// onRing reports whether marker is on the item's marker ring.
+func onRing(item map[string]types.AttributeValue, marker string) bool {
+	for _, name := range ring {
+		if s, ok := item[name].(*types.AttributeValueMemberS); ok && s.Value == marker {
 			return true
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,7 +28,7 @@ var fx *localdb.Fixture
 
 func TestMain(m *testing.M) { localdb.Main(m, &fx) }
 
-// base is a fixed instant in the middle of a marker epoch.
+// base is a fixed instant.
 var base = time.Date(2026, 3, 1, 12, 0, 3, 0, time.UTC)
 
 func newID() string {
@@ -360,26 +362,75 @@ func TestMissingAndGuard(t *testing.T) {
 	}
 }
 
-// Markers older than two epochs are removed by later takes: the item does
-// not grow.
-func TestMarkersArePruned(t *testing.T) {
-	key := newItem(t, 600)
+// A busy item does not grow with its traffic: the marker ring keeps the
+// last RingSize admissions, newest first, and a take stays one write
+// unit. (DynamoDB bills an update by the larger of the item's sizes before
+// and after, a write unit per KB, and caps one item at 1,000 write units a
+// second: markers kept by time made a key used at 100 requests a second
+// carry 12-24 KB and throttled it below its own limit.)
+func TestItemStaysSmall(t *testing.T) {
+	const limit, rate = 6000, 100 // a minute; a second (the limit's own rate)
+	key := newItem(t, limit)
 	l := ratelimit.New(fx.DB, fx.Tables.APIKeys)
-	var r ratelimit.Result
-	for s := 0; s < 60; s += 5 {
-		for range 3 {
-			r = take(t, l, key, base.Add(time.Duration(s)*time.Second))
+	var last ratelimit.Result
+	var ids []string
+	for i := range 2 * rate { // two seconds at the key's rate
+		ids = append(ids, fmt.Sprintf("req-%s-%d", newID(), i))
+		r, err := l.Take(context.Background(), key, open, ids[i], base.Add(time.Duration(i)*time.Second/rate))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Outcome != ratelimit.Admitted || r.Duplicate {
+			t.Fatalf("take %d: %v duplicate=%v", i, r.Outcome, r.Duplicate)
+		}
+		last = r
+	}
+	size := dynamo.ItemSize(last.Item)
+	t.Logf("after %d takes in 2 s: item %d bytes, %d write unit(s) a take", 2*rate, size, (size+1023)/1024)
+	if size > 1024 {
+		t.Errorf("item is %d bytes after %d takes: it grows with traffic", size, 2*rate)
+	}
+	for k := range ratelimit.RingSize {
+		name := fmt.Sprintf("rl_m%d", k)
+		want := ratelimit.Marker(ids[len(ids)-1-k])
+		if got := dynamo.String(last.Item, name); got != want {
+			t.Fatalf("%s = %q, want the marker of take %d (%q)", name, got, len(ids)-1-k, want)
 		}
 	}
-	total := 0
-	for _, set := range []string{"rl_rid0", "rl_rid1", "rl_rid2"} {
-		if ss, ok := r.Item[set].(*types.AttributeValueMemberSS); ok {
-			total += len(ss.Value)
+	slots := 0
+	for name := range last.Item {
+		if _, err := strconv.Atoi(strings.TrimPrefix(name, "rl_m")); err == nil {
+			slots++
 		}
 	}
-	// At most two epochs of 10 s: 4 takes of 3.
-	if total == 0 || total > 12 {
-		t.Fatalf("%d markers on the item, want 1 to 12", total)
+	if slots != ratelimit.RingSize {
+		t.Fatalf("%d marker slots on the item, want %d", slots, ratelimit.RingSize)
+	}
+}
+
+// A retried request is recognised while fewer than RingSize other
+// admissions came between its attempts, however much time passed.
+func TestRetryRecognisedWithinRing(t *testing.T) {
+	const n = 100
+	key := newItem(t, n)
+	l := ratelimit.New(fx.DB, fx.Tables.APIKeys)
+	first, err := l.Take(context.Background(), key, open, "the-retried-one", base)
+	if err != nil || first.Outcome != ratelimit.Admitted {
+		t.Fatalf("first attempt: %v %v", first.Outcome, err)
+	}
+	for i := range ratelimit.RingSize - 1 {
+		take(t, l, key, base.Add(time.Duration(i+1)*time.Millisecond))
+	}
+	// A new instance (nothing cached) retries at a later time.
+	again, err := ratelimit.New(fx.DB, fx.Tables.APIKeys).Take(context.Background(), key, open, "the-retried-one", base.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Outcome != ratelimit.Admitted || !again.Duplicate {
+		t.Fatalf("retry after %d other admissions: %v duplicate=%v, want recognised", ratelimit.RingSize-1, again.Outcome, again.Duplicate)
+	}
+	if want := n - ratelimit.RingSize; again.Remaining < want || again.Remaining > want+1 {
+		t.Fatalf("remaining %d after %d admissions and a retry, want %d (+1 refilled)", again.Remaining, ratelimit.RingSize, want)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/waickoff/waickoff/shared/apikey"
 	"github.com/waickoff/waickoff/shared/config"
+	"github.com/waickoff/waickoff/shared/dynamo"
 )
 
 // Audit is the exactness check of a run, read from the tables.
@@ -304,7 +305,7 @@ func AuditRun(ctx context.Context, db *dynamodb.Client, tables config.Tables, re
 		if err != nil {
 			return nil, fmt.Errorf("read the lookup item of %s: %w", k.ID, err)
 		}
-		if n := ItemSize(look); n > a.LookupItem {
+		if n := dynamo.ItemSize(look); n > a.LookupItem {
 			a.LookupItem, a.LookupItemRate = n, float64(len(adm))/res.Elapsed.Seconds()
 		}
 		lc := CheckLimit(adm, k.Limit)
@@ -425,60 +426,4 @@ func (a *Audit) String() string {
 		fmt.Fprintf(&b, "  load keys: at most %d certainly admitted in one 60 s window (limit %d)\n", worst.MaxInMinute, worst.Limit)
 	}
 	return b.String()
-}
-
-// ItemSize is an item's size as DynamoDB bills it: attribute names plus
-// values (strings and binaries by length, numbers about a byte per two
-// digits plus one, sets and lists by their members, 3 bytes of overhead
-// per list or map and 1 per member).
-func ItemSize(it map[string]types.AttributeValue) int {
-	n := 0
-	for name, v := range it {
-		n += len(name) + valueSize(v)
-	}
-	return n
-}
-
-func valueSize(v types.AttributeValue) int {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(v.Value)
-	case *types.AttributeValueMemberN:
-		return (len(strings.TrimLeft(v.Value, "-"))+1)/2 + 1
-	case *types.AttributeValueMemberB:
-		return len(v.Value)
-	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
-		return 1
-	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
-	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range v.Value {
-			n += (len(s)+1)/2 + 1
-		}
-		return n
-	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range v.Value {
-			n += len(b)
-		}
-		return n
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += 1 + valueSize(e)
-		}
-		return n
-	case *types.AttributeValueMemberM:
-		n := 3
-		for k, e := range v.Value {
-			n += 1 + len(k) + valueSize(e)
-		}
-		return n
-	}
-	return 0
 }

@@ -179,7 +179,11 @@ func steps(id string) []step {
 	kp := "K#" + id
 	key := func(sk string) avs { return avs{"pk": s(kp), "sk": s(sk)} }
 	rlNames := map[string]string{"#tat": "rl_tat", "#next": "rl_next", "#gate": "rl_gate", "#period": "rl_period",
-		"#cur": "rl_rid0", "#prev": "rl_rid2", "#old": "rl_rid1", "#pk": "pk"}
+		"#pk": "pk"}
+	// A marker ring of three (shared/ratelimit keeps 16): the shift reads
+	// slots it also writes, and IN reads slots that may not exist yet.
+	const ringShift = "rl_m2 = if_not_exists(rl_m1, :none), rl_m1 = if_not_exists(rl_m0, :none), rl_m0 = :marker"
+	const ringHas = ":marker IN (rl_m0, rl_m1, rl_m2)"
 	idle := func(now, marker string) func(ctx context.Context, db *dynamodb.Client, tb config.Tables) (any, error) {
 		return func(ctx context.Context, db *dynamodb.Client, tb config.Tables) (any, error) {
 			names := map[string]string{"#period2": "rl_period2", "#idle": "rl_idle_gate"}
@@ -187,11 +191,11 @@ func steps(id string) []step {
 				names[k] = v
 			}
 			return db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &tb.APIKeys, Key: key("HASH"),
-				UpdateExpression: aws.String("SET #tat = :now + #period, #next = :now + #period2, #gate = :now + #idle ADD #cur :markers REMOVE #old"),
-				ConditionExpression: aws.String("attribute_exists(#pk) AND (#g_open = :g_true) AND NOT contains(#cur, :marker) AND " +
-					"NOT contains(#prev, :marker) AND (attribute_not_exists(#tat) OR #tat <= :now)"),
+				UpdateExpression: aws.String("SET #tat = :now + #period, #next = :now + #period2, #gate = :now + #idle, " + ringShift),
+				ConditionExpression: aws.String("attribute_exists(#pk) AND (#g_open = :g_true) AND NOT (" + ringHas + ") AND " +
+					"(attribute_not_exists(#tat) OR #tat <= :now)"),
 				ExpressionAttributeNames: merge(names, map[string]string{"#g_open": "open"}),
-				ExpressionAttributeValues: avs{":now": n(now), ":marker": s(marker), ":markers": ss(marker),
+				ExpressionAttributeValues: avs{":now": n(now), ":marker": s(marker), ":none": s("-"),
 					":g_true": yes},
 				ReturnValues: types.ReturnValueAllNew, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
 		}
@@ -199,11 +203,11 @@ func steps(id string) []step {
 	busy := func(now, marker string) func(ctx context.Context, db *dynamodb.Client, tb config.Tables) (any, error) {
 		return func(ctx context.Context, db *dynamodb.Client, tb config.Tables) (any, error) {
 			return db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &tb.APIKeys, Key: key("HASH"),
-				UpdateExpression: aws.String("SET #tat = #next, #next = #next + #period, #gate = #gate + #period ADD #cur :markers REMOVE #old"),
-				ConditionExpression: aws.String("attribute_exists(#pk) AND NOT contains(#cur, :marker) AND NOT contains(#prev, :marker) AND " +
+				UpdateExpression: aws.String("SET #tat = #next, #next = #next + #period, #gate = #gate + #period, " + ringShift),
+				ConditionExpression: aws.String("attribute_exists(#pk) AND NOT (" + ringHas + ") AND " +
 					"#tat > :now AND #gate <= :now"),
 				ExpressionAttributeNames:  rlNames,
-				ExpressionAttributeValues: avs{":now": n(now), ":marker": s(marker), ":markers": ss(marker)},
+				ExpressionAttributeValues: avs{":now": n(now), ":marker": s(marker), ":none": s("-")},
 				ReturnValues:              types.ReturnValueAllNew, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
 		}
 	}
@@ -253,14 +257,14 @@ func steps(id string) []step {
 		{"limited", busy("1000004", "m4")},
 		{"idle guess on a busy item", idle("1000005", "m5")},
 		{"idle take much later", idle("90000000", "m6")},
-		{"refund", update(key("HASH"), "SET #tat = #tat - #period, #next = #next - #period, #gate = #gate - #period ADD #set :refs",
-			"attribute_exists(#tat) AND contains(#set, :marker) AND NOT contains(#set, :ref)",
-			map[string]string{"#tat": "rl_tat", "#next": "rl_next", "#gate": "rl_gate", "#period": "rl_period", "#set": "rl_rid0"},
-			avs{":marker": s("m6"), ":ref": s("!m6"), ":refs": ss("!m6")}, types.ReturnValueAllNew)},
-		{"refund again", update(key("HASH"), "SET #tat = #tat - #period, #next = #next - #period, #gate = #gate - #period ADD #set :refs",
-			"attribute_exists(#tat) AND contains(#set, :marker) AND NOT contains(#set, :ref)",
-			map[string]string{"#tat": "rl_tat", "#next": "rl_next", "#gate": "rl_gate", "#period": "rl_period", "#set": "rl_rid0"},
-			avs{":marker": s("m6"), ":ref": s("!m6"), ":refs": ss("!m6")}, types.ReturnValueAllNew)},
+		{"refund", update(key("HASH"), "SET #tat = #tat - #period, #next = #next - #period, #gate = #gate - #period, "+ringShift,
+			"attribute_exists(#tat) AND NOT ("+ringHas+")",
+			map[string]string{"#tat": "rl_tat", "#next": "rl_next", "#gate": "rl_gate", "#period": "rl_period"},
+			avs{":marker": s("!m6"), ":none": s("-")}, types.ReturnValueAllNew)},
+		{"refund again", update(key("HASH"), "SET #tat = #tat - #period, #next = #next - #period, #gate = #gate - #period, "+ringShift,
+			"attribute_exists(#tat) AND NOT ("+ringHas+")",
+			map[string]string{"#tat": "rl_tat", "#next": "rl_next", "#gate": "rl_gate", "#period": "rl_period"},
+			avs{":marker": s("!m6"), ":none": s("-")}, types.ReturnValueAllNew)},
 		{"take on a missing item", func(ctx context.Context, db *dynamodb.Client, tb config.Tables) (any, error) {
 			return db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &tb.APIKeys, Key: avs{"pk": s("K#none" + id), "sk": s("HASH")},
 				UpdateExpression: aws.String("SET #tat = :now"), ConditionExpression: aws.String("attribute_exists(#pk)"),
