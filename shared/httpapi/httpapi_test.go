@@ -100,7 +100,11 @@ func TestServer(t *testing.T) {
 		{"wrong type", event("POST", "/strict", `{"name":"a","count":"x"}`, read), 400, "invalid_request", nil},
 		{"malformed", event("POST", "/strict", `{"name":`, read), 400, "invalid_request", nil},
 		{"trailing", event("POST", "/strict", `{"name":"a"} {}`, read), 400, "invalid_request", nil},
+		{"null", event("POST", "/strict", `null`, read), 400, "invalid_request", nil},
+		{"array", event("POST", "/strict", ` [{"name":"a"}]`, read), 400, "invalid_request", nil},
+		{"string", event("POST", "/strict", `"a"`, read), 400, "invalid_request", nil},
 		{"strict ok", event("POST", "/strict", `{"name":"a","count":2}`, read), 201, "", nil},
+		{"leading whitespace ok", event("POST", "/strict", "\r\n {\"name\":\"a\"}", read), 201, "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

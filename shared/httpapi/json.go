@@ -55,11 +55,17 @@ func DecodeJSON(r *http.Request, dst any, allowEmpty bool) error {
 	if err != nil {
 		return err
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(bytes.TrimSpace(trimmed)) == 0 {
 		if allowEmpty {
 			return nil
 		}
 		return problem.Invalid("body", "a JSON object is required")
+	}
+	// encoding/json decodes null into a struct as nothing at all, and
+	// every body this API takes is an object.
+	if trimmed[0] != '{' {
+		return problem.Invalid("body", "the body must be a JSON object")
 	}
 	// encoding/json would quietly turn invalid UTF-8 into U+FFFD.
 	if !utf8.Valid(body) {
