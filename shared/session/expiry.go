@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/waickoff/waickoff/shared/account"
 	"github.com/waickoff/waickoff/shared/telemetry"
 )
 
@@ -101,7 +102,7 @@ func LeaseOf(rec *events.DynamoDBEventRecord) (Lease, error) {
 		return Lease{}, fmt.Errorf("item %q/%q is not a lease", pk, sk)
 	}
 	l := Lease{AccountID: attrString(old, attrAccountID), SessionID: attrString(old, attrSessionID)}
-	if l.SessionID != strings.TrimPrefix(pk, leasePrefix) || !ValidID(l.SessionID) || l.AccountID == "" {
+	if l.SessionID != strings.TrimPrefix(pk, leasePrefix) || !ValidID(l.SessionID) || !account.ValidID(l.AccountID) {
 		return Lease{}, errors.New("the old image does not name the lease's account and session")
 	}
 	if n, err := strconv.ParseInt(attrNumber(old, attrTTL), 10, 64); err == nil {

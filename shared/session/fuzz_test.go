@@ -9,13 +9,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/waickoff/waickoff/shared/account"
 	"github.com/waickoff/waickoff/shared/session"
 )
 
 // FuzzLeaseOf: the stream handler's record decoding never panics on any
 // stream event, and takes a record for a lease's TTL removal only when it
 // is a REMOVE by dynamodb.amazonaws.com of LEASE#<session_id>/LEASE whose
-// old image names an account and the same, well-formed session.
+// old image names a well-formed account and the same, well-formed session.
 func FuzzLeaseOf(f *testing.F) {
 	raw, err := os.ReadFile(filepath.Join(fx.Root, "events", "ttl-removal.json"))
 	if err != nil {
@@ -26,6 +27,7 @@ func FuzzLeaseOf(f *testing.F) {
 	f.Add([]byte(strings.Replace(base, `"REMOVE"`, `"MODIFY"`, 1)))
 	f.Add([]byte(strings.Replace(base, `"Service"`, `"User"`, 1)))
 	f.Add([]byte(strings.Replace(base, `"S": "acc_7b2f9d41c0e8a1b2"`, `"N": "7"`, 1)))
+	f.Add([]byte(strings.Replace(base, `"S": "acc_7b2f9d41c0e8a1b2"`, `"S": "acc_#injected"`, 1)))
 	f.Add([]byte(strings.Replace(base, `"OldImage"`, `"NewImage"`, 1)))
 	f.Add([]byte(strings.Replace(base, `LEASE#ses_019abde395000a1b2c3d4e`, `LEASE#ses_x`, 2)))
 	f.Add([]byte(`{"Records":[{}]}`))
@@ -48,7 +50,7 @@ func FuzzLeaseOf(f *testing.F) {
 			}
 			keys, old := rec.Change.Keys, rec.Change.OldImage
 			if imageString(keys, "pk") != "LEASE#"+l.SessionID || imageString(keys, "sk") != "LEASE" || !session.ValidID(l.SessionID) ||
-				l.AccountID == "" || imageString(old, "account_id") != l.AccountID || imageString(old, "session_id") != l.SessionID {
+				!account.ValidID(l.AccountID) || imageString(old, "account_id") != l.AccountID || imageString(old, "session_id") != l.SessionID {
 				t.Fatalf("lease %+v from keys %v and image %v", l, keys, old)
 			}
 		}
