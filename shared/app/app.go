@@ -21,6 +21,7 @@ import (
 	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/pricing"
 	"github.com/waickoff/waickoff/shared/telemetry"
+	"github.com/waickoff/waickoff/shared/usage"
 )
 
 // Deps are what every function is built from.
@@ -57,7 +58,7 @@ func NewDeps(ctx context.Context, cfg config.Config, function string, out io.Wri
 // limit and the given usage recorder (nil for public functions).
 func (d *Deps) Server(rec httpapi.Recorder) *httpapi.Server {
 	return httpapi.New(httpapi.Options{Logger: d.Logger, Metrics: d.Metrics, Recorder: rec,
-		MaxBody: d.Config.MaxBodyBytes, Now: d.Now})
+		Endpoint: usage.Endpoint, MaxBody: d.Config.MaxBodyBytes, Now: d.Now})
 }
 
 // Prices is the configured price list.

@@ -45,7 +45,7 @@ func IndicatorBatch(d *Deps) (*httpapi.Server, error) {
 // metered mounts an indicator endpoint behind the session meter.
 func metered(d *Deps, pattern string, compute func(r *http.Request, body []byte) (indicatorapi.Result, error)) *httpapi.Server {
 	s := d.Server(d.UsageStore())
-	endpoint := func(r *http.Request) string { return usage.Endpoint(pattern, r.PathValue("name")) }
+	endpoint := func(r *http.Request) string { return usage.Endpoint(pattern, r) }
 	s.Handle(pattern, httpapi.Need(caller.Read), d.Meter().Handler(endpoint,
 		func(w http.ResponseWriter, r *http.Request) (metering.Result, error) {
 			body, err := httpapi.ReadBody(r)

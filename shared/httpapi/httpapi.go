@@ -59,10 +59,13 @@ type Recorder interface {
 // Event is what the usage statistics learn of one request.
 type Event struct {
 	RequestID string
-	Endpoint  string
-	Status    int
-	Tokens    int64
-	At        time.Time
+	// Pattern is the route pattern; Endpoint is the request's usage name
+	// (Options.Endpoint, or the pattern).
+	Pattern  string
+	Endpoint string
+	Status   int
+	Tokens   int64
+	At       time.Time
 }
 
 // Server wraps endpoints.
@@ -73,6 +76,7 @@ type Server struct {
 	logger   *slog.Logger
 	metrics  *telemetry.Metrics
 	recorder Recorder
+	endpoint func(pattern string, r *http.Request) string
 	maxBody  int64
 	now      func() time.Time
 }
@@ -82,6 +86,9 @@ type Options struct {
 	Logger   *slog.Logger
 	Metrics  *telemetry.Metrics
 	Recorder Recorder // nil: no usage recording
+	// Endpoint names a request for the usage statistics; nil: its route
+	// pattern.
+	Endpoint func(pattern string, r *http.Request) string
 	MaxBody  int64
 	Now      func() time.Time
 }
@@ -92,7 +99,7 @@ func New(o Options) *Server {
 		o.Now = time.Now
 	}
 	s := &Server{mux: http.NewServeMux(), logger: o.Logger, metrics: o.Metrics, recorder: o.Recorder,
-		maxBody: o.MaxBody, now: o.Now}
+		endpoint: o.Endpoint, maxBody: o.MaxBody, now: o.Now}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -252,7 +259,10 @@ func (s *Server) wrap(pattern string, access Access, h HandlerFunc) http.Handler
 			slog.String("method", r.Method), slog.Int("status", w.status),
 			slog.Int64("bytes_out", w.bytes), slog.Duration("elapsed", elapsed))
 		if keyed && s.recorder != nil {
-			ev := Event{RequestID: reqID, Endpoint: pattern, Status: w.status, At: start}
+			ev := Event{RequestID: reqID, Pattern: pattern, Endpoint: pattern, Status: w.status, At: start}
+			if s.endpoint != nil {
+				ev.Endpoint = s.endpoint(pattern, r)
+			}
 			if rerr := s.recorder.Record(ctx, c, ev); rerr != nil {
 				log.Warn("usage record failed", "error", rerr.Error())
 			}

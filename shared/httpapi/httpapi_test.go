@@ -154,6 +154,32 @@ func TestRecorderSeesKeyedRequestsOnly(t *testing.T) {
 	}
 }
 
+// Options.Endpoint names every recorded request of a route, refused ones
+// included (a 429 never reaches the handler).
+func TestRecorderUsesEndpointNames(t *testing.T) {
+	rec := &countingRecorder{}
+	s := httpapi.New(httpapi.Options{Logger: slog.New(slog.DiscardHandler), Recorder: rec,
+		Endpoint: func(pattern string, r *http.Request) string { return "things/" + r.PathValue("x") }})
+	s.Handle("POST /things/{x}", httpapi.Need(caller.Read), func(w http.ResponseWriter, r *http.Request) error {
+		return httpapi.WriteJSON(w, 200, map[string]any{})
+	})
+	ok := &caller.Caller{AccountID: "acc_1", KeyID: "key_1", Permission: caller.Read, RateLimit: 5}
+	limited := &caller.Caller{AccountID: "acc_1", KeyID: "key_1", Permission: caller.Read, RateLimit: 5, Refusal: "rate_limited", RetryAfter: 3}
+	for _, c := range []*caller.Caller{ok, limited} {
+		if _, err := s.Lambda()(context.Background(), event("POST", "/things/abc", "", c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rec.events) != 2 {
+		t.Fatalf("recorded %+v", rec.events)
+	}
+	for i, want := range []int{200, 429} {
+		if e := rec.events[i]; e.Status != want || e.Endpoint != "things/abc" || e.Pattern != "POST /things/{x}" {
+			t.Fatalf("event %d: %+v, want status %d named things/abc", i, e, want)
+		}
+	}
+}
+
 func TestParsePage(t *testing.T) {
 	for _, tc := range []struct {
 		q     string

@@ -123,7 +123,7 @@ func (s *Store) Record(ctx context.Context, c caller.Caller, e httpapi.Event) er
 	if c.IsMaster() || c.KeyID == "" || c.AccountID == "" {
 		return nil
 	}
-	if s.metered[e.Endpoint] && e.Status >= 200 && e.Status < 300 {
+	if s.metered[e.Pattern] && e.Status >= 200 && e.Status < 300 {
 		return nil
 	}
 	n := Counters{Requests: 1}
@@ -285,12 +285,20 @@ func sortedKeys(m map[string]*Counters) []string {
 	return out
 }
 
-// Endpoint is the usage name of a request: the route pattern, or for the
-// metered indicator routes "indicators/<name>" ("indicators/batch" for a
-// batch).
-func Endpoint(pattern, indicator string) string {
-	if strings.HasPrefix(pattern, "POST /api/v1/indicators/") && indicator != "" {
-		return "indicators/" + indicator
+// Endpoint is the usage name of a request (httpapi.Options.Endpoint): the
+// route pattern, or for the metered indicator routes "indicators/<name>"
+// ("indicators/batch" for a batch), whether the request was charged or
+// refused.
+func Endpoint(pattern string, r *http.Request) string {
+	rest, ok := strings.CutPrefix(pattern, "POST /api/v1/indicators/")
+	if !ok {
+		return pattern
 	}
-	return pattern
+	if rest == "{name}" {
+		rest = r.PathValue("name")
+	}
+	if rest == "" {
+		return pattern
+	}
+	return "indicators/" + rest
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,21 +48,27 @@ func TestRecordAndReports(t *testing.T) {
 	c2 := caller.Caller{AccountID: acc, KeyID: k2, Permission: caller.Admin}
 	limited := c1
 	limited.Refusal = "rate_limited"
+	ev := func(endpoint string, status int, at time.Time) httpapi.Event {
+		return httpapi.Event{RequestID: newID("r"), Pattern: endpoint, Endpoint: endpoint, Status: status, At: at}
+	}
+	rsi := func(status int, at time.Time) httpapi.Event {
+		return httpapi.Event{RequestID: newID("r"), Pattern: "POST /api/v1/indicators/{name}", Endpoint: "indicators/rsi", Status: status, At: at}
+	}
 	events := []struct {
 		c caller.Caller
 		e httpapi.Event
 	}{
-		{c1, httpapi.Event{RequestID: newID("r"), Endpoint: "GET /api/v1/keys", Status: 200, At: day1}},
-		{c1, httpapi.Event{RequestID: newID("r"), Endpoint: "GET /api/v1/keys", Status: 200, At: day1}},
-		{c1, httpapi.Event{RequestID: newID("r"), Endpoint: "GET /api/v1/keys/{key_id}", Status: 404, At: day2}},
-		{limited, httpapi.Event{RequestID: newID("r"), Endpoint: "GET /api/v1/keys", Status: 429, At: day2}},
-		{c2, httpapi.Event{RequestID: newID("r"), Endpoint: "POST /api/v1/keys", Status: 201, At: day2}},
+		{c1, ev("GET /api/v1/keys", 200, day1)},
+		{c1, ev("GET /api/v1/keys", 200, day1)},
+		{c1, ev("GET /api/v1/keys/{key_id}", 404, day2)},
+		{limited, ev("GET /api/v1/keys", 429, day2)},
+		{c2, ev("POST /api/v1/keys", 201, day2)},
 		// A successful metered request is the metering's to count.
-		{c1, httpapi.Event{RequestID: newID("r"), Endpoint: "POST /api/v1/indicators/{name}", Status: 200, At: day2}},
-		// A refused one is the recorder's.
-		{limited, httpapi.Event{RequestID: newID("r"), Endpoint: "POST /api/v1/indicators/{name}", Status: 429, At: day3}},
+		{c1, rsi(200, day2)},
+		// A refused one is the recorder's, under the same name.
+		{limited, rsi(429, day3)},
 		// The master key has no usage.
-		{caller.Caller{Permission: caller.Master}, httpapi.Event{RequestID: newID("r"), Endpoint: "GET /api/v1/keys", Status: 200, At: day1}},
+		{caller.Caller{Permission: caller.Master}, ev("GET /api/v1/keys", 200, day1)},
 	}
 	for _, ev := range events {
 		if err := s.Record(ctx, ev.c, ev.e); err != nil {
@@ -93,9 +102,8 @@ func TestRecordAndReports(t *testing.T) {
 	wantEPs := []usage.EndpointCounters{
 		{Endpoint: "GET /api/v1/keys", Counters: c(3, 0, 1, 1)},
 		{Endpoint: "GET /api/v1/keys/{key_id}", Counters: c(1, 0, 0, 1)},
-		{Endpoint: "POST /api/v1/indicators/{name}", Counters: c(1, 0, 1, 1)},
 		{Endpoint: "POST /api/v1/keys", Counters: c(1, 0, 0, 0)},
-		{Endpoint: "indicators/rsi", Counters: c(1, 250, 0, 0)},
+		{Endpoint: "indicators/rsi", Counters: c(2, 250, 1, 1)},
 	}
 	if !reflect.DeepEqual(rep.ByEndpoint, wantEPs) {
 		t.Errorf("by endpoint %+v", rep.ByEndpoint)
@@ -161,15 +169,21 @@ func TestRecordIsIdempotent(t *testing.T) {
 }
 
 func TestEndpoint(t *testing.T) {
-	tests := []struct{ pattern, name, want string }{
-		{"POST /api/v1/indicators/{name}", "rsi", "indicators/rsi"},
-		{"POST /api/v1/indicators/batch", "batch", "indicators/batch"},
-		{"GET /api/v1/keys", "", "GET /api/v1/keys"},
+	tests := []struct{ pattern, path, want string }{
+		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/rsi", "indicators/rsi"},
+		{"POST /api/v1/indicators/batch", "/api/v1/indicators/batch", "indicators/batch"},
+		{"GET /api/v1/keys", "/api/v1/keys", "GET /api/v1/keys"},
+		{"GET /api/v1/keys/{key_id}", "/api/v1/keys/key_1", "GET /api/v1/keys/{key_id}"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
-			if got := usage.Endpoint(tc.pattern, tc.name); got != tc.want {
-				t.Fatalf("Endpoint(%q, %q) = %q", tc.pattern, tc.name, got)
+			var got string
+			mux := http.NewServeMux()
+			mux.HandleFunc(tc.pattern, func(_ http.ResponseWriter, r *http.Request) { got = usage.Endpoint(tc.pattern, r) })
+			method, _, _ := strings.Cut(tc.pattern, " ")
+			mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, tc.path, nil))
+			if got != tc.want {
+				t.Fatalf("Endpoint(%q) for %s = %q", tc.pattern, tc.path, got)
 			}
 		})
 	}
