@@ -188,7 +188,7 @@ func TestTTLRemovalReachesStreamHandler(t *testing.T) {
 			"pk":         &types.AttributeValueMemberS{Value: "LEASE#" + id},
 			"sk":         &types.AttributeValueMemberS{Value: "LEASE"},
 			"session_id": &types.AttributeValueMemberS{Value: id},
-			"account_id": &types.AttributeValueMemberS{Value: "acc_e2e"},
+			"account_id": &types.AttributeValueMemberS{Value: "acc_00000000000e2e00"},
 			"ttl":        &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(-time.Second).Unix(), 10)},
 		}})
 	if err != nil {

@@ -194,6 +194,12 @@ func Lookup(name string) (Spec, bool) {
 	return Spec{}, false
 }
 
+// Known reports whether an indicator has the given lower-case name.
+func Known(name string) bool {
+	i := sort.Search(len(catalog), func(i int) bool { return catalog[i].Name >= name })
+	return i < len(catalog) && catalog[i].Name == name
+}
+
 func (s Spec) clone() Spec {
 	s.Inputs = append([]string(nil), s.Inputs...)
 	s.Params = append([]Param(nil), s.Params...)

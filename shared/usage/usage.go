@@ -28,6 +28,7 @@ import (
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/dynamo"
 	"github.com/waickoff/waickoff/shared/httpapi"
+	"github.com/waickoff/waickoff/shared/indicator"
 	"github.com/waickoff/waickoff/shared/problem"
 )
 
@@ -288,7 +289,8 @@ func sortedKeys(m map[string]*Counters) []string {
 // Endpoint is the usage name of a request (httpapi.Options.Endpoint): the
 // route pattern, or for the metered indicator routes "indicators/<name>"
 // ("indicators/batch" for a batch), whether the request was charged or
-// refused.
+// refused. A name that is no indicator keeps the pattern: usage is not
+// counted under names a client makes up (of any length).
 func Endpoint(pattern string, r *http.Request) string {
 	rest, ok := strings.CutPrefix(pattern, "POST /api/v1/indicators/")
 	if !ok {
@@ -296,9 +298,9 @@ func Endpoint(pattern string, r *http.Request) string {
 	}
 	if rest == "{name}" {
 		rest = r.PathValue("name")
-	}
-	if rest == "" {
-		return pattern
+		if !indicator.Known(rest) {
+			return pattern
+		}
 	}
 	return "indicators/" + rest
 }

@@ -172,6 +172,9 @@ func TestEndpoint(t *testing.T) {
 	tests := []struct{ pattern, path, want string }{
 		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/rsi", "indicators/rsi"},
 		{"POST /api/v1/indicators/batch", "/api/v1/indicators/batch", "indicators/batch"},
+		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/nope", "POST /api/v1/indicators/{name}"},
+		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/RSI", "POST /api/v1/indicators/{name}"},
+		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/" + strings.Repeat("a", 64<<10), "POST /api/v1/indicators/{name}"},
 		{"GET /api/v1/keys", "/api/v1/keys", "GET /api/v1/keys"},
 		{"GET /api/v1/keys/{key_id}", "/api/v1/keys/key_1", "GET /api/v1/keys/{key_id}"},
 	}
