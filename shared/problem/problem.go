@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 )
 
 // Code is the machine-readable error code of the contract.
@@ -156,11 +157,11 @@ func Document(err error, requestID string) map[string]any {
 		"type":   TypeBase + string(pe.Code),
 		"title":  Title(pe.Code),
 		"status": Status(pe.Code),
-		"detail": pe.Detail,
+		"detail": clip(pe.Detail, maxDetail),
 		"code":   pe.Code,
 	}
 	if pe.Field != "" {
-		doc["field"] = pe.Field
+		doc["field"] = clip(pe.Field, maxField)
 	}
 	if requestID != "" {
 		doc["request_id"] = requestID
@@ -171,6 +172,27 @@ func Document(err error, requestID string) map[string]any {
 		}
 	}
 	return doc
+}
+
+// Details and field names may quote what a client sent (an unknown field,
+// an unknown indicator); they are clipped so that a problem never echoes
+// a large input back.
+const (
+	maxDetail = 512
+	maxField  = 128
+)
+
+// clip shortens s to at most max bytes, cut at a rune boundary and marked
+// with "...".
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // Marshal renders err as a problem+json body.

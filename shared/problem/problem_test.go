@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/waickoff/waickoff/shared/problem"
@@ -36,6 +37,10 @@ func TestWrite(t *testing.T) {
 		{"wrapped", fmt.Errorf("start session: %w", problem.New(problem.Conflict, "a session is active")), 409, "conflict", "a session is active"},
 		{"internal hides cause", errors.New("dynamodb table QuotasTable-x: AccessDenied"), 500, "internal", "internal error"},
 		{"unavailable hides cause", problem.Unavailable(errors.New("dial tcp 10.0.0.1: refused")), 503, "service_unavailable", "the service is temporarily unavailable; retry shortly"},
+		{"a large echo is clipped", problem.Invalid("name", "unknown indicator %q", strings.Repeat("a", 64<<10)), 400, "invalid_request",
+			`unknown indicator "` + strings.Repeat("a", 512-len(`unknown indicator "`)-3) + "..."},
+		{"clipped at a rune boundary", problem.Invalid("name", "%s", strings.Repeat("é", 300)), 400, "invalid_request",
+			strings.Repeat("é", 254) + "..."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
