@@ -121,7 +121,7 @@ func newEnv(t *testing.T, over map[string]string) *env {
 	e := &env{t: t, d: d, store: d.Sessions()}
 	s := d.Server(d.UsageStore())
 	s.Handle(route, httpapi.Need(caller.Read), d.Meter().Handler(
-		func(r *http.Request) string { return usage.Endpoint(route, r) }, echo))
+		func(r *http.Request) string { return "indicators/" + r.PathValue("name") }, echo))
 	e.h = s.Lambda()
 	return e
 }
