@@ -439,67 +439,39 @@ func columnHint(s *Set, size int, lim Limits) int {
 
 // readTimeColumn reads the "time" array at b[i] into s.Time.
 func readTimeColumn(b []byte, i int, s *Set, lim Limits) (int, *FieldError) {
-	if i >= len(b) || b[i] != '[' {
-		return i, typeErr("time", -1, b, i, "an array of integers")
-	}
-	ts := make([]int64, 0, columnHint(s, len(b)-i, lim))
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		s.Time = ts
-		return i + 1, nil
-	}
-	for {
-		n := len(ts)
-		if n >= lim.MaxCandles {
-			return i, tooMany(lim)
-		}
-		t, j, ne := parseInt(b, i)
-		if ne != numOK {
-			return j, numberErr(fieldAt(false, fT, n), n, b, i, ne)
-		}
-		ts = append(ts, t)
-		i = j
-		if i < len(b) && isWS(b[i]) {
-			i = skipWS(b, i)
-		}
-		if i < len(b) && b[i] == ',' {
-			i++
-			if i < len(b) && isWS(b[i]) {
-				i = skipWS(b, i)
-			}
-			continue
-		}
-		if i < len(b) && b[i] == ']' {
-			s.Time = ts
-			return i + 1, nil
-		}
-		return i, syntaxErr("time", -1, b, i, "',' or ']'")
-	}
+	return readArray(b, i, fT, "an array of integers", &s.Time, parseInt, columnHint(s, len(b)-i, lim), lim)
 }
 
 // readColumn reads the number array at b[i] into field k (fO..fV) of s.
 func readColumn(b []byte, i int, k int, s *Set, lim Limits) (int, *FieldError) {
+	dst := [...]*[]float64{fO: &s.Open, fH: &s.High, fL: &s.Low, fC: &s.Close, fV: &s.Volume}[k]
+	return readArray(b, i, k, "an array of numbers", dst, parseFloat, columnHint(s, len(b)-i, lim), lim)
+}
+
+// readArray reads the JSON array of numbers at b[i], the column of field
+// k, into *dst with parse (parseInt or parseFloat).
+func readArray[T int64 | float64](b []byte, i, k int, want string, dst *[]T,
+	parse func([]byte, int) (T, int, numErr), hint int, lim Limits) (int, *FieldError) {
 	name := colNames[k]
 	if i >= len(b) || b[i] != '[' {
-		return i, typeErr(name, -1, b, i, "an array of numbers")
+		return i, typeErr(name, -1, b, i, want)
 	}
-	fs := make([]float64, 0, columnHint(s, len(b)-i, lim))
-	dst := [...]*[]float64{fO: &s.Open, fH: &s.High, fL: &s.Low, fC: &s.Close, fV: &s.Volume}[k]
+	vs := make([]T, 0, hint)
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		*dst = fs
+		*dst = vs
 		return i + 1, nil
 	}
 	for {
-		n := len(fs)
+		n := len(vs)
 		if n >= lim.MaxCandles {
 			return i, tooMany(lim)
 		}
-		f, j, ne := parseFloat(b, i)
+		v, j, ne := parse(b, i)
 		if ne != numOK {
 			return j, numberErr(fieldAt(false, k, n), n, b, i, ne)
 		}
-		fs = append(fs, f)
+		vs = append(vs, v)
 		i = j
 		if i < len(b) && isWS(b[i]) {
 			i = skipWS(b, i)
@@ -512,7 +484,7 @@ func readColumn(b []byte, i int, k int, s *Set, lim Limits) (int, *FieldError) {
 			continue
 		}
 		if i < len(b) && b[i] == ']' {
-			*dst = fs
+			*dst = vs
 			return i + 1, nil
 		}
 		return i, syntaxErr(name, -1, b, i, "',' or ']'")
