@@ -47,31 +47,53 @@ func NewFixture(ctx context.Context) (*Fixture, error) {
 		f.Close()
 		return nil, err
 	}
+	if f.Tables, err = f.newTables(ctx); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// newTables creates every template table under fresh names.
+func (f *Fixture) newTables(ctx context.Context) (config.Tables, error) {
 	var suffix [4]byte
 	_, _ = rand.Read(suffix[:])
 	tag := hex.EncodeToString(suffix[:])
 	names := TableNames{}
-	for id := range tpl.Tables {
+	for id := range f.Template.Tables {
 		names[id] = fmt.Sprintf("%s-%s", id, tag)
 	}
-	if err := CreateTables(ctx, f.DB, tpl, names); err != nil {
-		f.Close()
-		return nil, err
+	if err := CreateTables(ctx, f.DB, f.Template, names); err != nil {
+		return config.Tables{}, err
 	}
-	f.Tables = config.Tables{APIKeys: names["ApiKeysTable"], Sessions: names["SessionsTable"],
-		Usage: names["UsageTable"], Quotas: names["QuotasTable"]}
-	return f, nil
+	return config.Tables{APIKeys: names["ApiKeysTable"], Sessions: names["SessionsTable"],
+		Usage: names["UsageTable"], Quotas: names["QuotasTable"]}, nil
 }
 
 // Config returns a valid configuration pointing at the fixture's tables,
 // with the given environment overrides.
 func (f *Fixture) Config(env map[string]string) (config.Config, error) {
+	return f.configFor(f.Tables, env)
+}
+
+// IsolatedConfig is Config over tables of its own, created for the
+// caller: for a test that reads whole tables (the reconciler walks every
+// account) or must see no other test's items.
+func (f *Fixture) IsolatedConfig(ctx context.Context, env map[string]string) (config.Config, error) {
+	tables, err := f.newTables(ctx)
+	if err != nil {
+		return config.Config{}, err
+	}
+	return f.configFor(tables, env)
+}
+
+func (f *Fixture) configFor(t config.Tables, env map[string]string) (config.Config, error) {
 	base := map[string]string{
 		"DYNAMODB_ENDPOINT": f.Endpoint,
-		"API_KEYS_TABLE":    f.Tables.APIKeys,
-		"SESSIONS_TABLE":    f.Tables.Sessions,
-		"USAGE_TABLE":       f.Tables.Usage,
-		"QUOTAS_TABLE":      f.Tables.Quotas,
+		"API_KEYS_TABLE":    t.APIKeys,
+		"SESSIONS_TABLE":    t.Sessions,
+		"USAGE_TABLE":       t.Usage,
+		"QUOTAS_TABLE":      t.Quotas,
 	}
 	for k, v := range env {
 		base[k] = v

@@ -85,19 +85,7 @@ type env struct {
 func newEnv(t *testing.T, over map[string]string) *env {
 	t.Helper()
 	// Tables of its own: the reconciler walks every account.
-	names := localdb.TableNames{}
-	for id := range fx.Template.Tables {
-		names[id] = fmt.Sprintf("%s-%s-%d", id, t.Name(), time.Now().UnixNano())
-	}
-	if err := localdb.CreateTables(context.Background(), fx.DB, fx.Template, names); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{"API_KEYS_TABLE": names["ApiKeysTable"], "SESSIONS_TABLE": names["SessionsTable"],
-		"USAGE_TABLE": names["UsageTable"], "QUOTAS_TABLE": names["QuotasTable"]}
-	for k, v := range over {
-		vars[k] = v
-	}
-	cfg, err := fx.Config(vars)
+	cfg, err := fx.IsolatedConfig(context.Background(), over)
 	if err != nil {
 		t.Fatal(err)
 	}
