@@ -47,7 +47,7 @@ bench: ## Benchmarks: indicator engine vs go-talib, request path, authorizer
 
 SOAK_DURATION ?= 60s
 SOAK_WORKERS ?= 8
-SOAK_MOTO_WORKERS ?= 2
+SOAK_MOTO_WORKERS ?= 8
 soak: ## Long load run (SOAK_DURATION) on moto and on memdb, audited; prints req/s, p50/p99, our overhead
 	$(GO) run ./tests/load/cmd/soak -duration $(SOAK_DURATION) -workers $(SOAK_WORKERS) -moto-workers $(SOAK_MOTO_WORKERS)
 

@@ -5,19 +5,156 @@ checking a condition and writing it, so concurrent conditional updates and
 transactions are occasionally lost. Served one request at a time, moto's
 conditions hold as DynamoDB's do. Used by `make run` and by the tests
 (infra/localdb starts it on a free loopback port and stops it by its PID).
+
+TransactWriteItems is patched to back up only the items a transaction
+names instead of deep-copying every table it touches (see
+_patch_transact_write_items), so a transaction costs the same whatever the
+size of its tables.
 """
 import argparse
+import copy
 import logging
 import signal
 import sys
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models.dynamo_type import DynamoType
 
 
 class QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs):
         pass
+
+
+# Why: moto's DynamoDBBackend.transact_write_items (5.2.1) starts with
+#     original_table_state[name] = copy.deepcopy(self.tables[name])
+# for every operation of the transaction, and on failure puts the copies
+# back in self.tables. Each TransactWriteItems therefore copies whole
+# tables, once per operation, and gets slower as they grow: under load a
+# single-threaded server's queue then outlasts the authorizer's 3 s budget.
+# A transaction can only change the items it names (one per operation, by
+# key) and the table's stream shard, so backing those up is enough:
+#   - items: moto keeps them in Table.items, {hash: Item} or
+#     {hash: {range: Item}}; Put replaces the Item, Delete pops it, Update
+#     mutates it in place (or creates it), so each is deep-copied before and
+#     put back, or removed if it did not exist, when the transaction fails.
+#   - GSIs and LSIs hold no data of their own in moto: a Query or Scan on an
+#     index filters Table.items, so restoring the items restores them.
+#   - streams: each write appends a record to Table.stream_shard.items (the
+#     deep copy restored the list too), so the list is cut back to its length
+#     before the transaction.
+# Nothing else of a table changes on an item write (TTL, tags, indexes,
+# billing, backups are not touched). The stock deep copies are skipped by
+# handing moto's module, for the length of the call, a stand-in for `copy`
+# whose deepcopy returns the touched tables themselves; moto's own rollback
+# then puts the same table objects back (a no-op) and ours restores the
+# items. The swap is confined to moto.dynamodb.models' name `copy` (the copy
+# module and every other module are untouched), is undone in `finally`, and
+# changes nothing but deep copies of those very tables, which in that module
+# only transact_write_items makes; the server handles one request at a time,
+# so no other request runs while it is in place. If a later moto copies
+# differently, the stand-in is simply not consulted and the per-item
+# backup still holds (just without the speed-up).
+class _TableCopiesSkipped:
+    """Stands in for `copy` inside moto.dynamodb.models during one
+    transact_write_items call: deep copies of the given tables are the tables
+    themselves; everything else goes to the copy module."""
+
+    def __init__(self, tables):
+        self._ids = {id(t) for t in tables}
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    def deepcopy(self, x, memo=None, _nil=[]):
+        if id(x) in self._ids:
+            return x
+        return copy.deepcopy(x, memo)
+
+
+class _TransactionBackup:
+    """The state a TransactWriteItems call may change: each named item
+    (deep-copied, or None if absent) and each touched table's stream length."""
+
+    def __init__(self, backend, transact_items):
+        self.backend = backend
+        self.items = []    # (table, hash, range or None, had bucket, Item or None)
+        self.tables = {}   # id(table) -> (table, stream list or None, its length)
+        for entry in transact_items:
+            for op_type, op in entry.items():  # moto refuses entries with several
+                self._save(op_type, op)
+
+    def _save(self, op_type, op):
+        try:
+            table = self.backend.get_table(op["TableName"])
+            attrs = op["Item"] if op_type == "Put" else op["Key"]
+            hash_key = DynamoType(attrs[table.hash_key_attr])
+            range_key = None
+            if table.range_key_attr is not None:
+                range_key = DynamoType(attrs[table.range_key_attr])
+        except Exception:
+            # moto derives the key the same way and fails this operation
+            # before it writes anything; it reports the error itself.
+            return
+        if id(table) not in self.tables:
+            shard = table.stream_shard
+            records = shard.items if shard is not None else None
+            self.tables[id(table)] = (table, records, len(records) if records is not None else 0)
+        # .get, not [], throughout: Table.items is a defaultdict.
+        if range_key is None:
+            had_bucket, item = True, table.items.get(hash_key)
+        else:
+            bucket = table.items.get(hash_key)
+            had_bucket, item = bucket is not None, (bucket or {}).get(range_key)
+        self.items.append((table, hash_key, range_key, had_bucket,
+                           copy.deepcopy(item) if item is not None else None))
+
+    def restore(self):
+        for table, hash_key, range_key, had_bucket, item in reversed(self.items):
+            if self.backend.tables.get(table.name) is not table:
+                continue  # moto put back a copy of its own: already restored
+            if range_key is None:
+                if item is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    table.items[hash_key] = item
+                continue
+            bucket = table.items.get(hash_key)
+            if item is not None:
+                table.items[hash_key][range_key] = item
+            elif bucket is not None:
+                bucket.pop(range_key, None)
+                if not bucket and not had_bucket:
+                    del table.items[hash_key]
+        for table, records, length in self.tables.values():
+            shard = table.stream_shard
+            # A Lambda event source mapping replaces the list once it has
+            # delivered the records; those cannot be taken back (nor could
+            # the deep copy take them back).
+            if shard is not None and shard.items is records:
+                del records[length:]
+
+
+def _patch_transact_write_items():
+    stock = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        backup = _TransactionBackup(self, transact_items)
+        dynamodb_models.copy = _TableCopiesSkipped(t for t, _, _ in backup.tables.values())
+        try:
+            return stock(self, transact_items)
+        except BaseException:
+            # Any failure cancels the whole transaction, including those moto
+            # raises without rolling back (TransactWriteSingleOpException).
+            backup.restore()
+            raise
+        finally:
+            dynamodb_models.copy = copy
+
+    transact_write_items.__doc__ = stock.__doc__
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
 def main():
@@ -28,6 +165,7 @@ def main():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    _patch_transact_write_items()
     # One request at a time, but a deep accept queue: hundreds of clients
     # may connect at once, and a full queue resets their connections.
     BaseWSGIServer.request_queue_size = 4096
