@@ -38,6 +38,12 @@ func runShort(t *testing.T, sc Scenario) *Report {
 	if s.Limited == 0 {
 		t.Error("the limited key was never limited")
 	}
+	// The authorizer rewrites a key's lookup item on every request; it
+	// must not grow with the key's traffic (one write unit a take).
+	if rep.Audit.LookupItem > 1024 {
+		t.Errorf("a key lookup item is %d bytes (admitted %.1f/s): more than one write unit a request",
+			rep.Audit.LookupItem, rep.Audit.LookupItemRate)
+	}
 	// What the run covered depends on how much CPU the machine gave it;
 	// the checks above hold whatever the count.
 	if s.OK < 100 {
