@@ -699,3 +699,171 @@ func TestFaultReconcilerTwiceAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// ---------------------------------------------------------------- conflicts
+
+// conflicter passes every call to the store but answers the TransactWriteItems
+// calls it is armed for with a cancellation whose last reason is code
+// (TransactionConflict when another transaction holds one of the items,
+// ThrottlingError or ProvisionedThroughputExceeded when one is
+// throttled), as DynamoDB does: nothing of the transaction is applied.
+// moto never cancels for these, so this is how their retry is proved.
+type conflicter struct {
+	next    aws.HTTPClient
+	armed   atomic.Int64 // transactions still to refuse; -1: all
+	refused atomic.Int64
+	code    atomic.Value // string
+}
+
+func (c *conflicter) arm(n int64, code string) {
+	c.code.Store(code)
+	c.refused.Store(0)
+	c.armed.Store(n)
+}
+
+func (c *conflicter) take() bool {
+	for {
+		n := c.armed.Load()
+		switch {
+		case n == 0:
+			return false
+		case n < 0:
+			return true
+		case c.armed.CompareAndSwap(n, n-1):
+			return true
+		}
+	}
+}
+
+func (c *conflicter) Do(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("X-Amz-Target") != "DynamoDB_20120810.TransactWriteItems" || !c.take() {
+		return c.next.Do(r)
+	}
+	c.refused.Add(1)
+	var in struct{ TransactItems []json.RawMessage }
+	if r.Body != nil {
+		_ = json.NewDecoder(r.Body).Decode(&in)
+	}
+	reasons := make([]map[string]string, len(in.TransactItems))
+	for i := range reasons {
+		reasons[i] = map[string]string{"Code": "None"}
+	}
+	if len(reasons) > 0 {
+		reasons[len(reasons)-1] = map[string]string{"Code": c.code.Load().(string), "Message": "Transaction is ongoing for the item"}
+	}
+	body, _ := json.Marshal(map[string]any{
+		"__type":              "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+		"Message":             "Transaction cancelled, please refer cancellation reasons for specific reasons",
+		"CancellationReasons": reasons,
+	})
+	return &http.Response{StatusCode: 400, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"conflict"}},
+		Body:   io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
+}
+
+// A transaction that loses to another (TransactionConflict) or is
+// throttled item by item is retried and then applied exactly once; one
+// that keeps losing ends in 503 with nothing applied, and the client's
+// retry afterwards counts once. Covered: session start, a metered charge,
+// quota add and terminate.
+func TestFaultTransactionConflicts(t *testing.T) {
+	cf := &conflicter{next: http.DefaultClient}
+	a, err := local.Start(context.Background(), local.Options{
+		Getenv: func(k string) string {
+			if k == "DYNAMODB_ENDPOINT" {
+				return api.Endpoint
+			}
+			return ""
+		},
+		Addr: "127.0.0.1:0", Logs: io.Discard, SweepEvery: time.Minute,
+		TableSuffix: fmt.Sprintf("-cf%d", time.Now().UnixNano()), DynamoDBHTTPClient: cf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	trustMaster(a)
+	tn := newTenant(t, a, "conflicts", 2)
+	quota := func() (purchased, used float64) {
+		r := do(t, a, req{method: "GET", path: "/api/v1/sessions/quota", key: tn.read})
+		expect(t, "quota", r, 200, "")
+		return r.body["purchased"].(float64), r.body["used"].(float64)
+	}
+	tokens := func(id string) float64 {
+		r := do(t, a, req{method: "GET", path: "/api/v1/sessions/" + id, key: tn.read})
+		expect(t, "session", r, 200, "")
+		return r.body["tokens_used"].(float64)
+	}
+	refused := func(what string, want int64) {
+		t.Helper()
+		if got := cf.refused.Load(); got < want {
+			t.Fatalf("%s: %d transactions refused, want at least %d", what, got, want)
+		}
+	}
+
+	// Two refusals, then the transaction goes through: applied once.
+	const conflict = "TransactionConflict"
+	cf.arm(2, conflict)
+	r := do(t, a, req{method: "POST", path: "/api/v1/sessions", key: tn.write})
+	expect(t, "start after two conflicts (retried)", r, 201, "")
+	refused("start", 2)
+	sid := r.body["session_id"].(string)
+	if p, u := quota(); p != 2 || u != 1 {
+		t.Fatalf("after a start retried past two conflicts: purchased %v used %v, want 2 and 1", p, u)
+	}
+	cf.arm(2, "ThrottlingError")
+	r = do(t, a, req{method: "POST", path: "/api/v1/indicators/sma", key: tn.read, json: candleBody(40)})
+	expect(t, "charge after two throttled tries", r, 200, "")
+	refused("charge", 2)
+	spent := r.body["meta"].(map[string]any)["tokens"].(float64)
+	if got := tokens(sid); got != spent {
+		t.Fatalf("tokens_used %v after one charge of %v retried past two throttled tries", got, spent)
+	}
+	cf.arm(2, "ProvisionedThroughputExceeded")
+	expect(t, "quota add after two throttled tries", do(t, a, req{method: "POST", path: "/api/v1/sessions/quota/add", key: tn.admin,
+		json: map[string]any{"sessions": 1, "idempotency_key": "cf-1"}}), 201, "")
+	refused("quota add", 2)
+	if p, u := quota(); p != 3 || u != 1 {
+		t.Fatalf("after a quota add retried past two throttled tries: purchased %v used %v, want 3 and 1", p, u)
+	}
+
+	// Conflicts that do not end: 503 with Retry-After, nothing applied;
+	// the client's retry once they end counts once.
+	cf.arm(-1, conflict)
+	for _, c := range []struct {
+		what string
+		r    req
+	}{
+		{"charge", req{method: "POST", path: "/api/v1/indicators/sma", key: tn.read, json: candleBody(40)}},
+		{"quota add", req{method: "POST", path: "/api/v1/sessions/quota/add", key: tn.admin, json: map[string]any{"sessions": 2, "idempotency_key": "cf-2"}}},
+		{"terminate", req{method: "POST", path: "/api/v1/sessions/" + sid + "/terminate", key: tn.write}},
+	} {
+		r := do(t, a, c.r)
+		expect(t, c.what+" while conflicts last", r, 503, "service_unavailable")
+		if r.header.Get("Retry-After") == "" {
+			t.Errorf("%s: 503 without Retry-After", c.what)
+		}
+	}
+	refused("endless conflicts", 3)
+	cf.arm(0, conflict)
+	if got := tokens(sid); got != spent {
+		t.Fatalf("tokens_used %v after refused charges, want %v", got, spent)
+	}
+	if p, u := quota(); p != 3 || u != 1 {
+		t.Fatalf("after refused quota adds: purchased %v used %v, want 3 and 1", p, u)
+	}
+	expect(t, "quota add retried", do(t, a, req{method: "POST", path: "/api/v1/sessions/quota/add", key: tn.admin,
+		json: map[string]any{"sessions": 2, "idempotency_key": "cf-2"}}), 201, "")
+	expect(t, "quota add retried again", do(t, a, req{method: "POST", path: "/api/v1/sessions/quota/add", key: tn.admin,
+		json: map[string]any{"sessions": 2, "idempotency_key": "cf-2"}}), 201, "")
+	if p, u := quota(); p != 5 || u != 1 {
+		t.Fatalf("after the retried quota add: purchased %v used %v, want 5 and 1", p, u)
+	}
+	expect(t, "terminate retried", do(t, a, req{method: "POST", path: "/api/v1/sessions/" + sid + "/terminate", key: tn.write}), 200, "")
+	cf.arm(-1, conflict)
+	expect(t, "start while conflicts last", do(t, a, req{method: "POST", path: "/api/v1/sessions", key: tn.write}), 503, "service_unavailable")
+	cf.arm(0, conflict)
+	if p, u := quota(); p != 5 || u != 1 {
+		t.Fatalf("after a refused start: purchased %v used %v, want 5 and 1", p, u)
+	}
+}

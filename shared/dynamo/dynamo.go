@@ -118,6 +118,19 @@ func CancellationReasons(err error) []types.CancellationReason {
 	return nil
 }
 
+// Transient reports whether a cancelled transaction lost only to passing
+// conditions (another transaction on one of its items, or throttling of
+// one), so that the same transaction is worth sending again.
+func Transient(reasons []types.CancellationReason) bool {
+	for _, r := range reasons {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+			return true
+		}
+	}
+	return false
+}
+
 // ReasonIs reports whether the i-th cancellation reason has the code.
 func ReasonIs(reasons []types.CancellationReason, i int, code string) bool {
 	return i < len(reasons) && aws.ToString(reasons[i].Code) == code

@@ -194,7 +194,7 @@ func (s *Store) Add(ctx context.Context, accountID string, q pricing.Quote, key 
 			return Purchase{}, false, ErrNoAccount
 		case key != "" && dynamo.ReasonIs(reasons, 2, "ConditionalCheckFailed"):
 			return s.replay(ctx, accountID, key, q.Sessions)
-		case conflicted(reasons), dynamo.ReasonIs(reasons, 1, "ConditionalCheckFailed"):
+		case dynamo.Transient(reasons), dynamo.ReasonIs(reasons, 1, "ConditionalCheckFailed"):
 			// Lost a race (or, vanishingly, an id collision): again.
 			p.PurchaseID = NewPurchaseID(created)
 			ledger = purchaseItem(p, created)
@@ -277,13 +277,4 @@ func (s *Store) Ledger(ctx context.Context, accountID string) (int64, error) {
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
-}
-
-func conflicted(reasons []types.CancellationReason) bool {
-	for _, r := range reasons {
-		if aws.ToString(r.Code) == "TransactionConflict" {
-			return true
-		}
-	}
-	return false
 }

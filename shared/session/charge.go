@@ -99,7 +99,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Charged, error) {
 			return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, ErrNotFound)
 		case try >= attempts:
 			return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, ErrBusy)
-		case conflicted(reasons):
+		case dynamo.Transient(reasons):
 			pause(ctx, try)
 		case mode != hubNone && dynamo.ReasonIs(reasons, chargeHub, "ConditionalCheckFailed"):
 			old := reasons[chargeHub].Item

@@ -143,7 +143,7 @@ func (s *Store) Start(ctx context.Context, accountID string, now time.Time) (Ses
 		switch {
 		case reasons == nil:
 			return Session{}, fmt.Errorf("start session for %s: %w", accountID, err)
-		case conflicted(reasons):
+		case dynamo.Transient(reasons):
 			pause(ctx, try)
 		case dynamo.ReasonIs(reasons, 0, "ConditionalCheckFailed"):
 			// Another start (or an end) moved the pointer or spent
@@ -198,18 +198,8 @@ func (s *Store) ended(ctx context.Context, e Session, by string) {
 		map[string]any{"account_id": e.AccountID, "session_id": e.ID}, telemetry.Metric{Name: "SessionsEnded", Value: 1})
 }
 
-// conflicted reports whether a transaction lost to a concurrent one
-// (DynamoDB's TransactionConflict); it is worth retrying as is.
-func conflicted(reasons []types.CancellationReason) bool {
-	for _, r := range reasons {
-		if aws.ToString(r.Code) == "TransactionConflict" {
-			return true
-		}
-	}
-	return false
-}
-
-// pause waits before retrying a transaction that lost to another:
+// pause waits before retrying a transaction that lost to another (or
+// was throttled):
 // exponential from 5 ms, capped at 160 ms, with jitter so that the losers
 // do not collide again.
 func pause(ctx context.Context, try int) {
@@ -447,7 +437,7 @@ func (s *Store) Terminate(ctx context.Context, accountID, sessionID string, now 
 			return Session{}, ErrNotActive
 		case try >= attempts:
 			return Session{}, fmt.Errorf("terminate session %s: %w", sessionID, ErrBusy)
-		case conflicted(reasons):
+		case dynamo.Transient(reasons):
 			pause(ctx, try)
 		case withHub && dynamo.ReasonIs(reasons, 1, "ConditionalCheckFailed"):
 			withHub = false // the hub no longer points at it
@@ -502,7 +492,7 @@ func (s *Store) End(ctx context.Context, accountID, sessionID string, at time.Ti
 			return false, fmt.Errorf("end session %s: %w", sessionID, err)
 		case try >= attempts:
 			return false, fmt.Errorf("end session %s: %w", sessionID, ErrBusy)
-		case conflicted(reasons):
+		case dynamo.Transient(reasons):
 			pause(ctx, try)
 		case dynamo.ReasonIs(reasons, 0, "ConditionalCheckFailed"):
 			// Someone else ended it first; their end stands.

@@ -35,3 +35,32 @@ func TestItemSize(t *testing.T) {
 		})
 	}
 }
+
+func TestTransient(t *testing.T) {
+	reasons := func(codes ...string) []types.CancellationReason {
+		var rs []types.CancellationReason
+		for _, c := range codes {
+			rs = append(rs, types.CancellationReason{Code: &c})
+		}
+		return rs
+	}
+	tests := []struct {
+		name    string
+		reasons []types.CancellationReason
+		want    bool
+	}{
+		{"conflict", reasons("None", "TransactionConflict"), true},
+		{"throttled item", reasons("ThrottlingError", "None"), true},
+		{"over provisioned throughput", reasons("None", "ProvisionedThroughputExceeded"), true},
+		{"condition failed", reasons("ConditionalCheckFailed", "None"), false},
+		{"validation", reasons("ValidationError"), false},
+		{"none", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Transient(tc.reasons); got != tc.want {
+				t.Fatalf("Transient = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
