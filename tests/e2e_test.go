@@ -57,7 +57,22 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	api.Stop()
+	// Every function called the store only as its template policies
+	// allow (the local run enforces them, as IAM does in AWS).
+	if denied := api.IAMDenied(); len(denied) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: calls the functions' IAM policies in template.yaml do not allow:\n  %s\n", strings.Join(denied, "\n  "))
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// noIAMDenials fails t when a's functions made store calls their template
+// policies do not allow.
+func noIAMDenials(t *testing.T, a *local.API) {
+	t.Helper()
+	if denied := a.IAMDenied(); len(denied) > 0 {
+		t.Errorf("calls the functions' IAM policies in template.yaml do not allow:\n  %s", strings.Join(denied, "\n  "))
+	}
 }
 
 // startAPI boots a local API on a free port with fresh tables; env adds

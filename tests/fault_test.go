@@ -781,7 +781,10 @@ func TestFaultTransactionConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Stop()
+	defer func() {
+		a.Stop()
+		noIAMDenials(t, a)
+	}()
 	trustMaster(a)
 	tn := newTenant(t, a, "conflicts", 2)
 	quota := func() (purchased, used float64) {

@@ -210,7 +210,10 @@ func TestSessionExpiresEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer short.Stop()
+	defer func() {
+		short.Stop()
+		noIAMDenials(t, short)
+	}()
 	at := func(method, path, key string, body any) response {
 		return callAt(t, short.URL, method, path, key, body)
 	}

@@ -265,7 +265,10 @@ func startAPIAt(t *testing.T, env map[string]string) *local.API {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(a.Stop)
+	t.Cleanup(func() {
+		a.Stop()
+		noIAMDenials(t, a)
+	})
 	trustMaster(a)
 	started.Lock()
 	started.logs[a] = logs

@@ -26,6 +26,7 @@ import (
 
 	"github.com/waickoff/waickoff/infra/emulator"
 	"github.com/waickoff/waickoff/infra/gateway"
+	"github.com/waickoff/waickoff/infra/iam"
 	"github.com/waickoff/waickoff/infra/localdb"
 	"github.com/waickoff/waickoff/shared/app"
 	"github.com/waickoff/waickoff/shared/config"
@@ -67,6 +68,7 @@ type API struct {
 	Template   *samtemplate.Template
 	TableNames map[string]string
 	DB         *localdb.Server // nil with DYNAMODB_ENDPOINT
+	iam        map[string]*iam.Client
 	server     *http.Server
 	cancel     context.CancelFunc
 	done       chan struct{}
@@ -152,7 +154,11 @@ func Start(ctx context.Context, o Options) (*API, error) {
 }
 
 func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
-	db, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.Region, Endpoint: cfg.DynamoDBEndpoint, HTTPClient: o.DynamoDBHTTPClient})
+	hc := o.DynamoDBHTTPClient
+	if hc == nil {
+		hc = dynamo.DefaultHTTPClient()
+	}
+	db, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.Region, Endpoint: cfg.DynamoDBEndpoint, HTTPClient: hc})
 	if err != nil {
 		return err
 	}
@@ -160,7 +166,21 @@ func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
 		return err
 	}
 	cat := app.Functions()
-	deps := func(fn string) (*app.Deps, error) { return app.NewDeps(ctx, cfg, fn, o.Logs, db) }
+	// Each function calls the store under its own template policies, as
+	// its role does in AWS (infra/iam); the TTL sweeper is DynamoDB's own.
+	api.iam = map[string]*iam.Client{}
+	deps := func(fn string) (*app.Deps, error) {
+		guard, err := iam.New(api.Template.Functions[fn], api.TableNames, hc)
+		if err != nil {
+			return nil, err
+		}
+		api.iam[fn] = guard
+		fdb, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.Region, Endpoint: cfg.DynamoDBEndpoint, HTTPClient: guard})
+		if err != nil {
+			return nil, err
+		}
+		return app.NewDeps(ctx, cfg, fn, o.Logs, fdb)
+	}
 	handlers := map[string]gateway.ProxyHandler{}
 	var authorizer app.AuthorizerHandler
 	streams := map[string]app.StreamHandler{}
@@ -235,6 +255,21 @@ func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
 		}
 	}()
 	return nil
+}
+
+// IAMDenied lists the store calls refused because the calling function's
+// template policies do not allow them ("Function: dynamodb:Action on
+// table"), in function order. A correct template gives none.
+func (api *API) IAMDenied() []string {
+	var out []string
+	for _, fn := range api.Template.FunctionIDs() {
+		if c := api.iam[fn]; c != nil {
+			for _, d := range c.Denied() {
+				out = append(out, fn+": "+d)
+			}
+		}
+	}
+	return out
 }
 
 // Stop shuts the API down and stops the DynamoDB server it started.

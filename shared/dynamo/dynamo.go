@@ -59,7 +59,7 @@ func NewClientEnv(o Options, getenv func(string) string) (*dynamodb.Client, erro
 	}
 	hc := o.HTTPClient
 	if hc == nil {
-		hc = defaultHTTPClient()
+		hc = DefaultHTTPClient()
 	}
 	opts := dynamodb.Options{
 		Region:      o.Region,
@@ -76,7 +76,9 @@ func NewClientEnv(o Options, getenv func(string) string) (*dynamodb.Client, erro
 	return dynamodb.New(opts), nil
 }
 
-func defaultHTTPClient() *http.Client {
+// DefaultHTTPClient is the HTTP client NewClient uses when Options.HTTPClient
+// is nil: a pooled transport sized for concurrent calls, 5 s a call.
+func DefaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 256
@@ -99,7 +101,7 @@ func (c *Counter) Do(req *http.Request) (*http.Response, error) {
 func (c *Counter) Count() int64 { return c.n.Load() }
 
 // NewCounter wraps the default HTTP client in a Counter.
-func NewCounter() *Counter { return &Counter{Next: defaultHTTPClient()} }
+func NewCounter() *Counter { return &Counter{Next: DefaultHTTPClient()} }
 
 // IsConditionFailed reports whether err is a failed condition check.
 func IsConditionFailed(err error) bool {

@@ -50,6 +50,16 @@ type Function struct {
 	Routes      []Route
 	Streams     []Stream
 	Schedules   []Schedule
+	// Policies are the function's Policies, in template order.
+	Policies []Policy
+}
+
+// Policy is one entry of a function's Policies: a SAM policy template
+// (DynamoDBCrudPolicy, ...) with the logical ID of the table its TableName
+// refers to (a !Ref), or a managed policy's name with no table.
+type Policy struct {
+	Template string
+	Table    string
 }
 
 // Route is an Api event.
@@ -169,9 +179,10 @@ type rawTemplate struct {
 }
 
 type rawFunction struct {
-	CodeURI string `yaml:"CodeUri"`
-	Timeout int    `yaml:"Timeout"`
-	Events  map[string]struct {
+	CodeURI  string      `yaml:"CodeUri"`
+	Timeout  int         `yaml:"Timeout"`
+	Policies []yaml.Node `yaml:"Policies"`
+	Events   map[string]struct {
 		Type       string    `yaml:"Type"`
 		Properties yaml.Node `yaml:"Properties"`
 	} `yaml:"Events"`
@@ -371,6 +382,13 @@ func parseFunction(id string, meta, props yaml.Node) (Function, error) {
 	}
 	f.CodeURI = rf.CodeURI
 	f.Timeout = time.Duration(rf.Timeout) * time.Second
+	for _, p := range rf.Policies {
+		pol, err := parsePolicy(p)
+		if err != nil {
+			return f, fmt.Errorf("function %s policies: %w", id, err)
+		}
+		f.Policies = append(f.Policies, pol)
+	}
 	names := make([]string, 0, len(rf.Events))
 	for name := range rf.Events {
 		names = append(names, name)
@@ -414,6 +432,31 @@ func parseFunction(id string, meta, props yaml.Node) (Function, error) {
 		}
 	}
 	return f, nil
+}
+
+// parsePolicy reads `- ManagedPolicyName` or
+// `- SomePolicyTemplate: {TableName: !Ref Table}`.
+func parsePolicy(n yaml.Node) (Policy, error) {
+	switch {
+	case n.Kind == yaml.ScalarNode:
+		return Policy{Template: n.Value}, nil
+	case n.Kind == yaml.MappingNode && len(n.Content) == 2:
+		p := Policy{Template: n.Content[0].Value}
+		var args struct {
+			TableName yaml.Node `yaml:"TableName"`
+		}
+		if err := n.Content[1].Decode(&args); err != nil {
+			return p, fmt.Errorf("%s: %w", p.Template, err)
+		}
+		if t := args.TableName; !t.IsZero() {
+			if t.Tag != "!Ref" {
+				return p, fmt.Errorf("%s: TableName must be a !Ref to a table of the template", p.Template)
+			}
+			p.Table = t.Value
+		}
+		return p, nil
+	}
+	return Policy{}, fmt.Errorf("line %d: a policy is a name or a one-key mapping", n.Line)
 }
 
 // Routes returns every Api route of the template, sorted by path and method.

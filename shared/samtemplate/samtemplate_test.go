@@ -107,3 +107,24 @@ func TestTimeouts(t *testing.T) {
 		t.Errorf("QuotaReconcileFunction timeout %v, want its own 300s", got)
 	}
 }
+
+func TestPolicies(t *testing.T) {
+	tpl := load(t)
+	got := tpl.Functions["AuthorizerFunction"].Policies
+	want := []samtemplate.Policy{{Template: "DynamoDBCrudPolicy", Table: "ApiKeysTable"}, {Template: "DynamoDBReadPolicy", Table: "QuotasTable"}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("authorizer policies %+v, want %+v", got, want)
+	}
+	for _, src := range []string{
+		"Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - DynamoDBCrudPolicy: {TableName: literal-name}\n",
+		"Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - [a, b]\n",
+	} {
+		if _, err := samtemplate.Parse([]byte(src)); err == nil {
+			t.Errorf("accepted %q", src)
+		}
+	}
+	tpl2, err := samtemplate.Parse([]byte("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - AWSLambdaBasicExecutionRole\n"))
+	if err != nil || len(tpl2.Functions["F"].Policies) != 1 || tpl2.Functions["F"].Policies[0] != (samtemplate.Policy{Template: "AWSLambdaBasicExecutionRole"}) {
+		t.Fatalf("managed policy: %+v %v", tpl2, err)
+	}
+}
