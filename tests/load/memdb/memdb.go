@@ -43,14 +43,23 @@ type DB struct {
 	upds   map[string]*parsedUpdate
 	projs  map[string]*parsedProjection
 	tokens map[string]txToken
-	now    func() time.Time
-	seq    atomic.Int64
-	calls  atomic.Int64
+	// tokenLog is the tokens in the order they were stored (so by time):
+	// pruning pops expired ones off its head instead of walking the map.
+	tokenLog  []loggedToken
+	tokenHead int
+	now       func() time.Time
+	seq       atomic.Int64
+	calls     atomic.Int64
 }
 
 type txToken struct {
 	sum [32]byte
 	at  time.Time
+}
+
+type loggedToken struct {
+	token string
+	at    time.Time
 }
 
 // New returns an empty DB.
@@ -1077,7 +1086,9 @@ func (db *DB) transactWrite(body []byte) ([]byte, *apiError) {
 		p.apply()
 	}
 	if in.ClientRequestToken != "" {
-		db.tokens[in.ClientRequestToken] = txToken{sum: sum, at: db.now()}
+		at := db.now()
+		db.tokens[in.ClientRequestToken] = txToken{sum: sum, at: at}
+		db.tokenLog = append(db.tokenLog, loggedToken{token: in.ClientRequestToken, at: at})
 	}
 	return []byte("{}"), nil
 }
@@ -1085,15 +1096,33 @@ func (db *DB) transactWrite(body []byte) ([]byte, *apiError) {
 // tokenLife is how long DynamoDB remembers a transaction's client token.
 const tokenLife = 10 * time.Minute
 
+// pruneTokens forgets the tokens older than tokenLife once there are
+// 1<<16 of them. The tokens are stored in time order (db.now under db.mu),
+// so the expired ones are a prefix of tokenLog: each is popped once, and a
+// transaction costs O(1) amortised however many tokens are remembered.
+// (Walking the whole map instead cost every transaction O(tokens) once
+// there were 1<<16 of them all younger than tokenLife: after about a
+// minute of the soak, a 65k-entry walk under db.mu per transaction.)
 func (db *DB) pruneTokens() {
 	if len(db.tokens) < 1<<16 {
 		return
 	}
 	cut := db.now().Add(-tokenLife)
-	for k, v := range db.tokens {
-		if v.at.Before(cut) {
-			delete(db.tokens, k)
+	for db.tokenHead < len(db.tokenLog) {
+		e := db.tokenLog[db.tokenHead]
+		if !e.at.Before(cut) {
+			break
 		}
+		if v, ok := db.tokens[e.token]; ok && v.at.Equal(e.at) {
+			delete(db.tokens, e.token)
+		}
+		db.tokenLog[db.tokenHead] = loggedToken{}
+		db.tokenHead++
+	}
+	// Reclaim the popped head once it is most of the log.
+	if db.tokenHead > 1024 && db.tokenHead*2 > len(db.tokenLog) {
+		db.tokenLog = append(db.tokenLog[:0:0], db.tokenLog[db.tokenHead:]...)
+		db.tokenHead = 0
 	}
 }
 

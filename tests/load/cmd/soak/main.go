@@ -9,7 +9,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -23,7 +27,33 @@ func main() {
 	motoWorkers := flag.Int("moto-workers", 8, "concurrent clients of the loaded run on moto (moto serves one call at a time, so more clients only lengthen its queue; at ~13 ms of moto time a call and ~3.2 calls a request it tops out near 23 req/s, and a long run with many clients can outlast the authorizer's 3 s budget)")
 	tokenLimit := flag.Int64("token-limit", 1_000_000, "SESSION_TOKEN_LIMIT (small enough that sessions are spent and restarted)")
 	backends := flag.String("backends", "moto,memdb", "backends to run, in order")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole command to this file")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060) during the runs; mutex and block profiles are enabled with it")
 	flag.Parse()
+
+	if *pprofAddr != "" {
+		runtime.SetMutexProfileFraction(5)
+		runtime.SetBlockProfileRate(int((100 * time.Microsecond).Nanoseconds()))
+		go func() {
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				fmt.Fprintln(os.Stderr, "soak: pprof:", err)
+			}
+		}()
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(2)
+		}
+		stop := func() { pprof.StopCPUProfile(); f.Close() }
+		defer stop()
+		exit = func(code int) { stop(); os.Exit(code) }
+	}
 
 	var runs []load.Scenario
 	for _, name := range strings.Split(*backends, ",") {
@@ -59,7 +89,7 @@ func main() {
 		rep, err := load.Bench(ctx, sc)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "soak:", err)
-			os.Exit(1)
+			exit(1)
 		}
 		fmt.Println(rep)
 		reps = append(reps, rep)
@@ -89,10 +119,13 @@ func main() {
 	}
 	if failed {
 		fmt.Println("FAIL: errors or mismatches above")
-		os.Exit(1)
+		exit(1)
 	}
 	fmt.Println("PASS: 0 errors, 0 mismatches")
 }
+
+// exit ends the command (flushing the CPU profile when one is written).
+var exit = os.Exit
 
 func short(b load.Backend) string {
 	if b == load.Memory {
