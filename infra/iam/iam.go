@@ -45,9 +45,14 @@ type Client struct {
 	// allow maps a physical table name to the actions granted on it.
 	allow map[string]map[string]bool
 
-	mu     sync.Mutex
-	denied []string
+	mu      sync.Mutex
+	denied  []string // the first maxDenied, described
+	ndenied int
 }
+
+// maxDenied bounds the denials a client describes; past it they are only
+// counted (a broken template denies every call of a long run).
+const maxDenied = 100
 
 // New returns fn's client over next. tables maps the template's table
 // logical IDs to the physical names the run uses. It refuses a policy it
@@ -73,11 +78,16 @@ func New(fn samtemplate.Function, tables map[string]string, next aws.HTTPClient)
 	return c, nil
 }
 
-// Denied returns the calls refused so far, as "dynamodb:Action on table".
+// Denied returns the calls refused so far, as "dynamodb:Action on table"
+// (the first 100, then a line counting the rest).
 func (c *Client) Denied() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]string(nil), c.denied...)
+	out := append([]string(nil), c.denied...)
+	if more := c.ndenied - len(c.denied); more > 0 {
+		out = append(out, fmt.Sprintf("and %d more", more))
+	}
+	return out
 }
 
 // Do passes the call on when the function's policies allow every action
@@ -111,7 +121,10 @@ func (c *Client) Do(r *http.Request) (*http.Response, error) {
 
 func (c *Client) deny(r *http.Request, action, resource string) *http.Response {
 	c.mu.Lock()
-	c.denied = append(c.denied, action+" on "+resource)
+	c.ndenied++
+	if len(c.denied) < maxDenied {
+		c.denied = append(c.denied, action+" on "+resource)
+	}
 	c.mu.Unlock()
 	msg := fmt.Sprintf("User: arn:aws:sts::000000000000:assumed-role/%s-role/%s is not authorized to perform: %s on resource: %s "+
 		"because no identity-based policy allows the %s action", c.function, c.function, action, resource, action)

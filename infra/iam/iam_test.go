@@ -107,6 +107,12 @@ func TestClientAllowsWhatThePoliciesGrant(t *testing.T) {
 	if got := c.Denied(); len(got) != len(denied) || got[0] != "dynamodb:UpdateItem on arn:aws:dynamodb:local:000000000000:table/Quotas-1" {
 		t.Fatalf("denied %v", got)
 	}
+	for range 200 {
+		call(t, c, "GetItem", `{"TableName":"Usage-1"}`)
+	}
+	if got := c.Denied(); len(got) != 101 || got[100] != "and 105 more" {
+		t.Fatalf("after 205 denials: %d lines, last %q", len(got), got[len(got)-1])
+	}
 }
 
 // Every function of the template has policies the local run can emulate,
