@@ -11,14 +11,21 @@ names instead of deep-copying every table it touches (see
 _patch_transact_write_items), so a transaction costs the same whatever the
 size of its tables. Query on a table's key is patched to read only the
 partition it names instead of sorting every item of the table (see
-_patch_query), so it costs the size of that partition.
+_patch_query), so it costs the size of that partition. TransactWriteItems
+honours ClientRequestToken as DynamoDB does (see
+_patch_client_request_token), so an SDK retry never applies a transaction
+twice.
 """
 import argparse
+import collections
 import copy
+import hashlib
 import inspect
+import json
 import logging
 import signal
 import sys
+import time
 import types
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, run_simple
@@ -26,6 +33,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.exceptions import DynamodbException
+from moto.dynamodb.responses import DynamoHandler
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -240,6 +249,50 @@ def _patch_query():
     Table.query = query
 
 
+# Why: DynamoDB makes TransactWriteItems idempotent by ClientRequestToken,
+# which the SDK sets on every call and keeps across its own retries: the
+# same token again within 10 minutes of a successful call succeeds without
+# applying anything, and the same token with other parameters is refused
+# with IdempotentParameterMismatchException. moto ignores the token, so an
+# SDK retry of a transaction whose answer was lost (say, a reset
+# connection) applied it twice, which DynamoDB never does. Only successful
+# calls are remembered: a cancelled one applied nothing, and DynamoDB runs
+# its retry again. Tokens are kept as a digest of the other parameters, in
+# arrival order, and forgotten after 10 minutes.
+_TOKEN_LIFE = 600.0
+
+
+def _patch_client_request_token():
+    stock = DynamoHandler.transact_write_items
+    seen = {}                      # token -> (digest, result)
+    order = collections.deque()    # (expiry, token), oldest first
+
+    def transact_write_items(self):
+        body = self.body if isinstance(self.body, dict) else {}
+        token = body.get("ClientRequestToken")
+        if not token:
+            return stock(self)
+        now = time.monotonic()
+        while order and order[0][0] <= now:
+            _, old = order.popleft()
+            seen.pop(old, None)
+        rest = {k: v for k, v in body.items() if k != "ClientRequestToken"}
+        digest = hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()
+        if token in seen:
+            if seen[token][0] != digest:
+                raise DynamodbException(
+                    "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                    "Client request token is used with different parameters")
+            return seen[token][1]
+        result = stock(self)
+        seen[token] = (digest, result)
+        order.append((now + _TOKEN_LIFE, token))
+        return result
+
+    transact_write_items.__doc__ = stock.__doc__
+    DynamoHandler.transact_write_items = transact_write_items
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -250,6 +303,7 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     _patch_transact_write_items()
     _patch_query()
+    _patch_client_request_token()
     # One request at a time, but a deep accept queue: hundreds of clients
     # may connect at once, and a full queue resets their connections.
     BaseWSGIServer.request_queue_size = 4096
