@@ -98,7 +98,11 @@ func jsonProblem(err error) error {
 		return problem.Invalid("body", "malformed JSON at byte %d", se.Offset)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return problem.Invalid(name, "unknown field %q", name)
+		field := name
+		if field == "" { // {"": ...}: the problem still names where it is
+			field = "body"
+		}
+		return problem.Invalid(field, "unknown field %q", name)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return problem.Invalid("body", "truncated JSON")
 	default:
