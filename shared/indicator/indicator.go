@@ -187,8 +187,7 @@ func Catalog() []Spec {
 // Lookup returns the indicator with the given lower-case name, or false when
 // there is none.
 func Lookup(name string) (Spec, bool) {
-	i := sort.Search(len(catalog), func(i int) bool { return catalog[i].Name >= name })
-	if i < len(catalog) && catalog[i].Name == name {
+	if i, ok := find(name); ok {
 		return catalog[i].clone(), true
 	}
 	return Spec{}, false
@@ -196,8 +195,14 @@ func Lookup(name string) (Spec, bool) {
 
 // Known reports whether an indicator has the given lower-case name.
 func Known(name string) bool {
+	_, ok := find(name)
+	return ok
+}
+
+// find is the index of the named indicator in the sorted catalog.
+func find(name string) (int, bool) {
 	i := sort.Search(len(catalog), func(i int) bool { return catalog[i].Name >= name })
-	return i < len(catalog) && catalog[i].Name == name
+	return i, i < len(catalog) && catalog[i].Name == name
 }
 
 func (s Spec) clone() Spec {
