@@ -332,9 +332,14 @@ func (th *throttler) Do(r *http.Request) (*http.Response, error) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}
 	body := `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}`
+	return dynamoError(r, []byte(body)), nil
+}
+
+// dynamoError is DynamoDB's answer to r with a JSON error body.
+func dynamoError(r *http.Request, body []byte) *http.Response {
 	return &http.Response{StatusCode: 400, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"throttled"}},
-		Body:   io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
+		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"fault-test"}},
+		Body:   io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Request: r}
 }
 
 // SDK throttling is retried (3 attempts) within the Lambda time budget
@@ -756,9 +761,7 @@ func (c *conflicter) Do(r *http.Request) (*http.Response, error) {
 		"Message":             "Transaction cancelled, please refer cancellation reasons for specific reasons",
 		"CancellationReasons": reasons,
 	})
-	return &http.Response{StatusCode: 400, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"conflict"}},
-		Body:   io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
+	return dynamoError(r, body), nil
 }
 
 // A transaction that loses to another (TransactionConflict) or is
