@@ -494,17 +494,27 @@ func TestRateLimitExactUnderConcurrency(t *testing.T) {
 			clock := &fixedClock{}
 			clock.us.Store(time.Date(2026, 3, 1, 12, 0, 1, 0, time.UTC).UnixMicro())
 			template := request(t, plain, admin.Secret)
-			patient := apikey.NewStore(patientClient(t), fx.Tables.APIKeys)
+			// One authorizer per concurrent request, each with its own
+			// client and key store (and so its own limiter and its own
+			// guesses of the key's state), as separate Lambda instances
+			// have: nothing in process can make the count exact, only
+			// the store's conditional writes. The instances stay warm
+			// across the bursts, with what each saw last.
+			instances := make([]*authorizer.Authorizer, workers)
+			for i := range instances {
+				// A generous budget: this test is about exactness, and
+				// 200 requests queue at a single-threaded server.
+				instances[i] = newAuthorizer(authorizer.Options{Keys: apikey.NewStore(patientClient(t), fx.Tables.APIKeys),
+					Now: clock.Now, Timeout: 2 * time.Minute})
+			}
 			burst := func(count int) (admitted, limited int) {
 				var ok, lim atomic.Int64
 				var wg sync.WaitGroup
-				for range count {
+				for i := range count {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						// A generous budget: this test is about exactness, and
-						// 200 requests queue at a single-threaded server.
-						a := newAuthorizer(authorizer.Options{Keys: patient, Now: clock.Now, Timeout: 2 * time.Minute})
+						a := instances[i]
 						req := template
 						req.RequestContext.RequestID = newID()
 						resp, err := a.Handle(context.Background(), req)

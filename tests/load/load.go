@@ -113,6 +113,54 @@ type Options struct {
 	LimitedEvery time.Duration
 	// Seed makes the draw repeatable.
 	Seed uint64
+	// Cover, when positive, keeps the workers sending past Duration (for
+	// at most Overtime more) until the run has covered what a load run
+	// is for: Cover successful requests, a success of every drawn
+	// operation, and a session spent and started again. A slow machine
+	// then takes longer instead of checking less.
+	Cover    int64
+	Overtime time.Duration
+}
+
+// coverage is what a run has shown so far, across its workers.
+type coverage struct {
+	ok     atomic.Int64
+	starts atomic.Int64
+	ops    [NumOps]atomic.Int64
+}
+
+// covered reports whether the run has shown what Options.Cover asks.
+func (c *coverage) covered(o *Options, mix Mix) bool {
+	if c.ok.Load() < o.Cover || c.starts.Load() == 0 {
+		return false
+	}
+	for op := Op(0); op < OpStart; op++ {
+		if mix[op] > 0 && c.ops[op].Load() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Covered reports whether a finished run shows what o.Cover asks (see
+// Options.Cover), and if not, what it lacks.
+func (r *Result) Covered(s Stats) (missing []string) {
+	if s.OK < r.Options.Cover {
+		missing = append(missing, fmt.Sprintf("%d successful requests, want %d", s.OK, r.Options.Cover))
+	}
+	starts := 0
+	for _, ids := range r.Starts {
+		starts += len(ids)
+	}
+	if starts == 0 {
+		missing = append(missing, "no session was spent and started again")
+	}
+	for op := Op(0); op < OpStart; op++ {
+		if r.Options.Mix[op] > 0 && r.OK[op] == 0 {
+			missing = append(missing, "no successful "+op.String()+" request")
+		}
+	}
+	return missing
 }
 
 // Bounds on any run.
@@ -154,6 +202,8 @@ type Result struct {
 	Errors []string
 	// MaxTokens is the largest meta.tokens seen.
 	MaxTokens int64
+	// OK counts the successful requests of the load keys by operation.
+	OK [NumOps]int64
 }
 
 // worker is one client's state.
@@ -176,6 +226,7 @@ type worker struct {
 	starts   map[string][]string // by account
 	errors   []string
 	maxTok   int64
+	cov      *coverage
 }
 
 func newWorker(c *Client, fx *Fixture, mine []*Key, o *Options, singles, batches []Body, t0 time.Time, stream uint64) *worker {
@@ -230,17 +281,27 @@ func Run(ctx context.Context, c *Client, fx *Fixture, singles, batches []Body, o
 	}
 	t0 := time.Now()
 	deadline := t0.Add(o.Duration)
+	last := deadline
+	cov := &coverage{}
+	if o.Cover > 0 {
+		last = deadline.Add(o.Overtime)
+	}
 	// Requests in flight at the deadline may take a while to complete;
 	// past this they are cut off (and counted as failures).
 	parent := ctx
-	ctx, cancel := context.WithDeadline(ctx, deadline.Add(60*time.Second))
+	ctx, cancel := context.WithDeadline(ctx, last.Add(60*time.Second))
 	defer cancel()
 	var sent atomic.Int64
-	more := func() bool { return time.Now().Before(deadline) && sent.Add(1) <= o.MaxRequests && ctx.Err() == nil }
+	more := func() bool {
+		now := time.Now()
+		inTime := now.Before(deadline) || (now.Before(last) && !cov.covered(&o, o.Mix))
+		return inTime && sent.Add(1) <= o.MaxRequests && ctx.Err() == nil
+	}
 
 	ws := make([]*worker, o.Workers)
 	for i, mine := range AssignKeys(load, o.Workers) {
 		ws[i] = newWorker(c, fx, mine, &o, singles, batches, t0, uint64(i)+1)
+		ws[i].cov = cov
 	}
 	var wg sync.WaitGroup
 	for _, w := range ws {
@@ -332,6 +393,9 @@ func Run(ctx context.Context, c *Client, fx *Fixture, singles, batches []Body, o
 		}
 		res.MaxTokens = max(res.MaxTokens, w.maxTok)
 	}
+	for op := range res.OK {
+		res.OK[op] = cov.ops[op].Load()
+	}
 	return res, parent.Err()
 }
 
@@ -418,6 +482,13 @@ func (w *worker) do(ctx context.Context, op Op, burst bool) {
 	rec.Status = int16(r.Status)
 	rec.Reached = r.Header.Get("RateLimit-Limit") != ""
 	rec.Outcome = w.check(op, k, body, r)
+	if rec.Outcome == OK && w.cov != nil && !k.Limited {
+		w.cov.ok.Add(1)
+		w.cov.ops[op].Add(1)
+		if op == OpStart {
+			w.cov.starts.Add(1)
+		}
+	}
 	kt := &w.keys[k.Index]
 	if rec.Reached {
 		kt.Responses++
