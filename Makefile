@@ -14,17 +14,32 @@ define lambda
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: run test unit lint vet fmt-check fuzz build bench soak clean
+.PHONY: run test unit lint vet fmt-check fuzz build bench soak clean clients clients-deps clients-check
 
 run: ## Serve the whole API locally (moto started and stopped for you)
 	$(GO) run ./infra/cmd/local
 
-test: lint vet ## Everything CI runs
+test: lint vet clients-check ## Everything CI runs
 	$(GO) test -count=1 -timeout 480s $$($(GO) list ./... | grep -v '/tests/load')
 	@# The short load run goes alone: it measures the API, not the other
 	@# packages' moto servers fighting it for the two cores.
 	$(GO) test -count=1 -timeout 120s ./tests/load/...
 	$(MAKE) --no-print-directory fuzz
+
+# tests/contract generates clients from the OpenAPI document: the TypeScript
+# generator and compiler are npm packages pinned in its package-lock.json.
+CONTRACT_DIR := tests/contract
+
+clients-deps: ## Install the npm packages tests/contract needs (openapi-typescript, typescript)
+	npm ci --prefix $(CONTRACT_DIR) --no-audit --no-fund
+
+clients-check:
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make test needs node and npm (for tests/contract): install Node.js and npm, then run make clients-deps"; exit 1; }
+	@test -x $(CONTRACT_DIR)/node_modules/.bin/openapi-typescript -a -x $(CONTRACT_DIR)/node_modules/.bin/tsc || { echo "make test needs openapi-typescript and typescript in $(CONTRACT_DIR)/node_modules: run make clients-deps"; exit 1; }
+
+clients: ## Regenerate the Go client (tests/contract/goclient) after changing the OpenAPI document
+	$(GO) test -count=1 ./shared/openapi -run TestGolden -update >/dev/null
+	cd $(CONTRACT_DIR)/goclient && $(GO) generate .
 
 lint: fmt-check
 	cfn-lint template.yaml
