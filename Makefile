@@ -14,13 +14,14 @@ define lambda
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: run test unit lint vet fmt-check fuzz build bench soak clean clients clients-deps clients-check
+.PHONY: run test unit lint vet fmt-check fuzz build sizes bench soak clean clients clients-deps clients-check
 
 run: ## Serve the whole API locally (moto started and stopped for you)
 	$(GO) run ./infra/cmd/local
 
 test: lint vet clients-check ## Everything CI runs
-	$(GO) test -count=1 -timeout 480s $$($(GO) list ./... | grep -v '/tests/load')
+	$(GO) test -count=1 -timeout 480s $$($(GO) list ./... | grep -v '/tests/load\|/tests/lambdasize')
+	$(MAKE) --no-print-directory sizes
 	@# The short load run goes alone: it measures the API, not the other
 	@# packages' moto servers fighting it for the two cores.
 	$(GO) test -count=1 -timeout 120s ./tests/load/...
@@ -56,6 +57,9 @@ fuzz: ## Short fuzz runs of every decoder (FUZZTIME each)
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
 	  done; done
+
+sizes: ## Build every Lambda as sam build does; print each bootstrap's size against its goal
+	@set -o pipefail; $(GO) test -count=1 -v -run TestLambdaSizes ./tests/lambdasize | grep -v '^=== RUN'
 
 bench: ## Benchmarks: indicator engine vs go-talib, request path, authorizer
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/indicator ./shared/candle ./shared/indicatorapi ./shared/authorizer ./shared/apikey 2>/dev/null | tee bench.out

@@ -33,6 +33,11 @@ import (
 	"github.com/waickoff/waickoff/infra/local"
 	"github.com/waickoff/waickoff/infra/localdb"
 	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/authorize"
+	"github.com/waickoff/waickoff/shared/app/indicators"
+	"github.com/waickoff/waickoff/shared/app/keys"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/dynamo"
 	"github.com/waickoff/waickoff/shared/session"
@@ -350,14 +355,14 @@ func TestFaultThrottledStore(t *testing.T) {
 	// Each function gets its own throttled client, so that they can run
 	// at once and their calls be counted apart.
 	throttlers := map[string]*throttler{}
-	deps := func(fn string) *app.Deps {
+	deps := func(fn string) *store.Deps {
 		th := &throttler{}
 		throttlers[fn] = th
 		db, err := dynamo.NewClient(context.Background(), dynamo.Options{Region: "us-east-1", Endpoint: "http://127.0.0.1:9", HTTPClient: th})
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := app.NewDeps(context.Background(), api.Config, fn, io.Discard, db)
+		d, err := store.NewDeps(context.Background(), api.Config, fn, io.Discard, db)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,7 +384,7 @@ func TestFaultThrottledStore(t *testing.T) {
 		}()
 	}
 
-	authz, err := app.Authorizer(deps("AuthorizerFunction"))
+	authz, err := authorize.Authorizer(deps("AuthorizerFunction"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,17 +403,17 @@ func TestFaultThrottledStore(t *testing.T) {
 
 	for _, c := range []struct {
 		fn    string
-		build app.HTTPBuilder
+		build store.HTTPBuilder
 		ev    events.APIGatewayProxyRequest
 	}{
-		{"QuotaGetFunction", app.QuotaGet, proxyEvent("GET", "/api/v1/sessions/quota", "", nil, nil)},
-		{"QuotaAddFunction", app.QuotaAdd, proxyEvent("POST", "/api/v1/sessions/quota/add", `{"sessions":1,"idempotency_key":"t"}`, nil, nil)},
-		{"SessionStartFunction", app.SessionStart, proxyEvent("POST", "/api/v1/sessions", "", nil, nil)},
-		{"KeyListFunction", app.KeyList, proxyEvent("GET", "/api/v1/keys", "", nil, nil)},
-		{"KeyGetFunction", app.KeyGet, proxyEvent("GET", "/api/v1/keys/key_019abde39500deadbeef", "", map[string]string{"key_id": "key_019abde39500deadbeef"}, nil)},
-		{"SessionGetFunction", app.SessionGet, proxyEvent("GET", "/api/v1/sessions/ses_000000000000aaaaaaaaaa", "", map[string]string{"session_id": "ses_000000000000aaaaaaaaaa"}, nil)},
-		{"UsageFunction", app.Usage, proxyEvent("GET", "/api/v1/usage", "", nil, nil)},
-		{"IndicatorComputeFunction", app.IndicatorCompute, proxyEvent("POST", "/api/v1/indicators/sma", mustJSON(candleBody(30)),
+		{"QuotaGetFunction", sessions.QuotaGet, proxyEvent("GET", "/api/v1/sessions/quota", "", nil, nil)},
+		{"QuotaAddFunction", sessions.QuotaAdd, proxyEvent("POST", "/api/v1/sessions/quota/add", `{"sessions":1,"idempotency_key":"t"}`, nil, nil)},
+		{"SessionStartFunction", sessions.Start, proxyEvent("POST", "/api/v1/sessions", "", nil, nil)},
+		{"KeyListFunction", keys.KeyList, proxyEvent("GET", "/api/v1/keys", "", nil, nil)},
+		{"KeyGetFunction", keys.KeyGet, proxyEvent("GET", "/api/v1/keys/key_019abde39500deadbeef", "", map[string]string{"key_id": "key_019abde39500deadbeef"}, nil)},
+		{"SessionGetFunction", sessions.Get, proxyEvent("GET", "/api/v1/sessions/ses_000000000000aaaaaaaaaa", "", map[string]string{"session_id": "ses_000000000000aaaaaaaaaa"}, nil)},
+		{"UsageFunction", sessions.Usage, proxyEvent("GET", "/api/v1/usage", "", nil, nil)},
+		{"IndicatorComputeFunction", indicators.Compute, proxyEvent("POST", "/api/v1/indicators/sma", mustJSON(candleBody(30)),
 			map[string]string{"name": "sma"}, map[string]any{"session_id": "ses_000000000000aaaaaaaaaa", "session_tokens_used": "0",
 				"session_token_limit": "100000", "session_expires_at": strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)})},
 	} {
@@ -430,7 +435,7 @@ func TestFaultThrottledStore(t *testing.T) {
 		})
 	}
 
-	exp, err := app.SessionExpiry(deps("SessionExpiryFunction"))
+	exp, err := sessions.Expiry(deps("SessionExpiryFunction"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +446,7 @@ func TestFaultThrottledStore(t *testing.T) {
 			t.Errorf("expiry on a throttled store: %+v %v, want the record reported for retry", resp, err)
 		}
 	})
-	rc, err := app.QuotaReconcile(deps("QuotaReconcileFunction"))
+	rc, err := sessions.Reconcile(deps("QuotaReconcileFunction"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,7 +562,7 @@ func TestFaultStreamPoisonAndRedelivery(t *testing.T) {
 	// The stream function as Lambda runs it, its clock past the
 	// sessions' expiry (as when TTL removes the leases a day later).
 	d := appDeps(t, a, "SessionExpiryFunction", 25*time.Hour)
-	h, err := app.SessionExpiry(d.Deps)
+	h, err := sessions.Expiry(d.Deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -639,7 +644,7 @@ func TestFaultReconcilerTwiceAtOnce(t *testing.T) {
 	var handlers [2]app.ScheduleHandler
 	for i := range runs {
 		runs[i] = appDeps(t, a, "QuotaReconcileFunction", 0)
-		if handlers[i], err = app.QuotaReconcile(runs[i].Deps); err != nil {
+		if handlers[i], err = sessions.Reconcile(runs[i].Deps); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -691,7 +696,7 @@ func TestFaultReconcilerTwiceAtOnce(t *testing.T) {
 
 	// A third run finds these accounts in order.
 	third := appDeps(t, a, "QuotaReconcileFunction", 0)
-	h, err := app.QuotaReconcile(third.Deps)
+	h, err := sessions.Reconcile(third.Deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,8 @@ import (
 	"github.com/waickoff/waickoff/infra/local"
 	"github.com/waickoff/waickoff/shared/apikey"
 	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/dynamo"
 	"github.com/waickoff/waickoff/shared/problem"
 )
@@ -949,7 +951,7 @@ func TestAPI10UnsafeConsumption(t *testing.T) {
 	tn := newTenant(t, a, "api10", 1)
 	sid := tn.active(t)
 	d := appDeps(t, a, "SessionExpiryFunction", 25*time.Hour) // past the session's expiry
-	expiry, err := app.SessionExpiry(d.Deps)
+	expiry, err := sessions.Expiry(d.Deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1103,7 +1105,7 @@ func TestAPI10UnsafeConsumption(t *testing.T) {
 	// Schedule events: only EventBridge's scheduled event runs the
 	// reconciler; the rest are ignored without error.
 	rd := appDeps(t, a, "QuotaReconcileFunction", 0)
-	reconcile, err := app.QuotaReconcile(rd.Deps)
+	reconcile, err := sessions.Reconcile(rd.Deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1158,14 +1160,14 @@ func callStreamSafely(h app.StreamHandler, ev events.DynamoDBEvent) (resp events
 // testDeps are app deps over a running API's tables, with their own
 // logs and a clock skewed by skew.
 type testDeps struct {
-	*app.Deps
+	*store.Deps
 	logs *syncBuffer
 }
 
 func appDeps(t *testing.T, a *local.API, function string, skew time.Duration) *testDeps {
 	t.Helper()
 	logs := &syncBuffer{}
-	d, err := app.NewDeps(context.Background(), a.Config, function, logs, dbOf(t, a))
+	d, err := store.NewDeps(context.Background(), a.Config, function, logs, dbOf(t, a))
 	if err != nil {
 		t.Fatal(err)
 	}

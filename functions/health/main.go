@@ -1,6 +1,9 @@
 // Command health is the HealthFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/public"
+)
 
-func main() { app.StartHTTP("HealthFunction", app.Health) }
+func main() { app.StartHTTP("HealthFunction", public.Health) }

@@ -1,6 +1,10 @@
 // Command indicatorbatch is the IndicatorBatchFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/indicators"
+	"github.com/waickoff/waickoff/shared/app/store"
+)
 
-func main() { app.StartHTTP("IndicatorBatchFunction", app.IndicatorBatch) }
+func main() { app.StartHTTP("IndicatorBatchFunction", store.Open(indicators.Batch)) }

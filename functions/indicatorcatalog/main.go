@@ -1,6 +1,10 @@
 // Command indicatorcatalog is the IndicatorCatalogFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/indicators"
+	"github.com/waickoff/waickoff/shared/app/store"
+)
 
-func main() { app.StartHTTP("IndicatorCatalogFunction", app.IndicatorCatalog) }
+func main() { app.StartHTTP("IndicatorCatalogFunction", store.Open(indicators.Catalog)) }

@@ -1,6 +1,10 @@
 // Command indicatorcompute is the IndicatorComputeFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/indicators"
+	"github.com/waickoff/waickoff/shared/app/store"
+)
 
-func main() { app.StartHTTP("IndicatorComputeFunction", app.IndicatorCompute) }
+func main() { app.StartHTTP("IndicatorComputeFunction", store.Open(indicators.Compute)) }

@@ -1,6 +1,9 @@
 // Command openapi is the OpenAPIFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/public"
+)
 
-func main() { app.StartHTTP("OpenAPIFunction", app.OpenAPI) }
+func main() { app.StartHTTP("OpenAPIFunction", public.OpenAPI) }

@@ -1,6 +1,9 @@
 // Command pricing is the PricingFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/public"
+)
 
-func main() { app.StartHTTP("PricingFunction", app.Pricing) }
+func main() { app.StartHTTP("PricingFunction", public.Pricing) }

@@ -1,6 +1,10 @@
 // Command quotareconcile is the QuotaReconcileFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
+)
 
-func main() { app.StartSchedule("QuotaReconcileFunction", app.QuotaReconcile) }
+func main() { app.StartSchedule("QuotaReconcileFunction", store.Open(sessions.Reconcile)) }

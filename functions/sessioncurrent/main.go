@@ -1,6 +1,10 @@
 // Command sessioncurrent is the SessionCurrentFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
+)
 
-func main() { app.StartHTTP("SessionCurrentFunction", app.SessionCurrent) }
+func main() { app.StartHTTP("SessionCurrentFunction", store.Open(sessions.Current)) }

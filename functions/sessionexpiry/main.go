@@ -1,6 +1,10 @@
 // Command sessionexpiry is the SessionExpiryFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
+)
 
-func main() { app.StartStream("SessionExpiryFunction", app.SessionExpiry) }
+func main() { app.StartStream("SessionExpiryFunction", store.Open(sessions.Expiry)) }

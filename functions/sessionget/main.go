@@ -1,6 +1,10 @@
 // Command sessionget is the SessionGetFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
+)
 
-func main() { app.StartHTTP("SessionGetFunction", app.SessionGet) }
+func main() { app.StartHTTP("SessionGetFunction", store.Open(sessions.Get)) }

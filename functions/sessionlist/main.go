@@ -1,6 +1,10 @@
 // Command sessionlist is the SessionListFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
+)
 
-func main() { app.StartHTTP("SessionListFunction", app.SessionList) }
+func main() { app.StartHTTP("SessionListFunction", store.Open(sessions.List)) }

@@ -1,6 +1,10 @@
 // Command sessionterminate is the SessionTerminateFunction Lambda (template.yaml).
 package main
 
-import "github.com/waickoff/waickoff/shared/app"
+import (
+	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
+)
 
-func main() { app.StartHTTP("SessionTerminateFunction", app.SessionTerminate) }
+func main() { app.StartHTTP("SessionTerminateFunction", store.Open(sessions.Terminate)) }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/waickoff/waickoff/infra/gateway"
 	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/public"
 	"github.com/waickoff/waickoff/shared/config"
 	"github.com/waickoff/waickoff/shared/samtemplate"
 )
@@ -251,11 +252,7 @@ func TestSampleAPIEventThroughHealthFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := app.NewDeps(context.Background(), cfg, "HealthFunction", io.Discard, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := app.Health(d)
+	s, err := public.Health(app.NewDeps(cfg, "HealthFunction", io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/waickoff/waickoff/infra/iam"
 	"github.com/waickoff/waickoff/infra/localdb"
 	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/catalogue"
 	"github.com/waickoff/waickoff/shared/config"
 	"github.com/waickoff/waickoff/shared/dynamo"
 	"github.com/waickoff/waickoff/shared/samtemplate"
@@ -165,7 +166,7 @@ func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
 	if err := localdb.CreateTables(ctx, db, api.Template, api.TableNames); err != nil {
 		return err
 	}
-	cat := app.Functions()
+	cat := catalogue.Functions()
 	// Each function calls the store under its own template policies, as
 	// its role does in AWS (infra/iam); the TTL sweeper is DynamoDB's own.
 	api.iam = map[string]*iam.Client{}
@@ -175,11 +176,9 @@ func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
 			return nil, err
 		}
 		api.iam[fn] = guard
-		fdb, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.Region, Endpoint: cfg.DynamoDBEndpoint, HTTPClient: guard})
-		if err != nil {
-			return nil, err
-		}
-		return app.NewDeps(ctx, cfg, fn, o.Logs, fdb)
+		d := app.NewDeps(cfg, fn, o.Logs)
+		d.StoreHTTP = guard
+		return d, nil
 	}
 	handlers := map[string]gateway.ProxyHandler{}
 	var authorizer app.AuthorizerHandler

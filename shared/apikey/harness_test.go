@@ -23,7 +23,9 @@ import (
 
 	"github.com/waickoff/waickoff/infra/gateway"
 	"github.com/waickoff/waickoff/infra/localdb"
-	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/authorize"
+	"github.com/waickoff/waickoff/shared/app/keys"
+	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
 )
@@ -84,11 +86,12 @@ type clock struct{ offset atomic.Int64 }
 func (c *clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
 
 // The functions this package serves; the others get a stub.
-var keyFunctions = map[string]bool{"AccountCreateFunction": true, "KeyCreateFunction": true, "KeyListFunction": true,
-	"KeyGetFunction": true, "KeyRevokeFunction": true, "KeyRotateFunction": true, "KeyUsageFunction": true}
+var keyFunctions = map[string]store.HTTPBuilder{"AccountCreateFunction": keys.AccountCreate,
+	"KeyCreateFunction": keys.KeyCreate, "KeyListFunction": keys.KeyList, "KeyGetFunction": keys.KeyGet,
+	"KeyRevokeFunction": keys.KeyRevoke, "KeyRotateFunction": keys.KeyRotate, "KeyUsageFunction": keys.KeyUsage}
 
 type harness struct {
-	deps    *app.Deps
+	deps    *store.Deps
 	gw      *gateway.Gateway
 	servers map[string]*httpapi.Server
 	master  string
@@ -108,28 +111,28 @@ func newHarness(ctx context.Context) (*harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.deps, err = app.NewDeps(ctx, cfg, "keys-test", logs, fx.DB)
+	h.deps, err = store.NewDeps(ctx, cfg, "keys-test", logs, fx.DB)
 	if err != nil {
 		return nil, err
 	}
 	h.deps.Now = h.clock.Now
-	cat := app.Functions()
 	handlers := map[string]gateway.ProxyHandler{}
 	for _, id := range fx.Template.FunctionIDs() {
-		if cat.HTTP[id] == nil {
+		if len(fx.Template.Functions[id].Routes) == 0 {
 			continue
 		}
-		if !keyFunctions[id] {
+		build := keyFunctions[id]
+		if build == nil {
 			handlers[id] = stub
 			continue
 		}
-		s, err := cat.HTTP[id](h.deps)
+		s, err := build(h.deps)
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", id, err)
 		}
 		h.servers[id], handlers[id] = s, s.Lambda()
 	}
-	auth, err := app.Authorizer(h.deps)
+	auth, err := authorize.Authorizer(h.deps)
 	if err != nil {
 		return nil, err
 	}

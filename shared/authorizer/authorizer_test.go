@@ -28,7 +28,8 @@ import (
 	"github.com/waickoff/waickoff/infra/localdb"
 	"github.com/waickoff/waickoff/shared/account"
 	"github.com/waickoff/waickoff/shared/apikey"
-	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/authorize"
+	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/authorizer"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/config"
@@ -57,7 +58,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var metered = app.MeteredRoutes
+var metered = store.MeteredRoutes
 
 // sessionsOver is the session store (the authorizer's Sessions) over db.
 func sessionsOver(db *dynamodb.Client) authorizer.Sessions {
@@ -284,11 +285,11 @@ func TestMasterKey(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := app.NewDeps(context.Background(), cfg, "test", io.Discard, fx.DB)
+			d, err := store.NewDeps(context.Background(), cfg, "test", io.Discard, fx.DB)
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := app.Authorizer(d)
+			h, err := authorize.Authorizer(d)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,7 +20,8 @@ import (
 
 	"github.com/waickoff/waickoff/infra/localdb"
 	"github.com/waickoff/waickoff/shared/apikey"
-	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/authorizer"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/dynamo"
@@ -88,7 +89,7 @@ func echo(w http.ResponseWriter, r *http.Request) (metering.Result, error) {
 
 type env struct {
 	t     *testing.T
-	d     *app.Deps
+	d     *store.Deps
 	store *session.Store
 	h     sessiontest.Handler
 }
@@ -101,12 +102,12 @@ func newEnv(t *testing.T, over map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := app.NewDeps(context.Background(), cfg, "test", &syncDiscard{}, db)
+	d, err := store.NewDeps(context.Background(), cfg, "test", &syncDiscard{}, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, d: d, store: d.Sessions()}
-	s := d.Server(d.UsageStore())
+	s := d.Server()
 	s.Handle(route, httpapi.Need(caller.Read), d.Meter().Handler(
 		func(r *http.Request) string { return "indicators/" + r.PathValue("name") }, echo))
 	e.h = s.Lambda()
@@ -216,7 +217,7 @@ func TestMeteredRequest(t *testing.T) {
 		t.Fatalf("stored %+v hub %d, want %d", s, e.hubTokens(acc), want)
 	}
 	by, _ := e.store.Usage(context.Background(), id)
-	rep, err := e.d.UsageStore().AccountUsage(context.Background(), acc, time.Now(), time.Now())
+	rep, err := e.d.Usage().AccountUsage(context.Background(), acc, time.Now(), time.Now())
 	if err != nil || len(by) != 1 || by[0] != (session.EndpointUsage{Endpoint: "indicators/echo", Requests: 1, Tokens: want}) ||
 		rep.Tokens != want || rep.Requests != 1 || len(rep.ByKey) != 1 || rep.ByKey[0].KeyID != c.KeyID {
 		t.Fatalf("session usage %v, account usage %+v %v", by, rep, err)
@@ -262,8 +263,8 @@ func TestChargeFailureServesNothing(t *testing.T) {
 	tables := e.d.Config.Tables
 	tables.Usage = "missing-table"
 	broken := session.NewStore(fx.DB, tables, session.Options{})
-	s := e.d.Server(nil)
-	s.Handle(route, httpapi.Need(caller.Read), metering.New(broken, e.d.UsageStore(), nil, time.Now).Handler(nil, echo))
+	s := e.d.Deps.Server(nil, nil)
+	s.Handle(route, httpapi.Need(caller.Read), metering.New(broken, e.d.Usage(), nil, time.Now).Handler(nil, echo))
 	c := e.admit(acc)
 	r := sessiontest.Do(t, s.Lambda(), sessiontest.Request{Method: "POST", Path: "/api/v1/indicators/echo", Body: `{"data":"x"}`, Caller: &c})
 	if r.Status != 503 || r.Code() != "service_unavailable" || strings.Contains(r.Raw, "meta") || strings.Contains(r.Raw, "missing-table") {
@@ -290,7 +291,7 @@ func TestDuplicateChargeCountsOnce(t *testing.T) {
 	if s := e.stored(acc, id); s.TokensUsed != tokens || s.Requests != 1 || e.hubTokens(acc) != tokens {
 		t.Fatalf("after 3 deliveries of one request: %+v, hub %d, want %d", s, e.hubTokens(acc), tokens)
 	}
-	rep, _ := e.d.UsageStore().AccountUsage(context.Background(), acc, time.Now(), time.Now())
+	rep, _ := e.d.Usage().AccountUsage(context.Background(), acc, time.Now(), time.Now())
 	if rep.Tokens != tokens || rep.Requests != 1 {
 		t.Fatalf("account usage %+v", rep)
 	}
@@ -327,7 +328,7 @@ func TestConcurrentMeteredRequests(t *testing.T) {
 			wg.Wait()
 			s := e.stored(acc, id)
 			by, _ := e.store.Usage(context.Background(), id)
-			rep, _ := e.d.UsageStore().AccountUsage(context.Background(), acc, time.Now(), time.Now())
+			rep, _ := e.d.Usage().AccountUsage(context.Background(), acc, time.Now(), time.Now())
 			diff := s.TokensUsed - reported
 			t.Logf("%d concurrent metered requests: %d tokens reported, %d stored: %d lost, %d double-counted",
 				n, reported, s.TokensUsed, max(0, -diff), max(0, diff))
@@ -383,7 +384,7 @@ func TestRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := authorizer.New(authorizer.Options{Keys: keys, Sessions: e.store, Metered: app.MeteredRoutes})
+	auth := authorizer.New(authorizer.Options{Keys: keys, Sessions: e.store, Metered: store.MeteredRoutes})
 	for i := range 3 {
 		before := counter.Count()
 		reqID := fmt.Sprintf("rt-%s-%d", acc, i)
@@ -419,7 +420,7 @@ func TestUsageEndpoint(t *testing.T) {
 	other := sessiontest.Account(t, fx.DB, e.d.Config.Tables.Quotas, 0)
 	r := e.call(e.admit(acc), `{"data":"u"}`, "")
 	tokens := metaOf(t, r).Tokens
-	s, err := app.Usage(e.d)
+	s, err := sessions.Usage(e.d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,36 +1,31 @@
-// Package openapi holds the API's OpenAPI 3 document (openapi.yaml,
-// embedded) and serves it as JSON.
+// Package openapi holds the API's OpenAPI 3 document and serves it as
+// JSON. openapi.yaml is the source; openapi.json, which the binaries
+// embed, is its rendering (`go test ./shared/openapi -update` writes it,
+// TestGolden fails when the two differ), so that no function links a
+// YAML decoder.
 package openapi
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"net/http"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/waickoff/waickoff/shared/httpapi"
 )
 
-//go:embed openapi.yaml
-var source []byte
+//go:embed openapi.json
+var indented []byte
 
-// YAML returns the document as written.
-func YAML() []byte { return source }
-
-// JSON returns the document rendered as JSON, or an error when the
-// embedded YAML does not decode.
+// JSON returns the document as compact JSON, or an error when the
+// embedded rendering is not JSON.
 func JSON() ([]byte, error) {
-	var doc any
-	if err := yaml.Unmarshal(source, &doc); err != nil {
-		return nil, fmt.Errorf("decode openapi.yaml: %w", err)
+	var b bytes.Buffer
+	if err := json.Compact(&b, indented); err != nil {
+		return nil, fmt.Errorf("compact openapi.json: %w", err)
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("encode openapi document: %w", err)
-	}
-	return b, nil
+	return b.Bytes(), nil
 }
 
 // Handler serves the document.

@@ -17,7 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/waickoff/waickoff/infra/localdb"
-	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/session"
 	"github.com/waickoff/waickoff/shared/session/sessiontest"
@@ -73,7 +74,7 @@ func (l *logs) metric(name string) float64 {
 
 type env struct {
 	t     *testing.T
-	d     *app.Deps
+	d     *store.Deps
 	logs  *logs
 	now   time.Time
 	mu    sync.Mutex
@@ -90,12 +91,12 @@ func newEnv(t *testing.T, over map[string]string) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, logs: &logs{}, now: time.Now()}
-	e.d, err = app.NewDeps(context.Background(), cfg, "test", e.logs, fx.DB)
+	e.d, err = store.NewDeps(context.Background(), cfg, "test", e.logs, fx.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.d.Now = e.clock
-	for h, b := range map[*sessiontest.Handler]app.HTTPBuilder{&e.add: app.QuotaAdd, &e.get: app.QuotaGet, &e.start: app.SessionStart} {
+	for h, b := range map[*sessiontest.Handler]store.HTTPBuilder{&e.add: sessions.QuotaAdd, &e.get: sessions.QuotaGet, &e.start: sessions.Start} {
 		s, err := b(e.d)
 		if err != nil {
 			t.Fatal(err)
@@ -300,8 +301,8 @@ func setHub(t *testing.T, table, acc string, fields map[string]int64) {
 func TestReconcile(t *testing.T) {
 	e := newEnv(t, map[string]string{"SESSION_TTL": "1h", "SESSION_TOKEN_LIMIT": "100"})
 	ctx := context.Background()
-	sessions := e.d.Sessions()
-	h, err := app.QuotaReconcile(e.d)
+	stored := e.d.Sessions()
+	h, err := sessions.Reconcile(e.d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,21 +315,21 @@ func TestReconcile(t *testing.T) {
 	// drift: the ledger says 5, the hub was tampered with.
 	drift := e.account(0)
 	buy(drift, 5)
-	if _, err := sessions.Start(ctx, drift, e.clock()); err != nil {
+	if _, err := stored.Start(ctx, drift, e.clock()); err != nil {
 		t.Fatal(err)
 	}
 	setHub(t, e.d.Config.Tables.Quotas, drift, map[string]int64{"purchased": 9, "used": 3, "remaining": 6})
 	// expired: a session past expires_at that TTL has not removed.
 	expired := e.account(0)
 	buy(expired, 1)
-	old, err := sessions.Start(ctx, expired, e.clock())
+	old, err := stored.Start(ctx, expired, e.clock())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// exhausted: tokens over the limit, still marked active.
 	exhausted := e.account(0)
 	buy(exhausted, 1)
-	ex, err := sessions.Start(ctx, exhausted, e.clock().Add(30*time.Minute))
+	ex, err := stored.Start(ctx, exhausted, e.clock().Add(30*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +342,7 @@ func TestReconcile(t *testing.T) {
 	// healthy: nothing to do.
 	healthy := e.account(0)
 	buy(healthy, 2)
-	live, err := sessions.Start(ctx, healthy, e.clock().Add(59*time.Minute))
+	live, err := stored.Start(ctx, healthy, e.clock().Add(59*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,24 +380,24 @@ func TestReconcile(t *testing.T) {
 	if len(repairs) != 1 || repairs[0]["account_id"] != drift {
 		t.Fatalf("repairs logged: %v", repairs)
 	}
-	s, _ := sessions.Get(ctx, expired, old.ID)
+	s, _ := stored.Get(ctx, expired, old.ID)
 	if s.Status != session.Ended || s.EndReason != session.Expired || !s.EndedAt.Equal(s.ExpiresAt) {
 		t.Fatalf("expired session %+v", s)
 	}
-	s, _ = sessions.Get(ctx, exhausted, ex.ID)
+	s, _ = stored.Get(ctx, exhausted, ex.ID)
 	if s.Status != session.Ended || s.EndReason != session.Exhausted {
 		t.Fatalf("exhausted session %+v", s)
 	}
-	s, _ = sessions.Get(ctx, healthy, live.ID)
+	s, _ = stored.Get(ctx, healthy, live.ID)
 	if s.Status != session.Active {
 		t.Fatalf("live session %+v", s)
 	}
 	for _, acc := range []string{expired, exhausted} {
-		if p, _ := sessions.Pointer(ctx, acc); p != "" {
+		if p, _ := stored.Pointer(ctx, acc); p != "" {
 			t.Fatalf("hub of %s still points at %s", acc, p)
 		}
 	}
-	if p, _ := sessions.Pointer(ctx, healthy); p != live.ID {
+	if p, _ := stored.Pointer(ctx, healthy); p != live.ID {
 		t.Fatalf("hub of the live session lost it: %q", p)
 	}
 	// drift's session has expired too: three ended, each once.

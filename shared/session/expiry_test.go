@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/session"
 	"github.com/waickoff/waickoff/shared/session/sessiontest"
@@ -60,7 +61,7 @@ func TestFixtureIsALeaseRemoval(t *testing.T) {
 
 func (e *env) expiry() app.StreamHandler {
 	e.t.Helper()
-	h, err := app.SessionExpiry(e.d)
+	h, err := sessions.Expiry(e.d)
 	if err != nil {
 		e.t.Fatal(err)
 	}

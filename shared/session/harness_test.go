@@ -17,7 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/waickoff/waickoff/infra/localdb"
-	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/sessions"
+	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/session"
 	"github.com/waickoff/waickoff/shared/session/sessiontest"
 )
@@ -99,7 +100,7 @@ func (l *logs) metric(name string, dims map[string]any) float64 {
 // env is the session functions wired as in Lambda, over the fixture.
 type env struct {
 	t     *testing.T
-	d     *app.Deps
+	d     *store.Deps
 	clock *clock
 	logs  *logs
 	store *session.Store
@@ -113,14 +114,14 @@ func newEnv(t *testing.T, over map[string]string) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, clock: &clock{}, logs: &logs{}, h: map[string]sessiontest.Handler{}}
-	e.d, err = app.NewDeps(context.Background(), cfg, "test", e.logs, fx.DB)
+	e.d, err = store.NewDeps(context.Background(), cfg, "test", e.logs, fx.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.d.Now = e.clock.Now
 	e.store = e.d.Sessions()
-	for name, b := range map[string]app.HTTPBuilder{"start": app.SessionStart, "current": app.SessionCurrent,
-		"list": app.SessionList, "get": app.SessionGet, "terminate": app.SessionTerminate, "quota": app.QuotaGet} {
+	for name, b := range map[string]store.HTTPBuilder{"start": sessions.Start, "current": sessions.Current,
+		"list": sessions.List, "get": sessions.Get, "terminate": sessions.Terminate, "quota": sessions.QuotaGet} {
 		s, err := b(e.d)
 		if err != nil {
 			t.Fatal(err)

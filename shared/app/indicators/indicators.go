@@ -1,8 +1,11 @@
-package app
+// Package indicators wires the indicator functions: the catalog and the
+// metered computations.
+package indicators
 
 import (
 	"net/http"
 
+	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/indicator"
@@ -11,17 +14,11 @@ import (
 	"github.com/waickoff/waickoff/shared/usage"
 )
 
-var indicatorFunctions = map[string]HTTPBuilder{
-	"IndicatorCatalogFunction": IndicatorCatalog,
-	"IndicatorComputeFunction": IndicatorCompute,
-	"IndicatorBatchFunction":   IndicatorBatch,
-}
-
-// IndicatorCatalog builds GET /api/v1/indicators (any key, not metered).
-func IndicatorCatalog(d *Deps) (*httpapi.Server, error) {
+// Catalog builds GET /api/v1/indicators (any key, not metered).
+func Catalog(d *store.Deps) (*httpapi.Server, error) {
 	catalog := map[string]any{"engine_version": indicatorapi.Engine, "count": len(indicator.Catalog()),
 		"indicators": indicatorapi.Catalog()}
-	s := d.Server(d.UsageStore())
+	s := d.Server()
 	s.Handle("GET /api/v1/indicators", httpapi.Need(caller.Read), func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "private, max-age=300")
 		return httpapi.WriteJSON(w, http.StatusOK, catalog)
@@ -29,22 +26,21 @@ func IndicatorCatalog(d *Deps) (*httpapi.Server, error) {
 	return s, nil
 }
 
-// IndicatorCompute builds POST /api/v1/indicators/{name} (READ, metered).
-func IndicatorCompute(d *Deps) (*httpapi.Server, error) {
-	const pattern = "POST /api/v1/indicators/{name}"
-	return metered(d, pattern, func(r *http.Request, body []byte) (indicatorapi.Result, error) {
+// Compute builds POST /api/v1/indicators/{name} (READ, metered).
+func Compute(d *store.Deps) (*httpapi.Server, error) {
+	return metered(d, "POST /api/v1/indicators/{name}", func(r *http.Request, body []byte) (indicatorapi.Result, error) {
 		return indicatorapi.Compute(r.PathValue("name"), r, body)
 	}), nil
 }
 
-// IndicatorBatch builds POST /api/v1/indicators/batch (READ, metered).
-func IndicatorBatch(d *Deps) (*httpapi.Server, error) {
+// Batch builds POST /api/v1/indicators/batch (READ, metered).
+func Batch(d *store.Deps) (*httpapi.Server, error) {
 	return metered(d, "POST /api/v1/indicators/batch", indicatorapi.Batch), nil
 }
 
 // metered mounts an indicator endpoint behind the session meter.
-func metered(d *Deps, pattern string, compute func(r *http.Request, body []byte) (indicatorapi.Result, error)) *httpapi.Server {
-	s := d.Server(d.UsageStore())
+func metered(d *store.Deps, pattern string, compute func(r *http.Request, body []byte) (indicatorapi.Result, error)) *httpapi.Server {
+	s := d.Server()
 	endpoint := func(r *http.Request) string { return usage.Endpoint(pattern, r) }
 	s.Handle(pattern, httpapi.Need(caller.Read), d.Meter().Handler(endpoint,
 		func(w http.ResponseWriter, r *http.Request) (metering.Result, error) {

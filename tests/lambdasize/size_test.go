@@ -1,0 +1,105 @@
+// Package lambdasize builds every Lambda through its Makefile target, as
+// `sam build` does, and holds each bootstrap to its size goal (issue 11):
+// a function links only what it serves.
+package lambdasize
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/waickoff/waickoff/shared/samtemplate"
+)
+
+const mib = 1 << 20
+
+// Goals, in MiB of a stripped linux/arm64 bootstrap: aws-lambda-go and
+// the API proxy alone are 5.6; a DynamoDB client adds about 1.9.
+const (
+	storelessGoal = 6.0 * mib // a function that never reaches the store
+	goal          = 7.8 * mib // every other one
+)
+
+// withAssets are the store-less functions that embed a web page's
+// assets; they are held to the general goal, assets included.
+var withAssets = map[string]bool{"DocsFunction": true}
+
+// dynamoModule is the DynamoDB client's module: a function with no table
+// policy must not build with it.
+const dynamoModule = "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+// Every function cross-compiles for Lambda (linux/arm64,
+// provided.al2023) through its build-<LogicalId> target, exactly as
+// `sam build` runs it, and each bootstrap meets its goal. `make sizes`
+// runs this test with -v, which prints the table.
+func TestLambdaSizes(t *testing.T) {
+	tpl, root, err := samtemplate.LoadNearest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := regexp.MustCompile(`(?m)^build-(\w+Function):`).FindAllStringSubmatch(string(makefile), -1)
+	if len(targets) != len(tpl.Functions) {
+		t.Fatalf("%d build targets for %d functions", len(targets), len(tpl.Functions))
+	}
+	out := t.TempDir()
+	// One make, two jobs, the one Go build cache: the shared packages
+	// compile once.
+	args := []string{"--no-print-directory", "-C", root, "-j2", "BUILD_DIR=" + out}
+	for _, m := range targets {
+		args = append(args, "build-"+m[1])
+	}
+	if b, err := exec.Command("make", args...).CombinedOutput(); err != nil {
+		t.Fatalf("make build targets: %v\n%s", err, b)
+	}
+	var table strings.Builder
+	fmt.Fprintf(&table, "\n%-28s %9s %6s %6s  %s\n", "function", "bytes", "MiB", "goal", "store")
+	var total int64
+	for _, m := range targets {
+		id := m[1]
+		bootstrap := filepath.Join(out, id, "bootstrap")
+		fi, err := os.Stat(bootstrap)
+		if err != nil {
+			t.Errorf("%s: %v", id, err)
+			continue
+		}
+		total += fi.Size()
+		storeless := !reachesStore(tpl.Functions[id])
+		limit := float64(goal)
+		if storeless && !withAssets[id] {
+			limit = storelessGoal
+		}
+		fmt.Fprintf(&table, "%-28s %9d %6.2f %6.1f  %s\n", id, fi.Size(), float64(fi.Size())/mib, limit/mib, map[bool]string{true: "-", false: "yes"}[storeless])
+		if float64(fi.Size()) > limit {
+			t.Errorf("%s bootstrap is %d bytes (%.2f MiB), over its goal of %.1f MiB", id, fi.Size(), float64(fi.Size())/mib, limit/mib)
+		}
+		if storeless {
+			info, err := exec.Command("go", "version", "-m", bootstrap).Output()
+			if err != nil {
+				t.Fatalf("go version -m %s: %v", id, err)
+			}
+			if strings.Contains(string(info), "\t"+dynamoModule+"\t") {
+				t.Errorf("%s has no table policy but links the DynamoDB client", id)
+			}
+		}
+	}
+	fmt.Fprintf(&table, "%-28s %9d %6.1f\n", "all", total, float64(total)/mib)
+	t.Log(table.String())
+}
+
+// reachesStore reports whether f has a policy on one of the tables.
+func reachesStore(f samtemplate.Function) bool {
+	for _, p := range f.Policies {
+		if p.Table != "" {
+			return true
+		}
+	}
+	return false
+}
