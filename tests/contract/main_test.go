@@ -63,7 +63,7 @@ func root(t *testing.T) string {
 	return filepath.Join(here(t), "..", "..")
 }
 
-// goldenDocument is the served document, as the golden file holds it.
+// goldenDocument is the served document, as openapi.json holds it.
 func goldenDocument(t *testing.T) string {
-	return filepath.Join(root(t), "shared", "openapi", "testdata", "openapi.golden.json")
+	return filepath.Join(root(t), "shared", "openapi", "openapi.json")
 }
