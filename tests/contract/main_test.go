@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,8 +28,16 @@ func TestMain(m *testing.M) {
 	var err error
 	api, err = local.Start(context.Background(), local.Options{
 		Getenv: func(k string) string {
-			if k == "DYNAMODB_ENDPOINT" {
+			switch k {
+			case "DYNAMODB_ENDPOINT":
 				return os.Getenv(k)
+			case "MAX_BODY_BYTES":
+				// Small, so that the schema test's oversized bodies are cheap.
+				return strconv.Itoa(maxBodyBytes)
+			case "DEFAULT_RATE_LIMIT_PER_MINUTE":
+				// The samples send many requests with one key: only
+				// the key made slow on purpose is rate limited.
+				return "100000"
 			}
 			return ""
 		},
