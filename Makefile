@@ -14,7 +14,7 @@ define lambda
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: run test unit lint vet fmt-check fuzz build sizes bench soak clean clients clients-deps clients-check
+.PHONY: run test unit lint vet fmt-check fuzz build sizes bench eval soak clean clients clients-deps clients-check
 
 run: ## Serve the whole API locally (moto started and stopped for you)
 	$(GO) run ./infra/cmd/local
@@ -62,7 +62,12 @@ sizes: ## Build every Lambda as sam build does; print each bootstrap's size agai
 	@set -o pipefail; $(GO) test -count=1 -v -run TestLambdaSizes ./tests/lambdasize | grep -v '^=== RUN'
 
 bench: ## Benchmarks: indicator engine vs go-talib, request path, authorizer
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/indicator ./shared/candle ./shared/indicatorapi ./shared/authorizer ./shared/apikey 2>/dev/null | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/indicator ./shared/candle ./shared/indicatorapi ./shared/authorizer ./shared/apikey ./shared/wyckoff 2>/dev/null | tee bench.out
+
+EVAL_N ?= 250
+EVAL_WALK ?= 500000
+eval: ## Wyckoff engine on planted schematics and random walks: recall, precision, false events per 1,000 bars
+	$(GO) run ./infra/cmd/wyckoffeval -n $(EVAL_N) -walk $(EVAL_WALK)
 
 SOAK_DURATION ?= 60s
 SOAK_WORKERS ?= 8

@@ -1,0 +1,717 @@
+package wyckoff
+
+import "math"
+
+// view is one bar as a side sees it: the accumulation side sees prices as
+// they are, the distribution side sees them negated with high and low
+// swapped, so that every rule is written once, in accumulation terms.
+//
+// Ratios are methods, computed only where a rule reads them: dividing for
+// every bar would cost more than the rest of the engine.
+type view struct {
+	i          int
+	o, h, l, c float64
+	v, atr     float64
+	mean, sq   float64 // mean volume and mean squared volume of the bars before
+}
+
+// volRatio is volume / mean volume (1 when the mean is 0).
+func (b *view) volRatio() float64 { return ratio(b.v, b.mean) }
+
+// volZ is (volume - mean) / standard deviation (0 when volume is flat).
+func (b *view) volZ() float64 {
+	if q := b.sq - b.mean*b.mean; q > 0 {
+		return (b.v - b.mean) / math.Sqrt(q)
+	}
+	return 0
+}
+
+// spread is (high - low) / ATR.
+func (b *view) spread() float64 { return (b.h - b.l) / b.atr }
+
+// closePos is (close - low) / (high - low) in the side's own terms: for
+// the mirrored side it is how far below the high the bar closed.
+func (b *view) closePos() float64 {
+	if b.h > b.l {
+		return (b.c - b.l) / (b.h - b.l)
+	}
+	return 0.5
+}
+
+func ratio(v, mean float64) float64 {
+	if mean > 0 {
+		return v / mean
+	}
+	return 1
+}
+
+// rawBar is one bar of the engine's short history (the last trend_bars,
+// ps_window and sos_window bars), read only when a candidate climax or
+// breakout needs to look back, so that no per-bar work grows with them.
+type rawBar struct {
+	i          int
+	o, h, l, c float64
+	v, mean    float64
+	sq, atr    float64
+}
+
+// Side states.
+const (
+	stateIdle   = iota
+	stateClimax // climax candidate, waiting for the rally to reach ar_min_atr
+	stateRally  // rally under way, waiting for its top to be confirmed
+	stateST     // AR confirmed, waiting for the secondary test
+	stateRange  // phase A complete: phases B, C, D
+)
+
+// zigzag confirms swing points: a low when a close is swing_atr ATR above
+// the lowest low since the last swing high, and the reverse.
+type zigzag struct {
+	up   bool // tracking a high (after a confirmed low)
+	ext  float64
+	bar  int
+	vol  float64
+	mean float64
+}
+
+func (z *zigzag) volRatio() float64 { return ratio(z.vol, z.mean) }
+
+func (z *zigzag) reset(b *view, up bool) {
+	z.up = up
+	z.bar, z.vol, z.mean = b.i, b.v, b.mean
+	z.ext = b.l
+	if up {
+		z.ext = b.h
+	}
+}
+
+// next returns +1 when a swing high is confirmed at this bar, -1 for a
+// swing low, 0 otherwise; the pivot is then in pivot.
+func (z *zigzag) next(b *view, swing float64) (int, zigzag) {
+	if z.up {
+		if b.h > z.ext {
+			z.ext, z.bar, z.vol, z.mean = b.h, b.i, b.v, b.mean
+		}
+		if b.c <= z.ext-swing*b.atr {
+			pivot := *z
+			z.reset(b, false)
+			return 1, pivot
+		}
+		return 0, zigzag{}
+	}
+	if b.l < z.ext {
+		z.ext, z.bar, z.vol, z.mean = b.l, b.i, b.v, b.mean
+	}
+	if b.c >= z.ext+swing*b.atr {
+		pivot := *z
+		z.reset(b, true)
+		return -1, pivot
+	}
+	return 0, zigzag{}
+}
+
+type pending struct {
+	typ    string
+	bar    int
+	v      verdict
+	vr     float64
+	before int
+	px     float64 // in the side's own terms
+}
+
+type side struct {
+	e     *engine
+	p     *Params
+	dist  bool
+	sign  float64
+	state int
+
+	// phase A
+	sc          view
+	scV         verdict
+	scMove      float64
+	scMovePct   float64
+	scMoveBars  int
+	support     float64
+	ps          pending
+	hasPS       bool
+	arHigh      float64
+	arBar       int
+	arReach     int
+	resistance  float64
+	height      float64
+	arConfirmed int
+	arV         verdict
+	arText      string
+	zz          zigzag
+
+	// range
+	rng                  int
+	penActive            bool
+	penLow               float64
+	penBar               int
+	penV                 view
+	springDone           bool
+	springBar            int
+	springLow, springVol float64
+	testDone             bool
+	sosDone              bool
+	sosBar               int
+	lpsDone, buDone      bool
+	lastST               int
+	creekSum, iceSum     float64
+	creekN, iceN         int
+}
+
+type engine struct {
+	p      Params
+	s      *series
+	hist   []rawBar // ring of the last bars, a power of two long
+	mask   int
+	owner  *side // the side holding a confirmed range, nil when none
+	sides  [2]*side
+	events []Event
+	ranges []Range
+	n      int
+}
+
+func newEngine(p Params) *engine {
+	c := 1
+	for c < max(p.TrendBars, p.PSWindow, p.SOSWindow)+2 {
+		c <<= 1
+	}
+	e := &engine{p: p, s: newSeries(p), hist: make([]rawBar, c), mask: c - 1}
+	for j := range e.hist {
+		e.hist[j].i = -1
+	}
+	for k := range e.sides {
+		e.sides[k] = &side{e: e, p: &e.p, dist: k == 1, sign: 1 - 2*float64(k)}
+	}
+	return e
+}
+
+func (e *engine) step(i int, o, h, l, c, v float64) {
+	f := e.s.next(h, l, c, v)
+	e.n = i + 1
+	r := &e.hist[i&e.mask]
+	*r = rawBar{i: i, o: o, h: h, l: l, c: c, v: v, mean: f.mean, sq: f.sq, atr: f.atr}
+	if !f.ready {
+		return
+	}
+	// A bar that is no climax (the cheap conditions of the climax rule)
+	// changes nothing for a side that is idle; most bars are such bars.
+	gate := v >= e.p.ClimaxVolRatio*f.mean && h-l >= e.p.ClimaxSpreadATR*f.atr
+	for _, sd := range e.sides {
+		if sd.state == stateIdle && !gate {
+			continue
+		}
+		b := sd.view(r)
+		sd.step(&b)
+	}
+}
+
+// view returns a bar of the history as this side sees it.
+func (sd *side) view(r *rawBar) view {
+	b := view{i: r.i, v: r.v, atr: r.atr, mean: r.mean, sq: r.sq, o: r.o, h: r.h, l: r.l, c: r.c}
+	if sd.dist {
+		b.o, b.h, b.l, b.c = -r.o, -r.l, -r.h, -r.c
+	}
+	return b
+}
+
+// past returns bar j of the history as this side sees it; ok is false when
+// j is before the first bar or out of the history.
+func (sd *side) past(j int) (view, bool) {
+	if j < 0 {
+		return view{}, false
+	}
+	r := &sd.e.hist[j&sd.e.mask]
+	if r.i != j {
+		return view{}, false
+	}
+	return sd.view(r), true
+}
+
+// otherBusy reports whether the other side holds a confirmed range.
+func (sd *side) otherBusy() bool { return sd.e.owner != nil && sd.e.owner != sd }
+
+func (sd *side) step(b *view) {
+	switch sd.state {
+	case stateClimax:
+		sd.stepClimax(b)
+	case stateRally:
+		sd.stepRally(b)
+	case stateST:
+		sd.stepST(b)
+	case stateRange:
+		sd.stepRange(b)
+	}
+	if sd.state == stateIdle && !sd.otherBusy() {
+		sd.tryClimax(b)
+	}
+}
+
+func (sd *side) tryClimax(b *view) bool {
+	// The cheap conditions first: most bars are no climax, and building a
+	// verdict for each would cost more than the rest of the engine.
+	if b.v < sd.p.ClimaxVolRatio*b.mean || b.h-b.l < sd.p.ClimaxSpreadATR*b.atr {
+		return false
+	}
+	// The extreme the move started from (this bar included) and the
+	// heaviest volume before this bar, over trend_bars bars, read from the
+	// raw history (in the side's terms: the highest high, or for the
+	// mirrored side the lowest low negated).
+	e := sd.e
+	top, topBar, peak := b.h, b.i, 0.0
+	for j := b.i - 1; j >= b.i-sd.p.TrendBars && j >= 0; j-- {
+		r := &e.hist[j&e.mask]
+		if j > b.i-sd.p.TrendBars {
+			x := r.h
+			if sd.dist {
+				x = -r.l
+			}
+			if x > top {
+				top, topBar = x, j
+			}
+		}
+		if r.v > peak {
+			peak = r.v
+		}
+	}
+	move := (top - b.l) / b.atr
+	movePct := 100 * (top - b.l) / math.Abs(top)
+	v := climax(b, move, movePct, b.i-topBar, ratio(b.v, peak), sd.p)
+	if !v.ok {
+		return false
+	}
+	sd.state = stateClimax
+	sd.sc, sd.scV, sd.support = *b, v, b.l
+	sd.scMove, sd.scMovePct, sd.scMoveBars = move, movePct, b.i-topBar
+	sd.arHigh, sd.arBar = math.Inf(-1), -1
+	sd.findPS(b)
+	return true
+}
+
+// findPS searches the ps_window bars before the climax for PS (PSY).
+func (sd *side) findPS(b *view) {
+	p := sd.p
+	sd.hasPS = false
+	best := -1.0
+	lo := b.i - p.PSWindow + 1
+	if lo < 0 {
+		lo = 0
+	}
+	e := sd.e
+	for j := lo + 2; j <= b.i-3; j++ {
+		raw := &e.hist[j&e.mask]
+		// The cheap condition first, on the raw bar.
+		if raw.i != j || raw.atr <= 0 || raw.v < p.PSVolRatio*raw.mean {
+			continue
+		}
+		r := sd.view(raw)
+		held := true
+		for d := -2; d <= 2 && held; d++ {
+			if d == 0 {
+				continue
+			}
+			if q, ok := sd.past(j + d); ok && q.l < r.l {
+				held = false
+			}
+		}
+		if !held {
+			continue
+		}
+		vr := r.volRatio()
+		v := preliminary(vr, r.spread(), (r.l-b.l)/b.atr, p)
+		if v.ok && vr > best {
+			best = vr
+			sd.hasPS = true
+			sd.ps = pending{typ: PS, bar: j, v: v, px: r.l, vr: vr, before: b.i - j}
+		}
+	}
+}
+
+func (sd *side) reset() {
+	sd.state = stateIdle
+	if sd.e.owner == sd {
+		sd.e.owner = nil
+	}
+}
+
+func (sd *side) stepClimax(b *view) {
+	p := sd.p
+	if b.l < sd.support {
+		if sd.tryClimax(b) {
+			return
+		}
+		if b.i-sd.sc.i <= 2 {
+			sd.support = b.l
+		} else {
+			sd.reset()
+			return
+		}
+	}
+	if b.h > sd.arHigh {
+		sd.arHigh, sd.arBar = b.h, b.i
+	}
+	if (sd.arHigh-sd.support)/sd.sc.atr >= p.ARMinATR {
+		sd.state = stateRally
+		sd.arReach = b.i - sd.sc.i
+		return
+	}
+	if b.i-sd.sc.i >= p.ARMaxBars {
+		sd.reset()
+	}
+}
+
+func (sd *side) stepRally(b *view) {
+	p := sd.p
+	if b.l < sd.support {
+		sd.reset()
+		return
+	}
+	if b.h > sd.arHigh {
+		sd.arHigh, sd.arBar = b.h, b.i
+	}
+	if b.c <= sd.arHigh-p.SwingATR*b.atr {
+		sd.resistance = sd.arHigh
+		sd.height = sd.resistance - sd.support
+		sd.arConfirmed = b.i
+		rally := sd.arHigh - sd.support
+		move := sd.scMove * sd.sc.atr
+		retrace := 0.0
+		if move > 0 {
+			retrace = rally / move
+		}
+		sd.arV = automaticRally(rally/sd.sc.atr, sd.arReach, 100*rally/math.Abs(sd.support), retrace, p)
+		sd.arText = arText(sd.dist, rally/sd.sc.atr, 100*rally/math.Abs(sd.support), sd.arBar-sd.sc.i, retrace)
+		sd.state = stateST
+		sd.zz.reset(b, false)
+	}
+}
+
+func (sd *side) stepST(b *view) {
+	p := sd.p
+	if b.l < sd.support-p.STMaxUndercutATR*b.atr || b.c > sd.resistance+p.SwingATR*b.atr ||
+		b.i-sd.arConfirmed > p.STMaxBars {
+		sd.reset()
+		return
+	}
+	kind, pv := sd.zz.next(b, p.SwingATR)
+	if kind != -1 {
+		return
+	}
+	pos := (pv.ext - sd.support) / sd.height
+	under := math.Max(0, (sd.support-pv.ext)/b.atr)
+	v := secondaryTest(pos, under, pv.vol/sd.sc.v, pv.volRatio(), p)
+	if !v.ok {
+		return
+	}
+	sd.confirmRange(b, pv, v)
+}
+
+// confirmRange completes phase A: the range exists from now on and the
+// events that made it are emitted, all confirmed at this bar.
+func (sd *side) confirmRange(b *view, pv zigzag, stV verdict) {
+	e := sd.e
+	for _, o := range e.sides {
+		if o != sd {
+			o.reset()
+		}
+	}
+	kind := Accumulation
+	if sd.dist {
+		kind = Distribution
+	}
+	start := sd.sc.i
+	if sd.hasPS {
+		start = sd.ps.bar
+	}
+	e.ranges = append(e.ranges, Range{Kind: kind, Start: sd.sc.i, ConfirmedAt: b.i, End: -1, Status: "open",
+		Phase: "B", Bias: Neutral,
+		Phases: []PhaseSpan{{Phase: "A", Start: start, ConfirmedAt: b.i}, {Phase: "B", Start: pv.bar, ConfirmedAt: b.i}}})
+	sd.rng = len(e.ranges) - 1
+	if sd.hasPS {
+		sd.emit(b, sd.ps.typ, "preliminary_support", sd.ps.bar, sd.ps.px, "A", &sd.ps.v,
+			psText(sd.dist, sd.ps.vr, sd.p.VolPeriod, sd.ps.before), nil)
+	}
+	sd.emit(b, SC, "climax", sd.sc.i, sd.sc.l, "A", &sd.scV, climaxText(sd.dist, &sd.sc, sd.scMovePct, sd.scMoveBars, sd.p), nil)
+	sd.emit(b, AR, "automatic_rally", sd.arBar, sd.arHigh, "A", &sd.arV, sd.arText, nil)
+	sd.emit(b, ST, "secondary_test", pv.bar, pv.ext, "A", &stV,
+		stText(sd.dist, pv.vol/sd.sc.v, (pv.ext-sd.support)/sd.height), nil)
+	sd.state = stateRange
+	e.owner = sd
+	sd.penActive, sd.springDone, sd.testDone, sd.sosDone, sd.lpsDone, sd.buDone = false, false, false, false, false, false
+	sd.lastST = pv.bar
+	sd.creekSum, sd.creekN = sd.resistance, 1
+	sd.iceSum, sd.iceN = sd.support, 1
+	sd.updateRange()
+}
+
+func (sd *side) updateRange() {
+	r := &sd.e.ranges[sd.rng]
+	sup, res := sd.support*sd.sign, sd.resistance*sd.sign
+	creek, ice := sd.creekSum/float64(sd.creekN)*sd.sign, sd.iceSum/float64(sd.iceN)*sd.sign
+	if sd.dist {
+		sup, res = res, sup
+		creek, ice = ice, creek
+	}
+	r.Support, r.Resistance, r.Creek, r.Ice = sup, res, creek, ice
+}
+
+func (sd *side) phase(b *view, ph string, start int) {
+	r := &sd.e.ranges[sd.rng]
+	r.Phases = append(r.Phases, PhaseSpan{Phase: ph, Start: start, ConfirmedAt: b.i})
+	r.Phase = ph
+	if ph != "B" {
+		r.Bias = Bullish
+		if sd.dist {
+			r.Bias = Bearish
+		}
+	}
+}
+
+func (sd *side) end(b *view, status string) {
+	r := &sd.e.ranges[sd.rng]
+	r.Status, r.End = status, b.i
+	if status == "failed" {
+		r.Bias = Bearish
+		if sd.dist {
+			r.Bias = Bullish
+		}
+	}
+	sd.reset()
+}
+
+func (sd *side) stepRange(b *view) {
+	p := sd.p
+	age := b.i - sd.sc.i
+	// Failure: a close beyond the range that no spring rule can excuse.
+	if sd.sosDone {
+		if b.c < sd.support {
+			sd.end(b, "failed")
+			return
+		}
+		if b.c >= sd.resistance+p.PhaseEHeight*sd.height {
+			sd.phase(b, "E", b.i)
+			sd.end(b, "completed")
+			return
+		}
+	} else if b.c >= sd.resistance+p.PhaseEHeight*sd.height {
+		sd.end(b, "completed")
+		return
+	}
+	if !sd.sosDone && sd.stepPenetration(b, age) {
+		return
+	}
+	if !sd.sosDone && b.c > sd.resistance && (sd.springDone || age >= p.CauseBars) {
+		mv, ms := 0.0, 0.0
+		for j := b.i; j > b.i-p.SOSWindow; j-- {
+			if w, ok := sd.past(j); ok && w.atr > 0 {
+				mv, ms = math.Max(mv, w.volRatio()), math.Max(ms, w.spread())
+			}
+		}
+		v := breakout((b.c-sd.resistance)/b.atr, mv, ms, b.closePos(), age, p)
+		if v.ok {
+			sd.sosDone, sd.sosBar = true, b.i
+			typ := SOS
+			if sd.dist {
+				typ = SOW
+			}
+			sd.phase(b, "D", b.i)
+			sd.emit(b, typ, "breakout", b.i, b.c, "D", &v, sosText(sd.dist, &v, p.SOSWindow), nil)
+		}
+	}
+	kind, pv := sd.zz.next(b, p.SwingATR)
+	switch kind {
+	case 1:
+		if !sd.sosDone && pv.ext <= sd.resistance {
+			sd.creekSum += pv.ext
+			sd.creekN++
+			sd.updateRange()
+		}
+	case -1:
+		sd.onSwingLow(b, pv)
+	}
+}
+
+// stepPenetration follows a break of support: a Spring (or ST) when price
+// closes back inside in time, the end of the range when it does not. It
+// reports whether the range ended.
+func (sd *side) stepPenetration(b *view, age int) bool {
+	p := sd.p
+	if !sd.penActive {
+		if b.l >= sd.support {
+			return false
+		}
+		sd.penActive, sd.penLow, sd.penBar, sd.penV = true, b.l, b.i, *b
+	} else if b.l < sd.penLow {
+		sd.penLow, sd.penBar, sd.penV = b.l, b.i, *b
+	}
+	depth := sd.support - sd.penLow
+	if b.c > sd.support {
+		sd.penActive = false
+		if sd.springDone {
+			return false
+		}
+		v := spring(depth/sd.penV.atr, depth/sd.height, b.i-sd.penBar, sd.penV.volRatio(), sd.penV.volZ(), sd.penBar-sd.sc.i, p)
+		if !v.ok {
+			return false
+		}
+		springType, stType := Spring, ST
+		if sd.dist {
+			springType, stType = UTAD, UT
+		}
+		s := v.score()
+		maturity := float64(sd.penBar-sd.sc.i) / float64(p.CauseBars)
+		text := springText(sd.dist, &v, sd.penV.volRatio(), p)
+		if sd.penBar-sd.sc.i >= p.CauseBars {
+			alt := []Reading{{Type: stType, Score: round4(s * math.Min(1, 1/maturity)),
+				Why: "the same penetration read as a phase-B test, had the cause not yet been built"}}
+			sd.springDone, sd.springBar, sd.springLow, sd.springVol = true, sd.penBar, sd.penLow, sd.penV.v
+			sd.phase(b, "C", sd.penBar)
+			sd.emit(b, springType, "spring", sd.penBar, sd.penLow, "C", &v, text, alt)
+		} else {
+			alt := []Reading{{Type: springType, Score: round4(s * maturity),
+				Why: "a phase-C " + springType + ", were the range mature (cause_bars)"}}
+			sd.emit(b, stType, "spring", sd.penBar, sd.penLow, "B", &v, text, alt)
+			sd.lastST = sd.penBar
+		}
+		return false
+	}
+	if depth/sd.height > p.SpringMaxDepth || b.i-sd.penBar > p.SpringRecoverBars {
+		sd.end(b, "failed")
+		return true
+	}
+	return false
+}
+
+func (sd *side) onSwingLow(b *view, pv zigzag) {
+	p := sd.p
+	pos := (pv.ext - sd.support) / sd.height
+	if !sd.sosDone {
+		if pv.ext >= sd.support {
+			sd.iceSum += pv.ext
+			sd.iceN++
+			sd.updateRange()
+		}
+		if sd.springDone {
+			if sd.testDone || pv.bar <= sd.springBar {
+				return
+			}
+			bars := pv.bar - sd.springBar
+			if bars > p.TestMaxBars {
+				sd.testDone = true
+				return
+			}
+			v := testOfSpring((pv.ext-sd.springLow)/b.atr, pos, pv.vol/sd.springVol, bars, p)
+			if v.ok && !sd.dist {
+				sd.testDone = true
+				sd.emit(b, Test, "test", pv.bar, pv.ext, "C", &v, testText(pv.vol/sd.springVol, bars), nil)
+			}
+			return
+		}
+		if pv.ext < sd.support || pv.bar <= sd.lastST {
+			return
+		}
+		v := secondaryTest(pos, 0, pv.vol/sd.sc.v, pv.volRatio(), p)
+		if v.ok {
+			sd.lastST = pv.bar
+			sd.emit(b, ST, "secondary_test", pv.bar, pv.ext, "B", &v, stText(sd.dist, pv.vol/sd.sc.v, pos), nil)
+		}
+		return
+	}
+	if pv.bar <= sd.sosBar {
+		return
+	}
+	distATR := math.Abs(pv.ext-sd.resistance) / b.atr
+	if !sd.lpsDone {
+		bars := pv.bar - sd.sosBar
+		v := lastPoint(pos, pv.volRatio(), bars, p)
+		if v.ok {
+			sd.lpsDone = true
+			bu := backUp(distATR, pv.volRatio(), p)
+			var alts []Reading
+			if bu.ok && !sd.dist {
+				alts = []Reading{{Type: BU, Score: bu.score(), Why: "the pullback also holds at the broken resistance"}}
+			}
+			typ := LPS
+			if sd.dist {
+				typ = LPSY
+			}
+			sd.emit(b, typ, "last_point", pv.bar, pv.ext, "D", &v, lpsText(sd.dist, pos, pv.volRatio(), bars), alts)
+			r := &sd.e.ranges[sd.rng]
+			r.lpsSet, r.lps, r.lpsPrice, r.lpsATR = true, pv.bar, pv.ext*sd.sign, b.atr
+		} else if bars > p.LPSMaxBars {
+			sd.lpsDone = true
+		}
+		return
+	}
+	if !sd.buDone && !sd.dist {
+		v := backUp(distATR, pv.volRatio(), p)
+		if v.ok {
+			sd.buDone = true
+			lp := lastPoint(pos, pv.volRatio(), 0, p)
+			alts := []Reading{{Type: LPS, Score: lp.score(), Why: "a later last point of support"}}
+			sd.emit(b, BU, "back_up", pv.bar, pv.ext, "D", &v, buText(distATR, pv.volRatio()), alts)
+		}
+	}
+}
+
+// emit records an event confirmed at bar b.
+func (sd *side) emit(b *view, typ, rule string, bar int, px float64, ph string, v *verdict, text string, alts []Reading) {
+	if alts == nil {
+		alts = []Reading{}
+	}
+	if sd.dist {
+		switch typ {
+		case PS:
+			typ = PSY
+		case SC:
+			typ = BC
+		}
+	}
+	sd.e.events = append(sd.e.events, Event{Type: typ, Range: sd.rng, Bar: bar, ConfirmedAt: b.i,
+		Price: round9(px * sd.sign), Phase: ph, Rule: rule, Score: v.score(), Evidence: v.measures(),
+		Text: text, Alternatives: alts})
+}
+
+// stableFrom returns the first bar at which this side may still add
+// something.
+func (sd *side) stableFrom(n int) int {
+	s := n - sd.p.PSWindow
+	switch sd.state {
+	case stateClimax, stateRally, stateST:
+		s = sd.sc.i
+		if sd.hasPS {
+			s = sd.ps.bar
+		}
+	case stateRange:
+		s = min(s, sd.zz.bar)
+		if sd.penActive {
+			s = min(s, sd.penBar)
+		}
+	}
+	return max(s, 0)
+}
+
+func (e *engine) result(in Input, n int) Result {
+	r := Result{Bars: n, Events: e.events, Ranges: e.ranges, StableUntil: n}
+	if r.Events == nil {
+		r.Events = []Event{}
+	}
+	if r.Ranges == nil {
+		r.Ranges = []Range{}
+	}
+	for _, sd := range e.sides {
+		r.StableUntil = min(r.StableUntil, sd.stableFrom(n))
+	}
+	for k := range r.Ranges {
+		r.Ranges[k].Count = e.count(in, k)
+	}
+	return r
+}
+
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+func round9(x float64) float64 { return x }

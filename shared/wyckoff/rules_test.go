@@ -1,0 +1,111 @@
+package wyckoff
+
+import (
+	"math"
+	"testing"
+)
+
+func TestRules(t *testing.T) {
+	p := DefaultParams()
+	bar := func(volRatio, spread float64) *view {
+		return &view{v: volRatio, mean: 1, sq: 1.25, h: spread, l: 0, c: 0.4 * spread, atr: 1}
+	}
+	tests := []struct {
+		name   string
+		v      verdict
+		ok     bool
+		failed string // the condition that fails, when !ok
+	}{
+		{"climax", climax(bar(3.1, 2.4), 6, 12, 9, 1, &p), true, ""},
+		{"climax on ordinary volume", climax(bar(1.6, 2.4), 6, 12, 9, 1, &p), false, "volume_ratio"},
+		{"climax below an earlier peak", climax(bar(3.1, 2.4), 6, 12, 9, 0.8, &p), false, "volume_of_trend_peak"},
+		{"climax on a narrow bar", climax(bar(3.1, 1.2), 6, 12, 9, 1, &p), false, "spread_atr"},
+		{"climax after no decline", climax(bar(3.1, 2.4), 2, 3, 9, 1, &p), false, "prior_move_atr"},
+		{"AR", automaticRally(5, 6, 8, 0.5, &p), true, ""},
+		{"AR too small", automaticRally(3, 6, 8, 0.5, &p), false, "rally_atr"},
+		{"AR too slow", automaticRally(5, 16, 8, 0.5, &p), false, "bars_to_min_rally"},
+		{"ST", secondaryTest(0.1, 0, 0.3, 0.6, &p), true, ""},
+		{"ST mid-range", secondaryTest(0.4, 0, 0.3, 0.6, &p), false, "position_in_range"},
+		{"ST too far below", secondaryTest(-0.05, 0.8, 0.3, 0.6, &p), false, "undercut_atr"},
+		{"ST on climax volume", secondaryTest(0.1, 0, 0.9, 0.6, &p), false, "volume_vs_climax"},
+		{"ST on above-average volume", secondaryTest(0.1, 0, 0.3, 1.4, &p), false, "volume_ratio"},
+		{"spring on light volume", spring(0.8, 0.1, 0, 0.6, -0.5, 40, &p), true, ""},
+		{"shakeout on heavy volume", spring(1.5, 0.3, 2, 2.8, 3, 40, &p), true, ""},
+		{"spring too shallow", spring(0.1, 0.01, 0, 0.6, -0.5, 40, &p), false, "penetration_atr"},
+		{"breakdown, not a spring", spring(4, 0.6, 1, 0.6, -0.5, 40, &p), false, "penetration_of_height"},
+		{"spring recovered too late", spring(0.8, 0.1, 4, 0.6, -0.5, 40, &p), false, "bars_to_recover"},
+		{"test", testOfSpring(0.5, 0.05, 0.5, 6, &p), true, ""},
+		{"test under the spring", testOfSpring(-0.2, -0.1, 0.5, 6, &p), false, "above_spring_atr"},
+		{"test on more volume", testOfSpring(0.5, 0.05, 1.3, 6, &p), false, "volume_vs_spring"},
+		{"test too late", testOfSpring(0.5, 0.05, 0.5, 16, &p), false, "bars_after_spring"},
+		{"SOS", breakout(0.6, 2.1, 1.8, 0.8, 60, &p), true, ""},
+		{"breakout without volume", breakout(0.6, 1.2, 1.8, 0.8, 60, &p), false, "window_volume_ratio"},
+		{"breakout on narrow bars", breakout(0.6, 2.1, 0.7, 0.8, 60, &p), false, "window_spread_atr"},
+		{"LPS", lastPoint(0.7, 0.6, 5, &p), true, ""},
+		{"LPS too deep", lastPoint(0.3, 0.6, 5, &p), false, "position_in_range"},
+		{"LPS on heavy volume", lastPoint(0.7, 1.6, 5, &p), false, "volume_ratio"},
+		{"BU", backUp(0.3, 0.6, &p), true, ""},
+		{"BU far from resistance", backUp(2, 0.6, &p), false, "distance_to_resistance_atr"},
+		{"PS", preliminary(1.8, 1.2, 2, &p), true, ""},
+		{"PS below the climax", preliminary(1.8, 1.2, -1, &p), false, "above_climax_atr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.v.ok != tt.ok {
+				t.Fatalf("ok = %v, want %v (%+v)", tt.v.ok, tt.ok, tt.v.measures())
+			}
+			s := tt.v.score()
+			if s < 0 || s > 1 || (tt.ok && s < 0.5) {
+				t.Errorf("score %v", s)
+			}
+			for _, m := range tt.v.measures() {
+				if m.Op != "" && !m.Pass && m.Name != tt.failed {
+					t.Errorf("%s failed, want only %q to fail", m.Name, tt.failed)
+				}
+				if m.Name == tt.failed && m.Pass {
+					t.Errorf("%s passed", m.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestSeriesByHand checks the measures of one bar against values computed
+// by hand: volume mean and deviation over the bars before, spread in ATR
+// through the previous bar, where the bar closed.
+func TestSeriesByHand(t *testing.T) {
+	p := DefaultParams()
+	p.ATRPeriod, p.VolPeriod = 2, 5
+	s := newSeries(p)
+	// Bars 0..5: high, low, close, volume. True ranges: bar1 max(11-9,
+	// |11-10|, |10-9|) = 2, bar2 = 12-10 = 2 (close 10.5 inside), bar3:
+	// max(12.5-10.5, |12.5-11|, |11-10.5|) = 2... see the table.
+	bars := [][4]float64{
+		{10.5, 9.5, 10, 100},
+		{11, 9, 10.5, 200},  // TR 2
+		{12, 10, 11, 300},   // TR 2
+		{12, 11, 11.5, 400}, // TR 1
+		{13, 11, 12, 500},   // TR 2
+	}
+	for _, b := range bars {
+		s.next(b[0], b[1], b[2], b[3])
+	}
+	// ATR(2): seed (2+2)/2 = 2 after bar 2; bar 3: (2*1+1)/2 = 1.5; bar 4:
+	// (1.5*1+2)/2 = 1.75.
+	f := s.next(16, 12, 15, 1500)
+	b := view{h: 16, l: 12, c: 15, v: 1500, atr: f.atr, mean: f.mean, sq: f.sq}
+	if f.atr != 1.75 {
+		t.Errorf("atr %v, want 1.75", f.atr)
+	}
+	// Volume 100..500: mean 300, population deviation sqrt(20000) = 141.42.
+	if b.mean != 300 || b.volRatio() != 5 {
+		t.Errorf("volume mean %v ratio %v", b.mean, b.volRatio())
+	}
+	if math.Abs(b.volZ()-1200/math.Sqrt(20000)) > 1e-9 {
+		t.Errorf("volume z %v", b.volZ())
+	}
+	// Spread 4 / 1.75; close 15 in 12..16 is 3/4 of the bar.
+	if math.Abs(b.spread()-4/1.75) > 1e-12 || b.closePos() != 0.75 || !f.ready {
+		t.Errorf("spread %v close position %v ready %v", b.spread(), b.closePos(), f.ready)
+	}
+}

@@ -1,0 +1,178 @@
+// Package wyckoff finds Wyckoff trading ranges in a candle series: their
+// support and resistance (and the creek and the ice), the events of
+// accumulation (PS, SC, AR, ST, Spring, Test, SOS, LPS, BU) and of
+// distribution (PSY, BC, AR, ST, UT, UTAD, SOW, LPSY), each range's phase
+// (A to E) and bias, and a point-and-figure horizontal count with its price
+// targets.
+//
+// The package does no I/O and is deterministic. Analyze reads the bars once,
+// oldest first, with a state machine that decides about bar i using bars
+// 0..i only. An event is reported with the bar it happened on (Bar) and the
+// first bar at which the rules could know it (ConfirmedAt): the analysis of
+// the first t+1 bars reports exactly the events of the analysis of all the
+// bars whose ConfirmedAt is at most t, with the same values. Nothing
+// repaints.
+//
+// Every rule is a small function of measured values (volume against its
+// mean, spread against ATR, where the bar closed, how far price went and how
+// fast it came back) and of named parameters (Params, defaults in
+// DefaultParams). An event carries every measured value next to its
+// threshold, so a reader can check the decision, a score in [0, 1], a
+// sentence built from the values, and the other readings the rules allow.
+//
+// Distribution is found by the same rules as accumulation, applied to the
+// mirrored series (prices negated, high and low swapped): a buying climax
+// is a selling climax upside down, an UTAD a spring, a SOW a SOS. The rules
+// below are written in accumulation terms.
+package wyckoff
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Version is the engine version reported with every analysis. It changes
+// whenever a rule or a default changes what Analyze returns.
+const Version = "wyckoff-1.0.0"
+
+// Input holds the candles, oldest first, all series of the same length.
+type Input struct {
+	Open, High, Low, Close, Volume []float64
+}
+
+// Event types.
+const (
+	PS     = "PS"
+	SC     = "SC"
+	AR     = "AR"
+	ST     = "ST"
+	Spring = "Spring"
+	Test   = "Test"
+	SOS    = "SOS"
+	LPS    = "LPS"
+	BU     = "BU"
+	PSY    = "PSY"
+	BC     = "BC"
+	UT     = "UT"
+	UTAD   = "UTAD"
+	SOW    = "SOW"
+	LPSY   = "LPSY"
+)
+
+// Range kinds and biases.
+const (
+	Accumulation = "accumulation"
+	Distribution = "distribution"
+	Bullish      = "bullish"
+	Bearish      = "bearish"
+	Neutral      = "neutral"
+)
+
+// Measure is one measured value next to the threshold it was held to. Op is
+// ">=" or "<=" for a condition the rule requires (Pass says whether it
+// held), "" for a value reported for information only.
+type Measure struct {
+	Name      string  `json:"name"`
+	Value     float64 `json:"value"`
+	Op        string  `json:"op,omitempty"`
+	Threshold float64 `json:"threshold,omitempty"`
+	Pass      bool    `json:"pass"`
+}
+
+// Reading is another event type the rules also allow for the same bars.
+type Reading struct {
+	Type  string  `json:"type"`
+	Score float64 `json:"score"`
+	Why   string  `json:"why"`
+}
+
+// Event is one Wyckoff event with its evidence.
+type Event struct {
+	Type         string    `json:"type"`
+	Range        int       `json:"range"` // index in Result.Ranges
+	Bar          int       `json:"bar"`
+	ConfirmedAt  int       `json:"confirmed_at"`
+	Price        float64   `json:"price"`
+	Phase        string    `json:"phase"`
+	Rule         string    `json:"rule"`
+	Score        float64   `json:"score"`
+	Evidence     []Measure `json:"evidence"`
+	Text         string    `json:"text"`
+	Alternatives []Reading `json:"alternatives"`
+}
+
+// PhaseSpan is the start of a phase of a range.
+type PhaseSpan struct {
+	Phase       string `json:"phase"`
+	Start       int    `json:"start"`
+	ConfirmedAt int    `json:"confirmed_at"`
+}
+
+// Range is one trading range as known at the last bar analysed.
+type Range struct {
+	Kind        string      `json:"kind"`
+	Start       int         `json:"start"` // the climax bar (SC or BC)
+	ConfirmedAt int         `json:"confirmed_at"`
+	End         int         `json:"end"`    // last bar of the range, -1 while open
+	Status      string      `json:"status"` // "open", "completed" (phase E), "failed"
+	Support     float64     `json:"support"`
+	Resistance  float64     `json:"resistance"`
+	Creek       float64     `json:"creek"` // mean of the rally highs inside the range
+	Ice         float64     `json:"ice"`   // mean of the reaction lows inside the range
+	Phase       string      `json:"phase"`
+	Phases      []PhaseSpan `json:"phases"`
+	Bias        string      `json:"bias"`
+	Count       *Count      `json:"count,omitempty"`
+
+	lpsSet   bool // the LPS (LPSY) the count runs along
+	lps      int
+	lpsPrice float64
+	lpsATR   float64
+}
+
+// Result is the analysis of a candle series.
+type Result struct {
+	Bars   int     `json:"bars"`
+	Events []Event `json:"events"`
+	Ranges []Range `json:"ranges"`
+	// StableUntil is the first bar at which the result can still change:
+	// more candles can add events, phases or counts only at bars >=
+	// StableUntil (a pending climax or swing point). Bars before it are
+	// final.
+	StableUntil int `json:"stable_until"`
+}
+
+// Errors returned by Analyze.
+var (
+	ErrLengthMismatch = errors.New("wyckoff: series lengths differ")
+	ErrNotFinite      = errors.New("wyckoff: value is not a finite number")
+	ErrBadCandle      = errors.New("wyckoff: candle breaks high >= low or volume >= 0")
+)
+
+// Analyze runs the engine over the candles with parameters p (checked with
+// p.Validate). It returns ErrLengthMismatch, ErrNotFinite or ErrBadCandle
+// (wrapped with the bar) for candles it cannot use, and a *ParamError for
+// bad parameters. Fewer candles than the warm-up give an empty result.
+func Analyze(in Input, p Params) (Result, error) {
+	if err := p.Validate(); err != nil {
+		return Result{}, err
+	}
+	n := len(in.Close)
+	if len(in.Open) != n || len(in.High) != n || len(in.Low) != n || len(in.Volume) != n {
+		return Result{}, ErrLengthMismatch
+	}
+	e := newEngine(p)
+	open, high, low, volume := in.Open[:n], in.High[:n], in.Low[:n], in.Volume[:n]
+	for i, c := range in.Close {
+		o, h, l, v := open[i], high[i], low[i], volume[i]
+		// x-x is 0 for a finite x and NaN for an infinity or a NaN.
+		if o-o+h-h+l-l+c-c+v-v != 0 {
+			return Result{}, fmt.Errorf("bar %d: %w", i, ErrNotFinite)
+		}
+		if h < l || v < 0 {
+			return Result{}, fmt.Errorf("bar %d: %w", i, ErrBadCandle)
+		}
+		e.step(i, o, h, l, c, v)
+	}
+	return e.result(in, n), nil
+}
