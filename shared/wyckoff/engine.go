@@ -279,7 +279,7 @@ func (sd *side) tryClimax(b *view) bool {
 		}
 	}
 	move := (top - b.l) / b.atr
-	movePct := 100 * (top - b.l) / math.Abs(top)
+	movePct := pct(top-b.l, top)
 	v := climax(b, move, movePct, b.i-topBar, ratio(b.v, peak), sd.p)
 	if !v.ok {
 		return false
@@ -383,8 +383,8 @@ func (sd *side) stepRally(b *view) {
 		if move > 0 {
 			retrace = rally / move
 		}
-		sd.arV = automaticRally(rally/sd.sc.atr, sd.arReach, 100*rally/math.Abs(sd.support), retrace, p)
-		sd.arText = arText(sd.dist, rally/sd.sc.atr, 100*rally/math.Abs(sd.support), sd.arBar-sd.sc.i, retrace)
+		sd.arV = automaticRally(rally/sd.sc.atr, sd.arReach, pct(rally, sd.support), retrace, p)
+		sd.arText = arText(sd.dist, rally/sd.sc.atr, pct(rally, sd.support), sd.arBar-sd.sc.i, retrace)
 		sd.state = stateST
 		sd.zz.reset(b, false)
 	}
@@ -403,7 +403,7 @@ func (sd *side) stepST(b *view) {
 	}
 	pos := (pv.ext - sd.support) / sd.height
 	under := math.Max(0, (sd.support-pv.ext)/b.atr)
-	v := secondaryTest(pos, under, pv.vol/sd.sc.v, pv.volRatio(), p)
+	v := secondaryTest(pos, under, ratio(pv.vol, sd.sc.v), pv.volRatio(), p)
 	if !v.ok {
 		return
 	}
@@ -438,7 +438,7 @@ func (sd *side) confirmRange(b *view, pv zigzag, stV verdict) {
 	sd.emit(b, SC, "climax", sd.sc.i, sd.sc.l, "A", &sd.scV, climaxText(sd.dist, &sd.sc, sd.scMovePct, sd.scMoveBars, sd.p), nil)
 	sd.emit(b, AR, "automatic_rally", sd.arBar, sd.arHigh, "A", &sd.arV, sd.arText, nil)
 	sd.emit(b, ST, "secondary_test", pv.bar, pv.ext, "A", &stV,
-		stText(sd.dist, pv.vol/sd.sc.v, (pv.ext-sd.support)/sd.height), nil)
+		stText(sd.dist, ratio(pv.vol, sd.sc.v), (pv.ext-sd.support)/sd.height), nil)
 	sd.state = stateRange
 	e.owner = sd
 	sd.penActive, sd.springDone, sd.testDone, sd.sosDone, sd.lpsDone, sd.buDone = false, false, false, false, false, false
@@ -604,20 +604,20 @@ func (sd *side) onSwingLow(b *view, pv zigzag) {
 				sd.testDone = true
 				return
 			}
-			v := testOfSpring((pv.ext-sd.springLow)/b.atr, pos, pv.vol/sd.springVol, bars, p)
+			v := testOfSpring((pv.ext-sd.springLow)/b.atr, pos, ratio(pv.vol, sd.springVol), bars, p)
 			if v.ok && !sd.dist {
 				sd.testDone = true
-				sd.emit(b, Test, "test", pv.bar, pv.ext, "C", &v, testText(pv.vol/sd.springVol, bars), nil)
+				sd.emit(b, Test, "test", pv.bar, pv.ext, "C", &v, testText(ratio(pv.vol, sd.springVol), bars), nil)
 			}
 			return
 		}
 		if pv.ext < sd.support || pv.bar <= sd.lastST {
 			return
 		}
-		v := secondaryTest(pos, 0, pv.vol/sd.sc.v, pv.volRatio(), p)
+		v := secondaryTest(pos, 0, ratio(pv.vol, sd.sc.v), pv.volRatio(), p)
 		if v.ok {
 			sd.lastST = pv.bar
-			sd.emit(b, ST, "secondary_test", pv.bar, pv.ext, "B", &v, stText(sd.dist, pv.vol/sd.sc.v, pos), nil)
+			sd.emit(b, ST, "secondary_test", pv.bar, pv.ext, "B", &v, stText(sd.dist, ratio(pv.vol, sd.sc.v), pos), nil)
 		}
 		return
 	}
@@ -715,3 +715,12 @@ func (e *engine) result(in Input, n int) Result {
 func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 func round9(x float64) float64 { return x }
+
+// pct is a as a percent of |base| (0 when base is 0: a price of 0 has no
+// percent moves).
+func pct(a, base float64) float64 {
+	if base == 0 {
+		return 0
+	}
+	return 100 * a / math.Abs(base)
+}
