@@ -335,3 +335,33 @@ func BenchmarkChecksum(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCandles, "ns/candle")
 }
+
+// BenchmarkEncodeDigits is the encoder alone on 10k RSI-like values: the
+// default (shortest round-trip) digits, 10 significant digits, and
+// encoding/json on the same values.
+func BenchmarkEncodeDigits(b *testing.B) {
+	values := benchValues(benchCandles)
+	for _, p := range []int{0, 10} {
+		b.Run("precision="+strconv.Itoa(p), func(b *testing.B) {
+			var buf []byte
+			for b.Loop() {
+				buf = AppendFloatsPrecision(buf[:0], values, p)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCandles, "ns/value")
+		})
+	}
+	b.Run("encoding-json", func(b *testing.B) {
+		ptrs := make([]*float64, len(values))
+		for i := range values {
+			if !math.IsNaN(values[i]) {
+				ptrs[i] = &values[i]
+			}
+		}
+		for b.Loop() {
+			if _, err := json.Marshal(ptrs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCandles, "ns/value")
+	})
+}

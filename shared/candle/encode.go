@@ -54,6 +54,10 @@ type Result struct {
 	ID        string   // echoed as "id" when not empty (batch items)
 	Params    []Param  // rendered in this order (see SortedParams)
 	Outputs   []Output // the members of "values", in this order
+	// Precision rounds the values to this many significant digits
+	// (1..MaxPrecision, see AppendFloatPrecision); 0 writes the shortest
+	// digits that round-trip. Params are always exact.
+	Precision int
 }
 
 // AppendResult appends the result object
@@ -75,7 +79,7 @@ func AppendResult(dst []byte, r Result) []byte {
 	dst = append(dst, `,"count":`...)
 	dst = strconv.AppendInt(dst, int64(n), 10)
 	dst = append(dst, `,"values":`...)
-	dst = AppendValues(dst, r.Outputs)
+	dst = AppendValuesPrecision(dst, r.Outputs, r.Precision)
 	return append(dst, '}')
 }
 
@@ -143,6 +147,12 @@ func AppendBatchEnd(dst []byte, count int, meta []byte) []byte {
 
 // AppendValues appends the "values" object: {"name":[...],...}.
 func AppendValues(dst []byte, outputs []Output) []byte {
+	return AppendValuesPrecision(dst, outputs, 0)
+}
+
+// AppendValuesPrecision appends the "values" object with every value
+// rounded to precision significant digits (0: shortest round-trip).
+func AppendValuesPrecision(dst []byte, outputs []Output, precision int) []byte {
 	dst = append(dst, '{')
 	for i, o := range outputs {
 		if i > 0 {
@@ -150,7 +160,7 @@ func AppendValues(dst []byte, outputs []Output) []byte {
 		}
 		dst = AppendString(dst, o.Name)
 		dst = append(dst, ':')
-		dst = AppendFloats(dst, o.Values)
+		dst = AppendFloatsPrecision(dst, o.Values, precision)
 	}
 	return append(dst, '}')
 }
@@ -188,15 +198,22 @@ func SortedParams(m map[string]float64) []Param {
 	return ps
 }
 
-// AppendFloats appends the JSON array of v, with null for NaN and ±Inf.
+// AppendFloats appends the JSON array of v, with null for NaN and ±Inf,
+// each value with the shortest round-trip digits.
 func AppendFloats(dst []byte, v []float64) []byte {
-	dst = grow(dst, 2+len(v)*20)
+	return AppendFloatsPrecision(dst, v, 0)
+}
+
+// AppendFloatsPrecision appends the JSON array of v as AppendFloatPrecision
+// writes each value.
+func AppendFloatsPrecision(dst []byte, v []float64, precision int) []byte {
+	dst = grow(dst, 2+len(v)*(precision+8))
 	dst = append(dst, '[')
 	for i, f := range v {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendFloat(dst, f)
+		dst = AppendFloatPrecision(dst, f, precision)
 	}
 	return append(dst, ']')
 }
@@ -208,70 +225,24 @@ func AppendFloats(dst []byte, v []float64) []byte {
 // form outside, integral values without a fraction. The bytes are identical
 // to encoding/json's for every float64.
 func AppendFloat(dst []byte, f float64) []byte {
+	return AppendFloatPrecision(dst, f, 0)
+}
+
+// AppendFloatPrecision appends f as AppendFloat does, but rounded to
+// precision significant digits (1..MaxPrecision; 0 means the shortest
+// round-trip digits): the digits of strconv.FormatFloat(f, 'e',
+// precision-1, 64), correctly rounded from f's exact value, without
+// trailing zeros, in AppendFloat's layout (which |f| chooses). Rounding
+// the largest floats up can pass MaxFloat64 (2e+308 at precision 1).
+func AppendFloatPrecision(dst []byte, f float64, precision int) []byte {
 	if f-f != 0 {
 		return append(dst, "null"...)
 	}
-	if f == math.Trunc(f) && f > -1e15 && f < 1e15 && (f != 0 || !math.Signbit(f)) {
+	if (precision == 0 || precision >= 15) && f == math.Trunc(f) && f > -1e15 && f < 1e15 && (f != 0 || !math.Signbit(f)) {
+		// An integer of at most 15 digits: its own digits are exact.
 		return strconv.AppendInt(dst, int64(f), 10)
 	}
-	if f == 0 {
-		return append(dst, "-0"...) // +0 took the integer path
-	}
-	// strconv's 'e' layout is markedly cheaper than its 'f' layout, so take
-	// the shortest digits in 'e' form and lay them out here.
-	var buf [32]byte
-	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
-	abs := math.Abs(f)
-	if abs < 1e-6 || abs >= 1e21 {
-		// Exponent form, with e-09 cleaned up to e-9 as encoding/json does.
-		if n := len(e); n >= 4 && e[n-4] == 'e' && e[n-3] == '-' && e[n-2] == '0' {
-			e[n-2] = e[n-1]
-			e = e[:n-1]
-		}
-		return append(dst, e...)
-	}
-	// e is [-]d[.ddd]e±XX with XX at least two digits.
-	if e[0] == '-' {
-		dst = append(dst, '-')
-		e = e[1:]
-	}
-	m := len(e) - 4 // index of 'e' when the exponent has two digits
-	for e[m] != 'e' {
-		m--
-	}
-	x := 0
-	for _, c := range e[m+2:] {
-		x = x*10 + int(c-'0')
-	}
-	if e[m+1] == '-' {
-		x = -x
-	}
-	// Digits: e[0], then e[2:m] when there is a fraction.
-	lead, rest := e[0], e[0:0]
-	if m > 1 {
-		rest = e[2:m]
-	}
-	if x < 0 {
-		// 0.000ddd
-		dst = append(dst, '0', '.')
-		for range -x - 1 {
-			dst = append(dst, '0')
-		}
-		dst = append(dst, lead)
-		return append(dst, rest...)
-	}
-	// x >= 0: integer part is lead and x digits of rest (zero padded).
-	dst = append(dst, lead)
-	if x >= len(rest) {
-		dst = append(dst, rest...)
-		for range x - len(rest) {
-			dst = append(dst, '0')
-		}
-		return dst
-	}
-	dst = append(dst, rest[:x]...)
-	dst = append(dst, '.')
-	return append(dst, rest[x:]...)
+	return appendNumber(dst, f, precision)
 }
 
 // AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD;

@@ -1,0 +1,378 @@
+package candle
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+	"strconv"
+)
+
+// Float formatting: the shortest decimal that parses back to the same
+// float64 (Schubfach, R. Giulietti, "The Schubfach way to render doubles",
+// 2020), or a chosen number of significant digits, laid out as JSON numbers
+// the way encoding/json lays them out. strconv gives the same digits (its
+// Dragonbox is proved against it in the tests), but it writes them through
+// a generic decimal buffer in one of its own layouts; computing the digits
+// as one integer and writing them straight into the JSON layout costs about
+// half as much, and encoding is most of a batch's time.
+
+// Range of the powers of ten in pow10Tab: Schubfach needs 10^-k for
+// k = floor(log10(2^q)) over every float64 binary exponent q.
+const (
+	pow10Min = -292
+	pow10Max = 324
+)
+
+// MaxPrecision is the largest number of significant digits a caller can
+// ask for: 17 digits always identify a float64.
+const MaxPrecision = 17
+
+// floorLog2Pow10 returns floor(e*log2(10)) for |e| <= 1233.
+func floorLog2Pow10(e int) int { return (e * 1741647) >> 19 }
+
+// shortest returns the shortest decimal d*10^k that rounds to the finite,
+// positive float64 with the given IEEE fraction and biased exponent, the
+// one closest to it when several are as short (ties to even digits). d may
+// end in zeros.
+func shortest(fraction uint64, biased int) (d uint64, k int) {
+	var c uint64
+	var q int
+	if biased != 0 {
+		c = 1<<52 | fraction
+		q = biased - 1075
+		// Integers below 2^53: their own digits.
+		if -52 <= q && q <= 0 && c&(1<<-q-1) == 0 {
+			return c >> -q, 0
+		}
+	} else {
+		c = fraction
+		q = -1074
+	}
+	even := c&1 == 0
+	// The rounding interval is [v-ulp/2, v+ulp/2], but only a quarter ulp
+	// below for powers of two (the float below is closer).
+	lowerCloser := fraction == 0 && biased > 1
+	cbl := 4*c - 2
+	if lowerCloser {
+		cbl++
+		k = (q*1262611 - 524031) >> 22 // floor(log10(3/4 * 2^q))
+	} else {
+		k = (q * 1262611) >> 22 // floor(log10(2^q))
+	}
+	cb := 4 * c
+	cbr := 4*c + 2
+	h := q + floorLog2Pow10(-k) + 1 // 1..4
+	g := &pow10Tab[-k-pow10Min]
+	vbl := roundToOdd(g, cbl<<h)
+	vb := roundToOdd(g, cb<<h)
+	vbr := roundToOdd(g, cbr<<h)
+	lower, upper := vbl, vbr
+	if !even {
+		lower++
+		upper--
+	}
+	s := vb / 4
+	if s >= 10 {
+		// One digit fewer, when exactly one of its two candidates fits.
+		sp := s / 10
+		upIn := lower <= 40*sp
+		wpIn := 40*sp+40 <= upper
+		if upIn != wpIn {
+			if wpIn {
+				sp++
+			}
+			return sp, k + 1
+		}
+	}
+	uIn := lower <= 4*s
+	wIn := 4*s+4 <= upper
+	if uIn != wIn {
+		if wIn {
+			s++
+		}
+		return s, k
+	}
+	mid := 4*s + 2
+	if vb > mid || vb == mid && s&1 != 0 {
+		s++
+	}
+	return s, k
+}
+
+// roundToOdd returns the top 64 bits of the 192-bit product g*cp, with
+// the lowest bit set when any bit below them is (rounding to odd keeps
+// the comparisons in shortest exact).
+func roundToOdd(g *[2]uint64, cp uint64) uint64 {
+	xHi, _ := bits.Mul64(cp, g[1])
+	yHi, yLo := bits.Mul64(cp, g[0])
+	yLo, carry := bits.Add64(yLo, xHi, 0)
+	yHi += carry
+	if yLo > 1 {
+		yHi |= 1
+	}
+	return yHi
+}
+
+// pow10u holds 10^0..10^19.
+var pow10u = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+	1e15, 1e16, 1e17, 1e18, 1e19}
+
+// digitCount returns the number of decimal digits of d (1 for 0).
+func digitCount(d uint64) int {
+	// floor(log10(d)) is within one of Len64(d)*1233>>12.
+	n := (bits.Len64(d) * 1233) >> 12
+	if d >= pow10u[n] {
+		n++
+	}
+	return max(n, 1)
+}
+
+// roundDigits rounds d (n digits, no trailing zeros) to prec digits, half
+// to even digits on a tie; it returns the new digits and how much the
+// exponent grows. ok is false on a tie, where the decimal d may lie on
+// either side of the float it stands for: the caller asks strconv then.
+func roundDigits(d uint64, n, prec int) (r uint64, grow int, ok bool) {
+	drop := n - prec
+	div := pow10u[drop]
+	r = divPow10(d, drop)
+	rem := d - r*div
+	half := div / 2
+	if rem == half {
+		return 0, 0, false
+	}
+	if rem > half {
+		r++
+		if r == pow10u[prec] {
+			return r / 10, drop + 1, true
+		}
+	}
+	return r, drop, true
+}
+
+// divPow10 returns d / 10^e for 1 <= e <= 19, dividing by constants, which
+// the compiler turns into multiplications (a division by a variable is
+// several times slower).
+func divPow10(d uint64, e int) uint64 {
+	switch e {
+	case 1:
+		return d / 1e1
+	case 2:
+		return d / 1e2
+	case 3:
+		return d / 1e3
+	case 4:
+		return d / 1e4
+	case 5:
+		return d / 1e5
+	case 6:
+		return d / 1e6
+	case 7:
+		return d / 1e7
+	case 8:
+		return d / 1e8
+	case 9:
+		return d / 1e9
+	case 10:
+		return d / 1e10
+	case 11:
+		return d / 1e11
+	case 12:
+		return d / 1e12
+	case 13:
+		return d / 1e13
+	case 14:
+		return d / 1e14
+	case 15:
+		return d / 1e15
+	case 16:
+		return d / 1e16
+	}
+	return d / pow10u[e]
+}
+
+// appendNumber appends f, finite, as a JSON number with prec significant
+// digits, or the shortest round-trip digits when prec is 0.
+func appendNumber(dst []byte, f float64, prec int) []byte {
+	b := math.Float64bits(f)
+	neg := b>>63 != 0
+	fraction := b & (1<<52 - 1)
+	biased := int(b>>52) & 0x7ff
+	if fraction == 0 && biased == 0 {
+		if neg {
+			return append(dst, '-', '0')
+		}
+		return append(dst, '0')
+	}
+	d, k := shortest(fraction, biased)
+	// Trailing zeros off, so that n counts significant digits.
+	for d%10 == 0 {
+		d /= 10
+		k++
+	}
+	n := digitCount(d)
+	switch {
+	case prec == 0 || n <= prec && prec <= 15 && biased != 0:
+		// Shortest, or the correctly rounded digits anyway: a normal float
+		// is within 2^-53 of its shortest digits, closer than half a step
+		// of 15 digits.
+	case prec <= 15 && biased != 0:
+		if r, grow, ok := roundDigits(d, n, prec); ok {
+			d, k = r, k+grow
+			break
+		}
+		d, k = fixedDigits(f, prec)
+	default:
+		// 16 or 17 digits (0.1 is 0.10000000000000001 to 17) and
+		// subnormals, whose shortest digits can be far from the float.
+		d, k = fixedDigits(f, prec)
+	}
+	if prec > 0 {
+		for d%10 == 0 {
+			d /= 10
+			k++
+		}
+		n = digitCount(d)
+	}
+	abs := math.Abs(f)
+	return layout(dst, neg, d, n, k, abs < 1e-6 || abs >= 1e21)
+}
+
+// fixedDigits returns f, finite and nonzero, rounded to prec significant
+// digits (prec <= 17) as d*10^k, by strconv.
+func fixedDigits(f float64, prec int) (d uint64, k int) {
+	var buf [32]byte
+	e := strconv.AppendFloat(buf[:0], math.Abs(f), 'e', prec-1, 64)
+	i := 0
+	for ; e[i] != 'e'; i++ {
+		if c := e[i]; c != '.' {
+			d = d*10 + uint64(c-'0')
+			k--
+		}
+	}
+	x, _ := strconv.Atoi(string(e[i+1:]))
+	return d, k + 1 + x
+}
+
+// maxNumber is the room layout needs past the end of dst: the longest
+// number (25 bytes: -0.00000 and 17 digits) and 16 bytes that the 8-byte
+// stores of the digits may write beyond it.
+const maxNumber = 48
+
+// layout appends the digits d (n of them, d != 0) times 10^k: in exponent
+// form d.ddde±x (as encoding/json writes |f| < 1e-6 or >= 1e21), otherwise
+// as a plain decimal.
+func layout(dst []byte, neg bool, d uint64, n, k int, exp bool) []byte {
+	if cap(dst)-len(dst) < maxNumber {
+		dst = grow(dst, maxNumber)
+	}
+	start := len(dst)
+	out := dst[start : start+maxNumber]
+	i := 0
+	if neg {
+		out[0] = '-'
+		i = 1
+	}
+	if exp {
+		// d.ddd then e±x, x the exponent of the first digit.
+		writeDigits(out[i+1:], d, n)
+		out[i] = out[i+1]
+		if n > 1 {
+			out[i+1] = '.'
+			i += n + 1
+		} else {
+			i++
+		}
+		x := k + n - 1
+		out[i] = 'e'
+		if x < 0 {
+			out[i+1] = '-'
+			x = -x
+		} else {
+			out[i+1] = '+'
+		}
+		i += 2
+		if x >= 100 {
+			out[i] = byte('0' + x/100)
+			x %= 100
+			i++
+			out[i] = byte('0' + x/10)
+			out[i+1] = byte('0' + x%10)
+			i += 2
+		} else if x >= 10 || out[i-1] == '+' {
+			// encoding/json keeps two exponent digits for positive
+			// exponents (1e+21) and cuts e-07 to e-7.
+			out[i] = byte('0' + x/10)
+			out[i+1] = byte('0' + x%10)
+			i += 2
+		} else {
+			out[i] = byte('0' + x)
+			i++
+		}
+		return dst[:start+i]
+	}
+	dp := n + k // digits before the decimal point
+	switch {
+	case dp <= 0:
+		// 0.000ddd, with at most 5 zeros (|f| >= 1e-6 here).
+		binary.LittleEndian.PutUint64(out[i:], zeros8)
+		out[i+1] = '.'
+		i += 2 - dp
+		writeDigits(out[i:], d, n)
+		i += n
+	case dp >= n:
+		// ddd000, at most 21 digits (|f| < 1e21 here).
+		writeDigits(out[i:], d, n)
+		binary.LittleEndian.PutUint64(out[i+n:], zeros8)
+		binary.LittleEndian.PutUint64(out[i+n+8:], zeros8)
+		binary.LittleEndian.PutUint64(out[i+n+16:], zeros8)
+		i += dp
+	default:
+		// dd.ddd: the digits, then the fraction (at most 16 digits) one
+		// place right to make room for the point.
+		writeDigits(out[i:], d, n)
+		f := out[i+dp:]
+		a, b := binary.LittleEndian.Uint64(f), binary.LittleEndian.Uint64(f[8:])
+		binary.LittleEndian.PutUint64(f[1:], a)
+		binary.LittleEndian.PutUint64(f[9:], b)
+		f[0] = '.'
+		i += n + 1
+	}
+	return dst[:start+i]
+}
+
+// zeros8 is eight '0' bytes.
+const zeros8 = 0x3030303030303030
+
+// writeDigits writes the n decimal digits of d (n = digitCount(d)) at the
+// start of out, and may write up to 8 more bytes after them: out must have
+// room for n+8.
+func writeDigits(out []byte, d uint64, n int) {
+	switch {
+	case n <= 8:
+		binary.LittleEndian.PutUint64(out, eightDigits(d)>>(8*(8-n)))
+	case n <= 16:
+		hi := d / 1e8
+		binary.LittleEndian.PutUint64(out, eightDigits(hi)>>(8*(16-n)))
+		binary.LittleEndian.PutUint64(out[n-8:], eightDigits(d-hi*1e8))
+	default:
+		hi := d / 1e16
+		mid := d - hi*1e16
+		midHi := mid / 1e8
+		binary.LittleEndian.PutUint64(out, eightDigits(hi)>>(8*(24-n)))
+		binary.LittleEndian.PutUint64(out[n-16:], eightDigits(midHi))
+		binary.LittleEndian.PutUint64(out[n-8:], eightDigits(mid-midHi*1e8))
+	}
+}
+
+// eightDigits returns the eight decimal digits of x < 10^8, leading
+// zeros included, as ASCII bytes in memory order (the first digit in the
+// lowest byte), computed in lanes of one 64-bit word.
+func eightDigits(x uint64) uint64 {
+	hi := x / 10000
+	v := hi | (x-hi*10000)<<32 // two 4-digit lanes
+	q := (v * 10486 >> 20) & 0x0000007f0000007f
+	v = q | (v-q*100)<<16 // four 2-digit lanes
+	t := (v * 103 >> 10) & 0x000f000f000f000f
+	v = t | (v-t*10)<<8 // eight digits
+	return v + zeros8
+}
