@@ -13,6 +13,9 @@
 //   - text/csv: a header line "time,open,high,low,close,volume" then one
 //     candle a line; parameters come from the URL query string.
 //
+// Request settings (see Settings), such as "precision", are top-level
+// integer fields of a JSON body and query parameters with a CSV body.
+//
 // A charset parameter, when given, must be utf-8 (or us-ascii). Anything
 // else is ErrUnsupportedMediaType.
 //
@@ -111,6 +114,10 @@ type Request struct {
 	// the body has no "indicators" key (a non-batch request) and never empty
 	// otherwise.
 	Items []Item
+	// Precision is the number of significant digits the response's values
+	// are rounded to (1..MaxPrecision): the body's "precision" or, for CSV,
+	// the query's. 0 when not given: the shortest digits that round-trip.
+	Precision int
 }
 
 // Item is one entry of a batch body's "indicators" array.
@@ -249,10 +256,14 @@ func (e *mediaError) Unwrap() error { return ErrUnsupportedMediaType }
 // would otherwise be silently ignored.
 func rejectQuery(query url.Values, limits Limits) *FieldError {
 	for _, k := range sortedKeys(query) {
-		if !limits.ignored(k) {
-			return &FieldError{Field: keyPath("query", k), Index: -1,
-				Reason: `query parameters are not read with a JSON body; put parameters in "params"`}
+		if limits.ignored(k) {
+			continue
 		}
+		reason := `query parameters are not read with a JSON body; put parameters in "params"`
+		if settingIndex(k) >= 0 {
+			reason = `query parameters are not read with a JSON body; put "` + k + `" in the body`
+		}
+		return &FieldError{Field: keyPath("query", k), Index: -1, Reason: reason}
 	}
 	return nil
 }

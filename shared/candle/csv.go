@@ -16,6 +16,10 @@ const CSVHeader = "time,open,high,low,close,volume"
 // blank lines may end the body but not interrupt the data.
 func decodeCSV(b []byte, query url.Values, lim Limits) (Request, *FieldError) {
 	var req Request
+	query, fe := querySettings(query, &req)
+	if fe != nil {
+		return req, fe
+	}
 	params, fe := queryParams(query, lim)
 	if fe != nil {
 		return req, fe

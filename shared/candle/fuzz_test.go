@@ -107,14 +107,15 @@ func checkAgainstEncodingJSON(t *testing.T, data []byte, req Request) {
 		t.Fatalf("Decode accepted invalid JSON %q", data)
 	}
 	var doc struct {
-		Candles []map[string]json.Number
-		Time    []json.Number
-		Open    []json.Number
-		High    []json.Number
-		Low     []json.Number
-		Close   []json.Number
-		Volume  []json.Number
-		Params  map[string]json.Number
+		Candles   []map[string]json.Number
+		Time      []json.Number
+		Open      []json.Number
+		High      []json.Number
+		Low       []json.Number
+		Close     []json.Number
+		Volume    []json.Number
+		Params    map[string]json.Number
+		Precision *json.Number
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -148,6 +149,9 @@ func checkAgainstEncodingJSON(t *testing.T, data []byte, req Request) {
 			t.Fatalf("param %q %s decoded as %v", name, doc.Params[name], v)
 		}
 	}
+	if doc.Precision == nil && req.Precision != 0 || doc.Precision != nil && !sameNumber(*doc.Precision, float64(req.Precision)) {
+		t.Fatalf("precision %v decoded as %d", doc.Precision, req.Precision)
+	}
 }
 
 func FuzzDecodeJSON(f *testing.F) {
@@ -156,6 +160,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		`{"candles":[{"t":1,"o":1,"h":1,"l":1,"c":1,"v":1}],"indicators":[{"name":"rsi","params":{"period":14},"id":"a"},{"name":"x","params":{"p":"1"}},5,{"params":[[]]}]}`,
 		`{"time":[1,2],"open":[1,1],"high":[1,1],"low":[1,1],"close":[1,1],"volume":[0,0],"indicators":[{"name":"macd"}],"params":{"a":1e-7}}`,
 		`{"candles":[{"t":1,"o":1,"h":0,"l":1,"c":1,"v":1}]}`,
+		`{"candles":[{"t":1,"o":1,"h":1,"l":1,"c":1,"v":1}],"precision":6}`,
 		`{"candles":[{"t":1,"o":1,"h":1e999,"l":1,"c":1,"v":1}]}`,
 		`{"candles":[{"t":1.5,"o":1,"h":1,"l":1,"c":1,"v":1}]}`,
 		`{"candles":[{"t":1,"o":1,"h":1,"l":1,"c":1,"v":1},{"t":1,"o":1,"h":1,"l":1,"c":1,"v":1}]}`,

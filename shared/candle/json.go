@@ -174,6 +174,7 @@ func decodeJSON(b []byte, lim Limits) (Request, *FieldError) {
 	}
 	i = skipWS(b, i+1)
 	var seen uint16
+	var seenSettings uint32
 	rows := false
 	if i < len(b) && b[i] == '}' {
 		i++
@@ -192,38 +193,49 @@ func decodeJSON(b []byte, lim Limits) (Request, *FieldError) {
 			}
 			i = skipWS(b, i+1)
 			k := topKey(key)
+			sk := -1
 			if k < 0 {
-				return req, &FieldError{Field: keyPath("", string(key)), Index: -1,
-					Reason: "unknown field; want candles (rows) or time, open, high, low, close, volume (columns), params, indicators"}
+				if sk = settingIndex(string(key)); sk < 0 {
+					return req, &FieldError{Field: keyPath("", string(key)), Index: -1,
+						Reason: "unknown field; want candles (rows) or time, open, high, low, close, volume (columns), params, indicators" + settingNames()}
+				}
 			}
 			name := string(key)
-			if seen&(1<<k) != 0 {
-				return req, &FieldError{Field: name, Index: -1, Reason: "duplicate field"}
-			}
-			seen |= 1 << k
-			if k == topCandles && seen&columnBits != 0 || k < topCandles && seen&(1<<topCandles) != 0 {
-				return req, &FieldError{Field: name, Index: -1,
-					Reason: "candles given both as rows (candles) and as columns (time, open, ...); send one form"}
-			}
-			switch k {
-			case topCandles:
-				rows = true
-				i, fe = readRows(b, i, &req.Candles, lim)
-			case topTime:
-				i, fe = readTimeColumn(b, i, &req.Candles, lim)
-			case topParams:
-				if i >= len(b) || b[i] != '{' {
-					return req, typeErr("params", -1, b, i, "an object")
+			if sk >= 0 {
+				if seenSettings&(1<<sk) != 0 {
+					return req, &FieldError{Field: name, Index: -1, Reason: "duplicate field"}
 				}
-				var itemErr *FieldError
-				req.Params, i, itemErr, fe = readParams(b, i, "params", -1)
-				if fe == nil {
-					fe = itemErr
+				seenSettings |= 1 << sk
+				i, fe = readSetting(b, i, sk, &req)
+			} else {
+				if seen&(1<<k) != 0 {
+					return req, &FieldError{Field: name, Index: -1, Reason: "duplicate field"}
 				}
-			case topIndicators:
-				req.Items, i, fe = readItems(b, i, lim)
-			default:
-				i, fe = readColumn(b, i, k, &req.Candles, lim)
+				seen |= 1 << k
+				if k == topCandles && seen&columnBits != 0 || k < topCandles && seen&(1<<topCandles) != 0 {
+					return req, &FieldError{Field: name, Index: -1,
+						Reason: "candles given both as rows (candles) and as columns (time, open, ...); send one form"}
+				}
+				switch k {
+				case topCandles:
+					rows = true
+					i, fe = readRows(b, i, &req.Candles, lim)
+				case topTime:
+					i, fe = readTimeColumn(b, i, &req.Candles, lim)
+				case topParams:
+					if i >= len(b) || b[i] != '{' {
+						return req, typeErr("params", -1, b, i, "an object")
+					}
+					var itemErr *FieldError
+					req.Params, i, itemErr, fe = readParams(b, i, "params", -1)
+					if fe == nil {
+						fe = itemErr
+					}
+				case topIndicators:
+					req.Items, i, fe = readItems(b, i, lim)
+				default:
+					i, fe = readColumn(b, i, k, &req.Candles, lim)
+				}
 			}
 			if fe != nil {
 				return req, fe

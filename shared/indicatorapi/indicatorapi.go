@@ -56,6 +56,7 @@ func Compute(name string, r *http.Request, body []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	res.Precision = req.Precision
 	bp := bufPool.Get().(*[]byte)
 	out := candle.AppendResult((*bp)[:0], res)
 	b := append([]byte(nil), out...)
@@ -111,6 +112,7 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 			continue
 		}
 		computed++
+		res.Precision = req.Precision
 		b = candle.AppendResult(b, res)
 	}
 	if computed == 0 {
@@ -277,6 +279,30 @@ type CatalogParam struct {
 	Minimum     float64 `json:"minimum"`
 	Maximum     float64 `json:"maximum"`
 	Description string  `json:"description"`
+}
+
+// CatalogSetting is one request setting as the catalog publishes it: an
+// integer that tunes a whole request, a top-level field of a JSON body or
+// a query parameter with a CSV body.
+type CatalogSetting struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Minimum     int    `json:"minimum"`
+	Maximum     int    `json:"maximum"`
+	JSON        string `json:"json"`
+	CSV         string `json:"csv"`
+	Description string `json:"description"`
+}
+
+// Settings lists the request settings of the compute and batch routes.
+func Settings() []CatalogSetting {
+	var out []CatalogSetting
+	for _, s := range candle.Settings() {
+		out = append(out, CatalogSetting{Name: s.Name, Type: "integer", Minimum: s.Min, Maximum: s.Max,
+			JSON: "top-level body field \"" + s.Name + "\"", CSV: "query parameter " + s.Name,
+			Description: s.Description})
+	}
+	return out
 }
 
 // Catalog lists every indicator with its parameters (defaults and bounds),

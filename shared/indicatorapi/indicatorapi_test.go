@@ -6,9 +6,11 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/waickoff/waickoff/shared/candle"
 	"github.com/waickoff/waickoff/shared/indicator"
 	"github.com/waickoff/waickoff/shared/indicatorapi"
 	"github.com/waickoff/waickoff/shared/problem"
@@ -280,4 +282,149 @@ func TestInputRangeAndWorkBounds(t *testing.T) {
 	if pe := problem.As(err); pe == nil || pe.Field != "params.period" {
 		t.Fatalf("cci work bound: %v", err)
 	}
+}
+
+// TestPrecision: "precision" (a JSON body field, a CSV query parameter)
+// rounds every value to that many significant digits, in single and
+// batch requests, and makes the answer smaller; params stay exact.
+func TestPrecision(t *testing.T) {
+	cs := walk(60)
+	spec, _ := indicator.Lookup("macd")
+	p, _ := spec.Resolve(map[string]float64{"fast_period": 3, "slow_period": 7, "signal_period": 2})
+	in := indicator.Input{Open: cs.o, High: cs.h, Low: cs.l, Close: cs.c, Volume: cs.v}
+	want, err := spec.Run(in, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := `"params":{"fast_period":3,"slow_period":7,"signal_period":2}`
+	csvParams := "fast_period=3&slow_period=7&signal_period=2"
+	items := `[{"name":"macd",` + params + `}]`
+	check := func(t *testing.T, body []byte, digits int) {
+		t.Helper()
+		var o out
+		if err := json.Unmarshal(body, &o); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		if o.Params["slow_period"] != 7 {
+			t.Errorf("params %v", o.Params)
+		}
+		for k, name := range spec.Outputs {
+			for i, v := range o.Values[name] {
+				w := want[k][i]
+				if math.IsNaN(w) {
+					if v != nil {
+						t.Fatalf("%s[%d] = %v, want null", name, i, *v)
+					}
+					continue
+				}
+				ref := w
+				if digits > 0 {
+					ref, _ = strconv.ParseFloat(strconv.FormatFloat(w, 'e', digits-1, 64), 64)
+				}
+				if v == nil || *v != ref {
+					t.Fatalf("%s[%d] = %v, want %v (%v to %d digits)", name, i, v, ref, w, digits)
+				}
+			}
+		}
+	}
+	batchOf := func(t *testing.T, body []byte) []byte {
+		t.Helper()
+		var o struct{ Results []json.RawMessage }
+		if err := json.Unmarshal(body, &o); err != nil || len(o.Results) != 1 {
+			t.Fatalf("%v: %s", err, body)
+		}
+		return o.Results[0]
+	}
+	full, err := indicatorapi.Compute("macd", req("application/json", ""), []byte(cs.rows(","+params)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, full.Body, 0)
+	for _, digits := range []int{1, 4, 10, 17} {
+		d := strconv.Itoa(digits)
+		t.Run("json/"+d, func(t *testing.T) {
+			res, err := indicatorapi.Compute("macd", req("application/json", ""), []byte(cs.columns(`,"precision":`+d+","+params)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, res.Body, digits)
+			if digits <= 10 && len(res.Body) >= len(full.Body) {
+				t.Errorf("precision %d: %d bytes, no fewer than the default's %d", digits, len(res.Body), len(full.Body))
+			}
+		})
+		t.Run("csv/"+d, func(t *testing.T) {
+			res, err := indicatorapi.Compute("macd", req("text/csv", csvParams+"&precision="+d), []byte(cs.csv()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, res.Body, digits)
+		})
+		t.Run("batch/"+d, func(t *testing.T) {
+			res, err := indicatorapi.Batch(req("application/json", ""), []byte(cs.rows(`,"precision":`+d+`,"indicators":`+items)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, batchOf(t, res.Body), digits)
+		})
+		t.Run("csv-batch/"+d, func(t *testing.T) {
+			res, err := indicatorapi.Batch(req("text/csv", "precision="+d+"&indicators="+url.QueryEscape(items)), []byte(cs.csv()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, batchOf(t, res.Body), digits)
+		})
+	}
+}
+
+// TestPrecisionRefusals: a precision that is not an integer in 1..17 is a
+// 400 that names where it was sent.
+func TestPrecisionRefusals(t *testing.T) {
+	cs := walk(30)
+	tests := []struct {
+		name, ct, q, body string
+		batch             bool
+		field             string
+	}{
+		{"zero", "application/json", "", cs.rows(`,"precision":0`), false, "precision"},
+		{"eighteen", "application/json", "", cs.rows(`,"precision":18`), false, "precision"},
+		{"fraction", "application/json", "", cs.rows(`,"precision":2.5`), false, "precision"},
+		{"negative", "application/json", "", cs.columns(`,"precision":-3`), false, "precision"},
+		{"string", "application/json", "", cs.rows(`,"precision":"6"`), false, "precision"},
+		{"null", "application/json", "", cs.rows(`,"precision":null`), false, "precision"},
+		{"twice", "application/json", "", cs.rows(`,"precision":6,"precision":6`), false, "precision"},
+		{"in the query of a JSON body", "application/json", "precision=6", cs.rows(""), false, "query.precision"},
+		{"csv zero", "text/csv", "precision=0", cs.csv(), false, "query.precision"},
+		{"csv word", "text/csv", "precision=six", cs.csv(), false, "query.precision"},
+		{"csv twice", "text/csv", "precision=6&precision=7", cs.csv(), false, "query.precision"},
+		{"batch eighteen", "application/json", "", cs.rows(`,"precision":18,"indicators":[{"name":"sma"}]`), true, "precision"},
+		{"csv batch fraction", "text/csv", "indicators=sma&precision=1.5", cs.csv(), true, "query.precision"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			if tc.batch {
+				_, err = indicatorapi.Batch(req(tc.ct, tc.q), []byte(tc.body))
+			} else {
+				_, err = indicatorapi.Compute("sma", req(tc.ct, tc.q), []byte(tc.body))
+			}
+			pe := problem.As(err)
+			if pe == nil || pe.Code != problem.InvalidRequest || pe.Field != tc.field {
+				t.Fatalf("got %v, want invalid_request on %s", err, tc.field)
+			}
+		})
+	}
+}
+
+// TestCatalogSettings: the catalog publishes precision with the bounds
+// that Decode enforces.
+func TestCatalogSettings(t *testing.T) {
+	for _, s := range indicatorapi.Settings() {
+		if s.Name == "precision" {
+			if s.Minimum != 1 || s.Maximum != candle.MaxPrecision || s.JSON == "" || s.CSV == "" {
+				t.Fatalf("%+v", s)
+			}
+			return
+		}
+	}
+	t.Fatal("no precision in the catalog's settings")
 }

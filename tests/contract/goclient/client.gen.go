@@ -74,16 +74,31 @@ func (e CatalogIndicatorInputs) Valid() bool {
 
 // Defines values for CatalogParamType.
 const (
-	Integer CatalogParamType = "integer"
-	Number  CatalogParamType = "number"
+	CatalogParamTypeInteger CatalogParamType = "integer"
+	CatalogParamTypeNumber  CatalogParamType = "number"
 )
 
 // Valid indicates whether the value is a known member of the CatalogParamType enum.
 func (e CatalogParamType) Valid() bool {
 	switch e {
-	case Integer:
+	case CatalogParamTypeInteger:
 		return true
-	case Number:
+	case CatalogParamTypeNumber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CatalogSettingType.
+const (
+	CatalogSettingTypeInteger CatalogSettingType = "integer"
+)
+
+// Valid indicates whether the value is a known member of the CatalogSettingType enum.
+func (e CatalogSettingType) Valid() bool {
+	switch e {
+	case CatalogSettingTypeInteger:
 		return true
 	default:
 		return false
@@ -482,6 +497,20 @@ type BatchRequest struct {
 	// Open One value per candle, oldest first, as long as `time`.
 	Open *CandleColumn `json:"open,omitempty"`
 
+	// Precision Significant digits of every value in the answer (not of `params`),
+	// correctly rounded from the computed float64 as
+	// `strconv.FormatFloat(v, 'e', precision-1, 64)` or printf
+	// `%.{precision-1}e` round it, trailing zeros dropped. Fewer digits
+	// make a smaller answer, so it costs fewer tokens. Absent: the
+	// shortest digits that parse back to exactly the computed float64
+	// (at most 17), the values exactly as TA-Lib's. Anything but an
+	// integer from 1 to 17 is 400 `invalid_request` with `field`
+	// `precision` (`query.precision` for CSV).
+	//
+	//
+	// Example: 6
+	Precision *Precision `json:"precision,omitempty"`
+
 	// Time Unix seconds, strictly increasing (1 to 50000 candles).
 	Time *TimeColumn `json:"time,omitempty"`
 
@@ -577,6 +606,20 @@ type CandlesColumns struct {
 	// Example: {"period":14}
 	Params *Params `json:"params,omitempty"`
 
+	// Precision Significant digits of every value in the answer (not of `params`),
+	// correctly rounded from the computed float64 as
+	// `strconv.FormatFloat(v, 'e', precision-1, 64)` or printf
+	// `%.{precision-1}e` round it, trailing zeros dropped. Fewer digits
+	// make a smaller answer, so it costs fewer tokens. Absent: the
+	// shortest digits that parse back to exactly the computed float64
+	// (at most 17), the values exactly as TA-Lib's. Anything but an
+	// integer from 1 to 17 is 400 `invalid_request` with `field`
+	// `precision` (`query.precision` for CSV).
+	//
+	//
+	// Example: 6
+	Precision *Precision `json:"precision,omitempty"`
+
 	// Time Unix seconds, strictly increasing (1 to 50000 candles).
 	Time TimeColumn `json:"time"`
 
@@ -593,6 +636,20 @@ type CandlesRows struct {
 	//
 	// Example: {"period":14}
 	Params *Params `json:"params,omitempty"`
+
+	// Precision Significant digits of every value in the answer (not of `params`),
+	// correctly rounded from the computed float64 as
+	// `strconv.FormatFloat(v, 'e', precision-1, 64)` or printf
+	// `%.{precision-1}e` round it, trailing zeros dropped. Fewer digits
+	// make a smaller answer, so it costs fewer tokens. Absent: the
+	// shortest digits that parse back to exactly the computed float64
+	// (at most 17), the values exactly as TA-Lib's. Anything but an
+	// integer from 1 to 17 is 400 `invalid_request` with `field`
+	// `precision` (`query.precision` for CSV).
+	//
+	//
+	// Example: 6
+	Precision *Precision `json:"precision,omitempty"`
 }
 
 // Catalog defines model for Catalog.
@@ -607,6 +664,9 @@ type Catalog struct {
 	// Example: waickoff-indicators/1.0 (TA-Lib 0.6 conventions)
 	EngineVersion string             `json:"engine_version"`
 	Indicators    []CatalogIndicator `json:"indicators"`
+
+	// Settings The request settings of the compute and batch routes (not indicator parameters).
+	Settings []CatalogSetting `json:"settings"`
 }
 
 // CatalogIndicator defines model for CatalogIndicator.
@@ -688,6 +748,33 @@ type CatalogParam struct {
 
 // CatalogParamType `integer` parameters take whole numbers only.
 type CatalogParamType string
+
+// CatalogSetting defines model for CatalogSetting.
+type CatalogSetting struct {
+	// Csv Where a CSV request carries it.
+	//
+	// Example: query parameter precision
+	Csv         string `json:"csv"`
+	Description string `json:"description"`
+
+	// Json Where a JSON body carries it.
+	//
+	// Example: top-level body field "precision"
+	Json string `json:"json"`
+
+	// Maximum Example: 17
+	Maximum int `json:"maximum"`
+
+	// Minimum Example: 1
+	Minimum int `json:"minimum"`
+
+	// Name Example: precision
+	Name string             `json:"name"`
+	Type CatalogSettingType `json:"type"`
+}
+
+// CatalogSettingType defines model for CatalogSetting.Type.
+type CatalogSettingType string
 
 // Currency Every amount is in integer cents of this currency.
 type Currency string
@@ -1016,6 +1103,19 @@ type Params map[string]float64
 
 // Permission `READ` < `WRITE` < `ADMIN`; each level may do all the lower ones may.
 type Permission string
+
+// Precision Significant digits of every value in the answer (not of `params`),
+// correctly rounded from the computed float64 as
+// `strconv.FormatFloat(v, 'e', precision-1, 64)` or printf
+// `%.{precision-1}e` round it, trailing zeros dropped. Fewer digits
+// make a smaller answer, so it costs fewer tokens. Absent: the
+// shortest digits that parse back to exactly the computed float64
+// (at most 17), the values exactly as TA-Lib's. Anything but an
+// integer from 1 to 17 is 400 `invalid_request` with `field`
+// `precision` (`query.precision` for CSV).
+//
+// Example: 6
+type Precision = int
 
 // PriceTier defines model for PriceTier.
 type PriceTier struct {
@@ -1535,6 +1635,19 @@ type LimitParam = int
 // NextTokenParam defines model for NextTokenParam.
 type NextTokenParam = string
 
+// PrecisionParam Significant digits of every value in the answer (not of `params`),
+// correctly rounded from the computed float64 as
+// `strconv.FormatFloat(v, 'e', precision-1, 64)` or printf
+// `%.{precision-1}e` round it, trailing zeros dropped. Fewer digits
+// make a smaller answer, so it costs fewer tokens. Absent: the
+// shortest digits that parse back to exactly the computed float64
+// (at most 17), the values exactly as TA-Lib's. Anything but an
+// integer from 1 to 17 is 400 `invalid_request` with `field`
+// `precision` (`query.precision` for CSV).
+//
+// Example: 6
+type PrecisionParam = Precision
+
 // SessionIDParam Example: ses_01a21c7291009e7d21aa6b
 type SessionIDParam = string
 
@@ -1598,10 +1711,18 @@ type UnsupportedMediaType = Problem
 type ComputeIndicatorBatchParams struct {
 	// Indicators With a `text/csv` body only (and then required): the indicators to
 	// compute, as the URL-encoded JSON array of the `indicators` field of
-	// a JSON batch request. No other query parameter is read (parameters
-	// go in each item's `params`); with a JSON body any query parameter is
-	// 400 `invalid_request`.
+	// a JSON batch request. No other query parameter is read but
+	// `precision` (parameters go in each item's `params`); with a JSON
+	// body any query parameter is 400 `invalid_request`.
 	Indicators *BatchIndicatorsParam `form:"indicators,omitempty" json:"indicators,omitempty"`
+
+	// Precision With a `text/csv` body only: significant digits of every value
+	// (1 to 17; absent: the shortest exact digits), as the JSON body's
+	// `precision` field. Not an indicator parameter. Anything else is
+	// 400 `invalid_request` with `field` `query.precision`; with a JSON
+	// body it goes in the body (in the query it is 400 with `field`
+	// `query.precision`).
+	Precision *PrecisionParam `form:"precision,omitempty" json:"precision,omitempty"`
 }
 
 // ComputeIndicatorParams defines parameters for ComputeIndicator.
@@ -1613,6 +1734,14 @@ type ComputeIndicatorParams struct {
 	// body's `params` and any query parameter is 400 `invalid_request`
 	// (`field` `query.<name>`).
 	Params *CSVQueryParam `form:"params,omitempty" json:"params,omitempty"`
+
+	// Precision With a `text/csv` body only: significant digits of every value
+	// (1 to 17; absent: the shortest exact digits), as the JSON body's
+	// `precision` field. Not an indicator parameter. Anything else is
+	// 400 `invalid_request` with `field` `query.precision`; with a JSON
+	// body it goes in the body (in the query it is 400 with `field`
+	// `query.precision`).
+	Precision *PrecisionParam `form:"precision,omitempty" json:"precision,omitempty"`
 }
 
 // ListKeysParams defines parameters for ListKeys.
@@ -2024,7 +2153,8 @@ type ClientInterface interface {
 	//
 	// Any key (`READ` and up). Every indicator with the candle fields it
 	// reads, its parameters with defaults and bounds, its outputs, its
-	// warm-up (lookback) and its conventions relative to TA-Lib. Not
+	// warm-up (lookback) and its conventions relative to TA-Lib, and the
+	// request settings (`precision`) of the compute routes. Not
 	// metered: no session needed, but it counts against the rate limit.
 	//
 	// Corresponds with GET /api/v1/indicators (the `GetIndicatorCatalog` operationId).
@@ -2037,7 +2167,8 @@ type ClientInterface interface {
 	// call, which costs fewer tokens than separate calls (the candles are
 	// sent once). With JSON, candles come as rows or columns next to
 	// `indicators`; with `text/csv` the list goes in the `indicators`
-	// query parameter as URL-encoded JSON.
+	// query parameter as URL-encoded JSON. `precision` (a body field, or
+	// a query parameter with CSV) rounds the values of every result.
 	//
 	// Errors about the request as a whole (bad candles; `indicators`
 	// missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -2060,7 +2191,8 @@ type ClientInterface interface {
 	// call, which costs fewer tokens than separate calls (the candles are
 	// sent once). With JSON, candles come as rows or columns next to
 	// `indicators`; with `text/csv` the list goes in the `indicators`
-	// query parameter as URL-encoded JSON.
+	// query parameter as URL-encoded JSON. `precision` (a body field, or
+	// a query parameter with CSV) rounds the values of every result.
 	//
 	// Errors about the request as a whole (bad candles; `indicators`
 	// missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -2083,7 +2215,9 @@ type ClientInterface interface {
 	// Candles come as rows (`candles`), as columns (`time`, `open`, ...)
 	// or as `text/csv`; parameters go in `params` (JSON) or in the query
 	// string (`text/csv`, for example `?period=14`). Omitted parameters
-	// take their catalog defaults.
+	// take their catalog defaults. `precision` (a body field, or a query
+	// parameter with CSV) rounds the values to fewer significant digits
+	// for a smaller, cheaper answer.
 	//
 	// Every output array is as long as the input, with `null` during
 	// warm-up. Results match TA-Lib (relative difference at most 1e-9),
@@ -2105,7 +2239,9 @@ type ClientInterface interface {
 	// Candles come as rows (`candles`), as columns (`time`, `open`, ...)
 	// or as `text/csv`; parameters go in `params` (JSON) or in the query
 	// string (`text/csv`, for example `?period=14`). Omitted parameters
-	// take their catalog defaults.
+	// take their catalog defaults. `precision` (a body field, or a query
+	// parameter with CSV) rounds the values to fewer significant digits
+	// for a smaller, cheaper answer.
 	//
 	// Every output array is as long as the input, with `null` during
 	// warm-up. Results match TA-Lib (relative difference at most 1e-9),
@@ -2417,7 +2553,8 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 //
 // Any key (`READ` and up). Every indicator with the candle fields it
 // reads, its parameters with defaults and bounds, its outputs, its
-// warm-up (lookback) and its conventions relative to TA-Lib. Not
+// warm-up (lookback) and its conventions relative to TA-Lib, and the
+// request settings (`precision`) of the compute routes. Not
 // metered: no session needed, but it counts against the rate limit.
 //
 // Corresponds with GET /api/v1/indicators (the `GetIndicatorCatalog` operationId).
@@ -2440,7 +2577,8 @@ func (c *Client) GetIndicatorCatalog(ctx context.Context, reqEditors ...RequestE
 // call, which costs fewer tokens than separate calls (the candles are
 // sent once). With JSON, candles come as rows or columns next to
 // `indicators`; with `text/csv` the list goes in the `indicators`
-// query parameter as URL-encoded JSON.
+// query parameter as URL-encoded JSON. `precision` (a body field, or
+// a query parameter with CSV) rounds the values of every result.
 //
 // Errors about the request as a whole (bad candles; `indicators`
 // missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -2473,7 +2611,8 @@ func (c *Client) ComputeIndicatorBatchWithBody(ctx context.Context, params *Comp
 // call, which costs fewer tokens than separate calls (the candles are
 // sent once). With JSON, candles come as rows or columns next to
 // `indicators`; with `text/csv` the list goes in the `indicators`
-// query parameter as URL-encoded JSON.
+// query parameter as URL-encoded JSON. `precision` (a body field, or
+// a query parameter with CSV) rounds the values of every result.
 //
 // Errors about the request as a whole (bad candles; `indicators`
 // missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -2506,7 +2645,9 @@ func (c *Client) ComputeIndicatorBatch(ctx context.Context, params *ComputeIndic
 // Candles come as rows (`candles`), as columns (`time`, `open`, ...)
 // or as `text/csv`; parameters go in `params` (JSON) or in the query
 // string (`text/csv`, for example `?period=14`). Omitted parameters
-// take their catalog defaults.
+// take their catalog defaults. `precision` (a body field, or a query
+// parameter with CSV) rounds the values to fewer significant digits
+// for a smaller, cheaper answer.
 //
 // Every output array is as long as the input, with `null` during
 // warm-up. Results match TA-Lib (relative difference at most 1e-9),
@@ -2538,7 +2679,9 @@ func (c *Client) ComputeIndicatorWithBody(ctx context.Context, name IndicatorNam
 // Candles come as rows (`candles`), as columns (`time`, `open`, ...)
 // or as `text/csv`; parameters go in `params` (JSON) or in the query
 // string (`text/csv`, for example `?period=14`). Omitted parameters
-// take their catalog defaults.
+// take their catalog defaults. `precision` (a body field, or a query
+// parameter with CSV) rounds the values to fewer significant digits
+// for a smaller, cheaper answer.
 //
 // Every output array is as long as the input, with `null` during
 // warm-up. Results match TA-Lib (relative difference at most 1e-9),
@@ -3147,6 +3290,18 @@ func NewComputeIndicatorBatchRequestWithBody(server string, params *ComputeIndic
 
 		}
 
+		if params.Precision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "precision", *params.Precision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -3212,6 +3367,18 @@ func NewComputeIndicatorRequestWithBody(server string, name IndicatorNameParam, 
 		if params.Params != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "params", *params.Params, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Precision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "precision", *params.Precision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4208,7 +4375,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Any key (`READ` and up). Every indicator with the candle fields it
 	// reads, its parameters with defaults and bounds, its outputs, its
-	// warm-up (lookback) and its conventions relative to TA-Lib. Not
+	// warm-up (lookback) and its conventions relative to TA-Lib, and the
+	// request settings (`precision`) of the compute routes. Not
 	// metered: no session needed, but it counts against the rate limit.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4223,7 +4391,8 @@ type ClientWithResponsesInterface interface {
 	// call, which costs fewer tokens than separate calls (the candles are
 	// sent once). With JSON, candles come as rows or columns next to
 	// `indicators`; with `text/csv` the list goes in the `indicators`
-	// query parameter as URL-encoded JSON.
+	// query parameter as URL-encoded JSON. `precision` (a body field, or
+	// a query parameter with CSV) rounds the values of every result.
 	//
 	// Errors about the request as a whole (bad candles; `indicators`
 	// missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -4246,7 +4415,8 @@ type ClientWithResponsesInterface interface {
 	// call, which costs fewer tokens than separate calls (the candles are
 	// sent once). With JSON, candles come as rows or columns next to
 	// `indicators`; with `text/csv` the list goes in the `indicators`
-	// query parameter as URL-encoded JSON.
+	// query parameter as URL-encoded JSON. `precision` (a body field, or
+	// a query parameter with CSV) rounds the values of every result.
 	//
 	// Errors about the request as a whole (bad candles; `indicators`
 	// missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -4269,7 +4439,9 @@ type ClientWithResponsesInterface interface {
 	// Candles come as rows (`candles`), as columns (`time`, `open`, ...)
 	// or as `text/csv`; parameters go in `params` (JSON) or in the query
 	// string (`text/csv`, for example `?period=14`). Omitted parameters
-	// take their catalog defaults.
+	// take their catalog defaults. `precision` (a body field, or a query
+	// parameter with CSV) rounds the values to fewer significant digits
+	// for a smaller, cheaper answer.
 	//
 	// Every output array is as long as the input, with `null` during
 	// warm-up. Results match TA-Lib (relative difference at most 1e-9),
@@ -4291,7 +4463,9 @@ type ClientWithResponsesInterface interface {
 	// Candles come as rows (`candles`), as columns (`time`, `open`, ...)
 	// or as `text/csv`; parameters go in `params` (JSON) or in the query
 	// string (`text/csv`, for example `?period=14`). Omitted parameters
-	// take their catalog defaults.
+	// take their catalog defaults. `precision` (a body field, or a query
+	// parameter with CSV) rounds the values to fewer significant digits
+	// for a smaller, cheaper answer.
 	//
 	// Every output array is as long as the input, with `null` during
 	// warm-up. Results match TA-Lib (relative difference at most 1e-9),
@@ -8304,7 +8478,8 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 //
 // Any key (`READ` and up). Every indicator with the candle fields it
 // reads, its parameters with defaults and bounds, its outputs, its
-// warm-up (lookback) and its conventions relative to TA-Lib. Not
+// warm-up (lookback) and its conventions relative to TA-Lib, and the
+// request settings (`precision`) of the compute routes. Not
 // metered: no session needed, but it counts against the rate limit.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8325,7 +8500,8 @@ func (c *ClientWithResponses) GetIndicatorCatalogWithResponse(ctx context.Contex
 // call, which costs fewer tokens than separate calls (the candles are
 // sent once). With JSON, candles come as rows or columns next to
 // `indicators`; with `text/csv` the list goes in the `indicators`
-// query parameter as URL-encoded JSON.
+// query parameter as URL-encoded JSON. `precision` (a body field, or
+// a query parameter with CSV) rounds the values of every result.
 //
 // Errors about the request as a whole (bad candles; `indicators`
 // missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -8354,7 +8530,8 @@ func (c *ClientWithResponses) ComputeIndicatorBatchWithBodyWithResponse(ctx cont
 // call, which costs fewer tokens than separate calls (the candles are
 // sent once). With JSON, candles come as rows or columns next to
 // `indicators`; with `text/csv` the list goes in the `indicators`
-// query parameter as URL-encoded JSON.
+// query parameter as URL-encoded JSON. `precision` (a body field, or
+// a query parameter with CSV) rounds the values of every result.
 //
 // Errors about the request as a whole (bad candles; `indicators`
 // missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -8383,7 +8560,9 @@ func (c *ClientWithResponses) ComputeIndicatorBatchWithResponse(ctx context.Cont
 // Candles come as rows (`candles`), as columns (`time`, `open`, ...)
 // or as `text/csv`; parameters go in `params` (JSON) or in the query
 // string (`text/csv`, for example `?period=14`). Omitted parameters
-// take their catalog defaults.
+// take their catalog defaults. `precision` (a body field, or a query
+// parameter with CSV) rounds the values to fewer significant digits
+// for a smaller, cheaper answer.
 //
 // Every output array is as long as the input, with `null` during
 // warm-up. Results match TA-Lib (relative difference at most 1e-9),
@@ -8411,7 +8590,9 @@ func (c *ClientWithResponses) ComputeIndicatorWithBodyWithResponse(ctx context.C
 // Candles come as rows (`candles`), as columns (`time`, `open`, ...)
 // or as `text/csv`; parameters go in `params` (JSON) or in the query
 // string (`text/csv`, for example `?period=14`). Omitted parameters
-// take their catalog defaults.
+// take their catalog defaults. `precision` (a body field, or a query
+// parameter with CSV) rounds the values to fewer significant digits
+// for a smaller, cheaper answer.
 //
 // Every output array is as long as the input, with `null` during
 // warm-up. Results match TA-Lib (relative difference at most 1e-9),
