@@ -14,18 +14,33 @@ define lambda
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: run test unit lint vet fmt-check fuzz build sizes bench eval soak clean clients clients-deps clients-check
+.PHONY: docs-assets browser-check run test unit lint vet fmt-check fuzz build sizes bench eval soak clean clients clients-deps clients-check
 
 run: ## Serve the whole API locally (moto started and stopped for you)
 	$(GO) run ./infra/cmd/local
 
-test: lint vet clients-check ## Everything CI runs
+test: lint vet clients-check browser-check ## Everything CI runs
 	$(GO) test -count=1 -timeout 480s $$($(GO) list ./... | grep -v '/tests/load\|/tests/lambdasize')
 	$(MAKE) --no-print-directory sizes
 	@# The short load run goes alone: it measures the API, not the other
 	@# packages' moto servers fighting it for the two cores.
 	$(GO) test -count=1 -timeout 120s ./tests/load/...
 	$(MAKE) --no-print-directory fuzz
+
+# The docs page (GET /api/v1/docs) embeds Swagger UI, pinned in
+# shared/docs/package-lock.json. Its files are committed in
+# shared/docs/assets (a clone builds and tests without npm); this target
+# refreshes them, licences included, after a change of version.
+DOCS_DIR := shared/docs
+DOCS_FILES := swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE swagger-ui-bundle.js.LICENSE.txt
+
+docs-assets: ## Copy the docs page's renderer (swagger-ui-dist, pinned) and its licences into shared/docs/assets
+	npm ci --prefix $(DOCS_DIR) --no-audit --no-fund --ignore-scripts
+	rm -rf $(DOCS_DIR)/assets && mkdir -p $(DOCS_DIR)/assets
+	cp $(addprefix $(DOCS_DIR)/node_modules/swagger-ui-dist/,$(DOCS_FILES)) $(DOCS_DIR)/assets/
+
+browser-check:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROME_PATH" ] || { echo "make test needs Chromium for the docs page test: run apt-get update && apt-get install -y chromium"; exit 1; }
 
 # tests/contract generates clients from the OpenAPI document: the TypeScript
 # generator and compiler are npm packages pinned in its package-lock.json.
@@ -81,6 +96,7 @@ clean:
 FUNCTIONS := \
 	AccountCreateFunction \
 	AuthorizerFunction \
+	DocsFunction \
 	HealthFunction \
 	IndicatorBatchFunction \
 	IndicatorCatalogFunction \
@@ -111,6 +127,9 @@ build-AccountCreateFunction:
 
 build-AuthorizerFunction:
 	$(call lambda,authorizer)
+
+build-DocsFunction:
+	$(call lambda,docs)
 
 build-HealthFunction:
 	$(call lambda,health)

@@ -2,6 +2,7 @@ package openapi_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,7 +27,7 @@ import (
 	"github.com/waickoff/waickoff/shared/samtemplate"
 )
 
-var update = flag.Bool("update", false, "rewrite openapi.json, the served rendering, from openapi.yaml")
+var update = flag.Bool("update", false, "rewrite openapi.json and openapi.json.gz, the served rendering, from openapi.yaml")
 
 const goldenPath = "openapi.json"
 
@@ -303,6 +304,8 @@ func TestOperations(t *testing.T) {
 		{route: "GET /api/v1/health", tag: "public", status: "200"},
 		{route: "GET /api/v1/pricing", tag: "public", status: "200"},
 		{route: "GET /api/v1/openapi.json", tag: "public", status: "200"},
+		{route: "GET /api/v1/docs", tag: "public", status: "200"},
+		{route: "GET /api/v1/docs/{file}", tag: "public", status: "200", extra: []string{"404"}},
 		{route: "POST /api/v1/accounts", tag: "accounts", permission: caller.Master, status: "201"},
 		{route: "POST /api/v1/keys", tag: "keys", permission: caller.Admin, status: "201"},
 		{route: "GET /api/v1/keys", tag: "keys", permission: caller.Read, status: "200", list: true},
@@ -718,9 +721,9 @@ func collectRefs(v any, refs map[string]bool) {
 	}
 }
 
-// TestGolden compares openapi.json, which the functions embed and serve,
-// with openapi.yaml rendered as JSON; run `go test ./shared/openapi
-// -update` after changing openapi.yaml.
+// TestGolden compares openapi.json and the served document (embedded as
+// openapi.json.gz) with openapi.yaml rendered as JSON; run `go test
+// ./shared/openapi -update` after changing openapi.yaml.
 func TestGolden(t *testing.T) {
 	var doc any
 	if err := yaml.Unmarshal(source(t), &doc); err != nil {
@@ -744,10 +747,21 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("handler: %v", err)
 	}
 	if !*update && !bytes.Equal(rec.Body.Bytes(), rendered) {
-		t.Errorf("the served document is not openapi.yaml rendered as compact JSON (run go test ./shared/openapi -update)")
+		t.Errorf("the served document (openapi.json.gz) is not openapi.yaml rendered as compact JSON (run go test ./shared/openapi -update)")
 	}
 	if *update {
 		if err := os.WriteFile(goldenPath, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		if _, err := zw.Write(rendered); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(goldenPath+".gz", gz.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("wrote %s", goldenPath)

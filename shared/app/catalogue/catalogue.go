@@ -32,6 +32,7 @@ func Functions() Catalogue {
 			"HealthFunction":  public.Health,
 			"PricingFunction": public.Pricing,
 			"OpenAPIFunction": public.OpenAPI,
+			"DocsFunction":    public.Docs,
 
 			"AccountCreateFunction": store.Open(keys.AccountCreate),
 			"KeyCreateFunction":     store.Open(keys.KeyCreate),

@@ -1,9 +1,10 @@
 // Package public wires the public functions, which never reach the
-// store: health, pricing and the OpenAPI document.
+// store: health, pricing, the OpenAPI document and its docs page.
 package public
 
 import (
 	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/docs"
 	"github.com/waickoff/waickoff/shared/health"
 	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/openapi"
@@ -32,5 +33,22 @@ func OpenAPI(d *app.Deps) (*httpapi.Server, error) {
 	}
 	s := d.Server(nil, nil)
 	s.Handle("GET /api/v1/openapi.json", httpapi.Public, openapi.Handler(doc))
+	return s, nil
+}
+
+// Docs builds GET /api/v1/docs, the rendered reference, and
+// GET /api/v1/docs/{file}, its scripts, styles and licences.
+func Docs(d *app.Deps) (*httpapi.Server, error) {
+	page, err := docs.Page()
+	if err != nil {
+		return nil, err
+	}
+	asset, err := docs.Asset()
+	if err != nil {
+		return nil, err
+	}
+	s := d.Server(nil, nil)
+	s.Handle("GET /api/v1/docs", httpapi.Public, page)
+	s.Handle("GET /api/v1/docs/{file}", httpapi.Public, asset)
 	return s, nil
 }
