@@ -660,6 +660,8 @@ func functionMatrix(t *testing.T) []string {
 		{"GET /api/v1/health", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/api/v1/health"} }},
 		{"GET /api/v1/pricing", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/api/v1/pricing"} }},
 		{"GET /api/v1/openapi.json", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/api/v1/openapi.json"} }},
+		{"GET /api/v1/docs", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/api/v1/docs"} }},
+		{"GET /api/v1/docs/{file}", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/api/v1/docs/docs.js"} }},
 		{"POST /api/v1/accounts", [5]int{401, 403, 403, 403, created}, func(t *testing.T, lv level) req {
 			return req{path: "/api/v1/accounts", json: map[string]any{"name": "made by " + lv.name}}
 		}},

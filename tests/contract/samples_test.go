@@ -37,6 +37,9 @@ var samples = []sample{
 	{method: "GET", path: "/api/v1/health", want: 200},
 	{method: "GET", path: "/api/v1/pricing", want: 200},
 	{method: "GET", path: "/api/v1/openapi.json", want: 200},
+	{method: "GET", path: "/api/v1/docs", want: 200},
+	{method: "GET", path: "/api/v1/docs/swagger-ui.css", want: 200},
+	{method: "GET", path: "/api/v1/docs/nothing.js", want: 404},
 
 	// accounts, by the master key
 	{method: "POST", path: "/api/v1/accounts", key: "master", contentType: jsonType, body: `{"name":"contract"}`, want: 201,

@@ -23,6 +23,14 @@ import (
 	"github.com/waickoff/waickoff/shared/samtemplate"
 )
 
+// The docs page's answers are text: decode them as kin-openapi decodes
+// text/plain, so that their status and headers are checked too.
+func init() {
+	for _, ct := range []string{"text/html", "text/css", "text/javascript"} {
+		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+	}
+}
+
 // TestResponsesMatchSchemas sends every request of samples (samples_test.go)
 // and then, for every route of template.yaml, a request whose body is over
 // the size limit and, on keyed routes, one without a key; it holds every
