@@ -97,6 +97,7 @@ FUNCTIONS := \
 	AccountCreateFunction \
 	AuthorizerFunction \
 	DocsFunction \
+	DashboardFunction \
 	HealthFunction \
 	IndicatorBatchFunction \
 	IndicatorCatalogFunction \
@@ -107,6 +108,7 @@ FUNCTIONS := \
 	KeyRevokeFunction \
 	KeyRotateFunction \
 	KeyUsageFunction \
+	OperatorMetricsFunction \
 	OpenAPIFunction \
 	PricingFunction \
 	QuotaAddFunction \
@@ -130,6 +132,12 @@ build-AuthorizerFunction:
 
 build-DocsFunction:
 	$(call lambda,docs)
+
+build-DashboardFunction:
+	$(call lambda,dashboard)
+
+build-OperatorMetricsFunction:
+	$(call lambda,operatormetrics)
 
 build-HealthFunction:
 	$(call lambda,health)
@@ -196,3 +204,9 @@ build-SessionTerminateFunction:
 
 build-UsageFunction:
 	$(call lambda,usage)
+
+dashboard-assets: ## Copy the dashboard's pinned chart libraries from npm into shared/dashboard/assets/vendor
+	cd shared/dashboard && npm ci --no-audit --no-fund && ./vendor.sh
+
+screenshots: ## Keep the dashboard screenshots of the last browser test for the README
+	mkdir -p tests/screenshots && cp tests/artifacts/dashboard-*.png tests/screenshots/

@@ -20,6 +20,9 @@ func Health(version string) httpapi.HandlerFunc {
 type Session struct {
 	TTL        time.Duration
 	TokenLimit int64
+	// PaymentsMode is whether an account ADMIN may buy sessions
+	// (placeholder) or only the operator may grant them (disabled).
+	PaymentsMode string
 }
 
 // Pricing answers GET /api/v1/pricing.
@@ -35,6 +38,7 @@ func Pricing(list pricing.List, s Session) httpapi.HandlerFunc {
 				"token_limit": s.TokenLimit,
 			},
 			"token_estimate": "ceil((request body bytes + response body bytes) / 4)",
+			"payments":       map[string]any{"mode": s.PaymentsMode, "self_service": s.PaymentsMode == "placeholder"},
 		})
 	}
 }

@@ -26,7 +26,7 @@ const (
 
 // withAssets are the store-less functions that embed a web page's
 // assets; they are held to the general goal, assets included.
-var withAssets = map[string]bool{"DocsFunction": true}
+var withAssets = map[string]bool{"DocsFunction": true, "DashboardFunction": true}
 
 // dynamoModule is the DynamoDB client's module: a function with no table
 // policy must not build with it.

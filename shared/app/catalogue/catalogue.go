@@ -9,9 +9,11 @@ import (
 	"github.com/waickoff/waickoff/shared/app/authorize"
 	"github.com/waickoff/waickoff/shared/app/indicators"
 	"github.com/waickoff/waickoff/shared/app/keys"
+	"github.com/waickoff/waickoff/shared/app/operator"
 	"github.com/waickoff/waickoff/shared/app/public"
 	"github.com/waickoff/waickoff/shared/app/sessions"
 	"github.com/waickoff/waickoff/shared/app/store"
+	"github.com/waickoff/waickoff/shared/app/web"
 )
 
 // Catalogue is every function by template logical ID, by kind.
@@ -29,10 +31,11 @@ type Catalogue struct {
 func Functions() Catalogue {
 	return Catalogue{
 		HTTP: map[string]app.HTTPBuilder{
-			"HealthFunction":  public.Health,
-			"PricingFunction": public.Pricing,
-			"OpenAPIFunction": public.OpenAPI,
-			"DocsFunction":    public.Docs,
+			"HealthFunction":    public.Health,
+			"PricingFunction":   public.Pricing,
+			"OpenAPIFunction":   public.OpenAPI,
+			"DocsFunction":      public.Docs,
+			"DashboardFunction": web.Dashboard,
 
 			"AccountCreateFunction": store.Open(keys.AccountCreate),
 			"KeyCreateFunction":     store.Open(keys.KeyCreate),
@@ -54,6 +57,8 @@ func Functions() Catalogue {
 			"IndicatorCatalogFunction": store.Open(indicators.Catalog),
 			"IndicatorComputeFunction": store.Open(indicators.Compute),
 			"IndicatorBatchFunction":   store.Open(indicators.Batch),
+
+			"OperatorMetricsFunction": store.Open(operator.Metrics),
 		},
 		Authorizer: map[string]app.Builder[app.AuthorizerHandler]{
 			"AuthorizerFunction": store.Open(authorize.Authorizer),

@@ -21,7 +21,7 @@ func Health(d *app.Deps) (*httpapi.Server, error) {
 func Pricing(d *app.Deps) (*httpapi.Server, error) {
 	s := d.Server(nil, nil)
 	s.Handle("GET /api/v1/pricing", httpapi.Public, health.Pricing(d.Prices(),
-		health.Session{TTL: d.Config.SessionTTL, TokenLimit: d.Config.SessionTokenLimit}))
+		health.Session{TTL: d.Config.SessionTTL, TokenLimit: d.Config.SessionTokenLimit, PaymentsMode: d.Config.PaymentsMode}))
 	return s, nil
 }
 

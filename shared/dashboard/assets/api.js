@@ -60,8 +60,10 @@ export async function request(method, path, { body, contentType, query, key } = 
     throw new APIError(0, { title: "Network error", detail: "the API could not be reached; check your connection" });
   }
   for (const fn of watchers) fn(res.headers);
-  if (res.status === 204) return null;
+  // Read every body, empty ones too: an unread body counts as an aborted
+  // load in the browser.
   const text = await res.text();
+  if (res.status === 204) return null;
   let data = null;
   if (text) {
     try { data = JSON.parse(text); } catch { data = { detail: text.slice(0, 200) }; }

@@ -116,6 +116,7 @@ async function route() {
     if (a.dataset.view === v) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
   if (cleanup) { cleanup(); cleanup = null; }
+  say("");
   clear(main);
   const el = h("div", { "aria-busy": "true" }, h("p", { class: "muted", text: "Loading…" }));
   main.append(el);

@@ -1,5 +1,5 @@
 // views.js: the session, quota, usage, keys and operator views.
-import { request, APIError } from "./api.js";
+import { request } from "./api.js";
 import { h, clear, fmtInt, fmtUSD, fmtTime, fmtDuration, field, busy, table, td } from "./dom.js";
 import { dayChart } from "./charts.js";
 
@@ -63,8 +63,12 @@ export async function sessionView(ctx, el) {
     tick();
   };
   async function load() {
-    try { current = await request("GET", "/sessions/current"); }
-    catch (e) { if (e instanceof APIError && e.status === 404) current = null; else { ctx.sayError(e); return; } }
+    // The list filtered on active answers 200 with or without a session
+    // (GET /sessions/current answers 404 when there is none).
+    try {
+      const page = await request("GET", "/sessions", { query: { status: "active", limit: 1 } });
+      current = page.items.find((s) => s.status === "active" && Date.parse(s.expires_at) > Date.now()) || null;
+    } catch (e) { ctx.sayError(e); return; }
     paint();
   }
   let nextToken = null;
