@@ -155,7 +155,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the page loaded from elsewhere: %v", f)
 	}
 	if !slices.ContainsFunc(p.Requests(), func(u string) bool {
-		return strings.HasSuffix(u, "/vendor/lightweight-charts.standalone.production.mjs")
+		return strings.HasSuffix(u, "/dashboard/lightweight-charts.standalone.production.mjs")
 	}) {
 		t.Error("the chart library was not loaded from the dashboard's own assets")
 	}

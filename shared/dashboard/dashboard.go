@@ -25,10 +25,11 @@ var assets embed.FS
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// Routes are the template's paths of the dashboard function.
+// Routes are the template's paths of the dashboard function: the page,
+// and its files by name (flat: /dashboard/app.js, /dashboard/uPlot.esm.js).
 const (
-	Route      = "GET /dashboard"
-	AssetRoute = "GET /dashboard/{proxy...}"
+	Route     = "GET /dashboard"
+	FileRoute = "GET /dashboard/{file}"
 )
 
 var contentTypes = map[string]string{
@@ -42,11 +43,11 @@ var contentTypes = map[string]string{
 // Mount adds the dashboard's routes to s.
 func Mount(s *httpapi.Server) {
 	s.Handle(Route, httpapi.Public, Handler())
-	s.Handle(AssetRoute, httpapi.Public, Handler())
+	s.Handle(FileRoute, httpapi.Public, Handler())
 }
 
 // Handler serves the page at /dashboard and its files at
-// /dashboard/assets/...; any other path is a 404 problem.
+// /dashboard/<name>; any other path is a 404 problem.
 func Handler() httpapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		name, ok := assetName(r.URL.Path)
@@ -64,7 +65,7 @@ func Handler() httpapi.HandlerFunc {
 			ct = mime.TypeByExtension(path.Ext(name))
 		}
 		h.Set("Content-Type", ct)
-		if strings.HasPrefix(name, "assets/vendor/") {
+		if strings.HasPrefix(name, "assets/vendor/") { // pinned: a new version has a new build
 			h.Set("Cache-Control", "public, max-age=86400")
 		} else {
 			h.Set("Cache-Control", "no-cache")
@@ -88,16 +89,32 @@ func SetSecurityHeaders(h http.Header) {
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 }
 
+// files maps each served name to its file in the embedded tree: every
+// file of assets/ and assets/vendor/ by its base name.
+var files = func() map[string]string {
+	m := map[string]string{}
+	_ = fs.WalkDir(assets, "assets", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if _, dup := m[path.Base(p)]; dup {
+				panic("dashboard: two assets named " + path.Base(p))
+			}
+			m[path.Base(p)] = p
+		}
+		return err
+	})
+	return m
+}()
+
 // assetName maps a request path to a file of the embedded tree: the page
-// for /dashboard (and /dashboard/), files below /dashboard/assets/.
+// for /dashboard, a file by its name for /dashboard/<name>.
 func assetName(p string) (string, bool) {
-	switch p {
-	case "/dashboard", "/dashboard/":
+	if p == "/dashboard" {
 		return "assets/index.html", true
 	}
-	rest, ok := strings.CutPrefix(p, "/dashboard/assets/")
-	if !ok || rest == "" || strings.Contains(rest, "..") || path.Clean(rest) != rest {
+	name, ok := strings.CutPrefix(p, "/dashboard/")
+	if !ok || name == "index.html" {
 		return "", false
 	}
-	return "assets/" + rest, true
+	f, ok := files[name]
+	return f, ok
 }

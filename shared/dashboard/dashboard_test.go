@@ -25,14 +25,15 @@ func TestServesPageAndAssets(t *testing.T) {
 		status      int
 	}{
 		{"/dashboard", "text/html; charset=utf-8", 200},
-		{"/dashboard/", "text/html; charset=utf-8", 200},
-		{"/dashboard/assets/app.js", "text/javascript; charset=utf-8", 200},
-		{"/dashboard/assets/app.css", "text/css; charset=utf-8", 200},
-		{"/dashboard/assets/vendor/lightweight-charts.standalone.production.mjs", "text/javascript; charset=utf-8", 200},
-		{"/dashboard/assets/vendor/LICENSES.txt", "text/plain; charset=utf-8", 200},
-		{"/dashboard/assets/nope.js", "application/problem+json", 404},
-		{"/dashboard/assets/../dashboard.go", "application/problem+json", 404},
+		{"/dashboard/app.js", "text/javascript; charset=utf-8", 200},
+		{"/dashboard/app.css", "text/css; charset=utf-8", 200},
+		{"/dashboard/lightweight-charts.standalone.production.mjs", "text/javascript; charset=utf-8", 200},
+		{"/dashboard/uPlot.min.css", "text/css; charset=utf-8", 200},
+		{"/dashboard/LICENSES.txt", "text/plain; charset=utf-8", 200},
+		{"/dashboard/nope.js", "application/problem+json", 404},
 		{"/dashboard/index.html", "application/problem+json", 404},
+		{"/dashboard/vendor", "application/problem+json", 404},
+		{"/dashboard/dashboard.go", "application/problem+json", 404},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			w := httptest.NewRecorder()

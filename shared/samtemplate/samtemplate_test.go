@@ -1,6 +1,7 @@
 package samtemplate_test
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -49,8 +50,10 @@ func TestTemplateShape(t *testing.T) {
 			public[r.Pattern()] = true
 		}
 	}
-	if len(public) != 3 || !public["GET /api/v1/health"] || !public["GET /api/v1/pricing"] || !public["GET /api/v1/openapi.json"] {
-		t.Errorf("public routes %v", public)
+	wantPublic := map[string]bool{"GET /api/v1/health": true, "GET /api/v1/pricing": true, "GET /api/v1/openapi.json": true,
+		"GET /dashboard": true, "GET /dashboard/{file}": true}
+	if !reflect.DeepEqual(public, wantPublic) {
+		t.Errorf("public routes %v, want %v", public, wantPublic)
 	}
 	for _, typ := range []string{"UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_FAILURE", "MISSING_AUTHENTICATION_TOKEN", "REQUEST_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "THROTTLED", "DEFAULT_5XX"} {
 		gr, ok := tpl.GatewayResponses[typ]

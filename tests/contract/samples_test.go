@@ -40,6 +40,10 @@ var samples = []sample{
 	{method: "GET", path: "/api/v1/docs", want: 200},
 	{method: "GET", path: "/api/v1/docs/swagger-ui.css", want: 200},
 	{method: "GET", path: "/api/v1/docs/nothing.js", want: 404},
+	{method: "GET", path: "/dashboard", want: 200},
+	{method: "GET", path: "/dashboard/app.js", want: 200},
+	{method: "GET", path: "/dashboard/app.css", want: 200},
+	{method: "GET", path: "/dashboard/nope.js", want: 404},
 
 	// accounts, by the master key
 	{method: "POST", path: "/api/v1/accounts", key: "master", contentType: jsonType, body: `{"name":"contract"}`, want: 201,
@@ -59,6 +63,12 @@ var samples = []sample{
 	{method: "GET", path: "/api/v1/sessions/quota", key: "admin", want: 200},
 	{method: "GET", path: "/api/v1/sessions/quota?account_id=${account}", key: "master", want: 200},
 	{method: "GET", path: "/api/v1/sessions/quota", key: "master", want: 400},
+
+	// the operator's figures: the master key only, 404 to any other key
+	{method: "GET", path: "/api/v1/operator/metrics", key: "master", want: 200},
+	{method: "GET", path: "/api/v1/operator/metrics?limit=1", key: "master", want: 200},
+	{method: "GET", path: "/api/v1/operator/metrics?from=yesterday", key: "master", want: 400},
+	{method: "GET", path: "/api/v1/operator/metrics", key: "admin", want: 404},
 
 	// keys
 	{method: "POST", path: "/api/v1/keys", key: "admin", contentType: jsonType, body: `{"name":"reader","permission":"READ"}`, want: 201,

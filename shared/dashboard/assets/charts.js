@@ -1,6 +1,6 @@
 // charts.js: uPlot for usage over time, Lightweight Charts for candles.
-import uPlot from "./vendor/uPlot.esm.js";
-import { createChart, CandlestickSeries, LineSeries, HistogramSeries, createSeriesMarkers, ColorType } from "./vendor/lightweight-charts.standalone.production.mjs";
+import uPlot from "./uPlot.esm.js";
+import { createChart, CandlestickSeries, LineSeries, HistogramSeries, createSeriesMarkers, ColorType } from "./lightweight-charts.standalone.production.mjs";
 
 function width(el) { return Math.max(280, el.clientWidth || 280); }
 
