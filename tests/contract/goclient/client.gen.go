@@ -2698,12 +2698,12 @@ type ClientInterface interface {
 
 	// GetDashboardAsset A file of the dashboard
 	//
-	// The dashboard's scripts, styles and chart libraries, under
-	// `/dashboard/assets/`. Any other path is a 404 problem. In the
-	// template this is the greedy path `/dashboard/{proxy+}`.
+	// The dashboard's scripts, styles and chart libraries by name
+	// (`/dashboard/app.js`, `/dashboard/uPlot.esm.js`, ...). Any other
+	// name is a 404 problem.
 	//
-	// Corresponds with GET /dashboard/{proxy} (the `GetDashboardAsset` operationId).
-	GetDashboardAsset(ctx context.Context, proxy string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /dashboard/{file} (the `GetDashboardAsset` operationId).
+	GetDashboardAsset(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // CreateAccountWithBody Create an account (operator)
@@ -3463,13 +3463,13 @@ func (c *Client) GetDashboard(ctx context.Context, reqEditors ...RequestEditorFn
 
 // GetDashboardAsset A file of the dashboard
 //
-// The dashboard's scripts, styles and chart libraries, under
-// `/dashboard/assets/`. Any other path is a 404 problem. In the
-// template this is the greedy path `/dashboard/{proxy+}`.
+// The dashboard's scripts, styles and chart libraries by name
+// (`/dashboard/app.js`, `/dashboard/uPlot.esm.js`, ...). Any other
+// name is a 404 problem.
 //
-// Corresponds with GET /dashboard/{proxy} (the `GetDashboardAsset` operationId).
-func (c *Client) GetDashboardAsset(ctx context.Context, proxy string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetDashboardAssetRequest(c.Server, proxy)
+// Corresponds with GET /dashboard/{file} (the `GetDashboardAsset` operationId).
+func (c *Client) GetDashboardAsset(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDashboardAssetRequest(c.Server, file)
 	if err != nil {
 		return nil, err
 	}
@@ -4806,12 +4806,12 @@ func NewGetDashboardRequest(server string) (*http.Request, error) {
 }
 
 // NewGetDashboardAssetRequest constructs an http.Request for the GetDashboardAsset method
-func NewGetDashboardAssetRequest(server string, proxy string) (*http.Request, error) {
+func NewGetDashboardAssetRequest(server string, file string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "proxy", proxy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "file", file, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -5344,14 +5344,14 @@ type ClientWithResponsesInterface interface {
 
 	// GetDashboardAssetWithResponse A file of the dashboard
 	//
-	// The dashboard's scripts, styles and chart libraries, under
-	// `/dashboard/assets/`. Any other path is a 404 problem. In the
-	// template this is the greedy path `/dashboard/{proxy+}`.
+	// The dashboard's scripts, styles and chart libraries by name
+	// (`/dashboard/app.js`, `/dashboard/uPlot.esm.js`, ...). Any other
+	// name is a 404 problem.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /dashboard/{proxy} (the `GetDashboardAsset` operationId).
-	GetDashboardAssetWithResponse(ctx context.Context, proxy string, reqEditors ...RequestEditorFn) (*GetDashboardAssetResponse, error)
+	// Corresponds with GET /dashboard/{file} (the `GetDashboardAsset` operationId).
+	GetDashboardAssetWithResponse(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*GetDashboardAssetResponse, error)
 }
 
 // CreateAccountResponse201Headers the declared response headers of an HTTP 201 response for CreateAccount
@@ -10249,15 +10249,15 @@ func (c *ClientWithResponses) GetDashboardWithResponse(ctx context.Context, reqE
 
 // GetDashboardAssetWithResponse A file of the dashboard
 //
-// The dashboard's scripts, styles and chart libraries, under
-// `/dashboard/assets/`. Any other path is a 404 problem. In the
-// template this is the greedy path `/dashboard/{proxy+}`.
+// The dashboard's scripts, styles and chart libraries by name
+// (`/dashboard/app.js`, `/dashboard/uPlot.esm.js`, ...). Any other
+// name is a 404 problem.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /dashboard/{proxy} (the `GetDashboardAsset` operationId).
-func (c *ClientWithResponses) GetDashboardAssetWithResponse(ctx context.Context, proxy string, reqEditors ...RequestEditorFn) (*GetDashboardAssetResponse, error) {
-	rsp, err := c.GetDashboardAsset(ctx, proxy, reqEditors...)
+// Corresponds with GET /dashboard/{file} (the `GetDashboardAsset` operationId).
+func (c *ClientWithResponses) GetDashboardAssetWithResponse(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*GetDashboardAssetResponse, error) {
+	rsp, err := c.GetDashboardAsset(ctx, file, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
