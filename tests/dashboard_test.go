@@ -256,3 +256,27 @@ func TestOperatorMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardServedBySuiteAPI: the page, a file and the operator
+// figures through the suite's own API, whose answers the inventory
+// (TestAPI9Inventory) and the security checks read.
+func TestDashboardServedBySuiteAPI(t *testing.T) {
+	for _, tc := range []struct {
+		r      req
+		status int
+		ctype  string
+	}{
+		{req{method: "GET", path: "/dashboard"}, 200, "text/html; charset=utf-8"},
+		{req{method: "GET", path: "/dashboard/app.js"}, 200, "text/javascript; charset=utf-8"},
+		{req{method: "GET", path: "/dashboard/secret.txt"}, 404, "application/problem+json"},
+		{req{method: "GET", path: "/api/v1/operator/metrics", key: api.MasterKey}, 200, "application/json"},
+	} {
+		r := do(t, api, tc.r)
+		if r.status != tc.status || r.header.Get("Content-Type") != tc.ctype {
+			t.Errorf("%s: %d %q, want %d %q", tc.r.path, r.status, r.header.Get("Content-Type"), tc.status, tc.ctype)
+		}
+		if strings.HasPrefix(tc.r.path, "/dashboard") && r.header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s has no Content-Security-Policy", tc.r.path)
+		}
+	}
+}

@@ -662,6 +662,13 @@ func functionMatrix(t *testing.T) []string {
 		{"GET /api/v1/openapi.json", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/api/v1/openapi.json"} }},
 		{"GET /api/v1/docs", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/api/v1/docs"} }},
 		{"GET /api/v1/docs/{file}", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/api/v1/docs/docs.js"} }},
+		{"GET /dashboard", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/dashboard"} }},
+		{"GET /dashboard/{file}", [5]int{ok, ok, ok, ok, ok}, func(t *testing.T, lv level) req { return req{path: "/dashboard/app.js"} }},
+		// Operator figures: 404 to every key but the master key, as if
+		// the route did not exist.
+		{"GET /api/v1/operator/metrics", [5]int{401, 404, 404, 404, ok}, func(t *testing.T, lv level) req {
+			return req{path: "/api/v1/operator/metrics"}
+		}},
 		{"POST /api/v1/accounts", [5]int{401, 403, 403, 403, created}, func(t *testing.T, lv level) req {
 			return req{path: "/api/v1/accounts", json: map[string]any{"name": "made by " + lv.name}}
 		}},

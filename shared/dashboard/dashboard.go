@@ -50,6 +50,7 @@ func Mount(s *httpapi.Server) {
 // /dashboard/<name>; any other path is a 404 problem.
 func Handler() httpapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		SetSecurityHeaders(w.Header()) // on the 404 problems too
 		name, ok := assetName(r.URL.Path)
 		if !ok {
 			return problem.New(problem.NotFound, "no such dashboard file")
@@ -59,7 +60,6 @@ func Handler() httpapi.HandlerFunc {
 			return problem.New(problem.NotFound, "no such dashboard file")
 		}
 		h := w.Header()
-		SetSecurityHeaders(h)
 		ct := contentTypes[path.Ext(name)]
 		if ct == "" {
 			ct = mime.TypeByExtension(path.Ext(name))
