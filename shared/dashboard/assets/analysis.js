@@ -150,8 +150,11 @@ export async function analysisView(ctx, el) {
       drawn = candleChart(chartBox, tip, rows, lines, wyck);
       clear(events);
       for (const e of (wyck && wyck.events) || []) {
-        const t = e.type || e.event;
-        events.append(h("li", {}, h("strong", { text: `${t} at bar ${e.bar}` }), " ", h("span", { text: e.evidence?.sentence || e.sentence || "" })));
+        events.append(h("li", {}, h("strong", { text: `${e.type} at bar ${e.bar} (known at bar ${e.confirmed_at}, phase ${e.phase}, score ${Number(e.score).toFixed(2)})` }),
+          " ", h("span", { text: e.text })));
+      }
+      for (const r of (wyck && wyck.ranges) || []) {
+        events.append(h("li", { class: "muted" }, h("span", { text: `${r.kind} range from bar ${r.start}${r.end >= 0 ? ` to ${r.end}` : " (open)"}: support ${r.support}, resistance ${r.resistance}, phase ${r.phase}, bias ${r.bias}` })));
       }
     }, "Running…");
   });

@@ -26,7 +26,7 @@ const OVERLAY = new Set(["overlap", "volatility_bands"]);
 const ACC = new Set(["PS", "SC", "AR", "ST", "Spring", "Test", "SOS", "LPS", "BU", "shakeout"]);
 const DIST = new Set(["PSY", "BC", "UT", "UTAD", "SOW", "LPSY"]);
 function eventColor(ev) {
-  const t = ev.type || ev.event;
+  const t = ev.type;
   if (DIST.has(t)) return "#c0392b";
   if (ACC.has(t)) return "#1a7f4b";
   return "#5b6472";
@@ -58,7 +58,9 @@ export function candleChart(el, tip, candles, lines, wyckoff) {
   const byTime = new Map();
   if (wyckoff) {
     for (const r of wyckoff.ranges || []) {
-      const a = candles[r.start]?.t, b = candles[Math.min(r.end ?? candles.length - 1, candles.length - 1)]?.t;
+      // end is -1 while the range is still open: draw it to the last bar.
+      const last = r.end >= 0 ? Math.min(r.end, candles.length - 1) : candles.length - 1;
+      const a = candles[r.start]?.t, b = candles[last]?.t;
       if (a === undefined || b === undefined) continue;
       for (const [lvl, color] of [[r.support, "#1a7f4b"], [r.resistance, "#c0392b"]]) {
         if (typeof lvl !== "number") continue;
@@ -70,7 +72,7 @@ export function candleChart(el, tip, candles, lines, wyckoff) {
     for (const ev of wyckoff.events || []) {
       const c = candles[ev.bar];
       if (!c) continue;
-      const t = ev.type || ev.event;
+      const t = ev.type;
       const up = DIST.has(t);
       markers.push({ time: c.t, position: up ? "aboveBar" : "belowBar", color: eventColor(ev), shape: up ? "arrowDown" : "arrowUp", text: t });
       const list = byTime.get(c.t) || [];
@@ -85,10 +87,16 @@ export function candleChart(el, tip, candles, lines, wyckoff) {
     tip.textContent = "";
     for (const ev of evs) {
       const head = document.createElement("strong");
-      head.textContent = `${ev.type || ev.event}${ev.score !== undefined ? ` (score ${Number(ev.score).toFixed(2)})` : ""}`;
+      head.textContent = `${ev.type} at bar ${ev.bar}, phase ${ev.phase}, score ${Number(ev.score).toFixed(2)}`;
       const body = document.createElement("div");
-      body.textContent = ev.evidence?.sentence || ev.sentence || ev.description || "";
+      body.textContent = ev.text;
       tip.append(head, body);
+      for (const alt of ev.alternatives || []) {
+        const a = document.createElement("div");
+        a.className = "muted";
+        a.textContent = `or ${alt.type} (score ${Number(alt.score).toFixed(2)}): ${alt.why}`;
+        tip.append(a);
+      }
     }
     tip.hidden = false;
     tip.style.left = `${Math.min(p.point.x + 12, el.clientWidth - 240)}px`;
