@@ -51,6 +51,7 @@ func TestTemplateShape(t *testing.T) {
 		}
 	}
 	wantPublic := map[string]bool{"GET /api/v1/health": true, "GET /api/v1/pricing": true, "GET /api/v1/openapi.json": true,
+		"GET /api/v1/docs": true, "GET /api/v1/docs/{file}": true,
 		"GET /dashboard": true, "GET /dashboard/{file}": true}
 	if !reflect.DeepEqual(public, wantPublic) {
 		t.Errorf("public routes %v, want %v", public, wantPublic)
