@@ -761,7 +761,21 @@ type CatalogParam struct {
 	// Description Example: Time period (TA-Lib optInTimePeriod).
 	Description string `json:"description"`
 
-	// Maximum Example: 100000
+	// MaxCandlesTimes When present, a request's candles times this parameter may not
+	// pass it (cci's period: its cost grows with both); above it the
+	// request is 400 `invalid_request` naming the parameter.
+	//
+	//
+	// Example: 200000000
+	MaxCandlesTimes *float64 `json:"max_candles_times,omitempty"`
+
+	// Maximum The largest value a request can use. For periods: the largest
+	// whose warm-up still fits in one request's 50000 candles (with
+	// the other parameters at their minimums), and for `fast_period`
+	// one below `slow_period`'s, since it must stay below it.
+	//
+	//
+	// Example: 49999
 	Maximum float64 `json:"maximum"`
 
 	// Minimum Example: 2
