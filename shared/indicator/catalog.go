@@ -2,8 +2,14 @@ package indicator
 
 import "sort"
 
-// MaxPeriod is the largest period any indicator accepts (TA-Lib's limit).
+// MaxPeriod is TA-Lib's limit on a period. No period here reaches it: init
+// lowers each integer parameter's maximum to the largest value a request
+// can use (see usableMax).
 const MaxPeriod = 100000
+
+// MaxCandles is the most candles one request carries (candle's
+// DefaultMaxCandles; indicatorapi's tests hold the two equal).
+const MaxCandles = 50_000
 
 const (
 	catOverlap    = "overlap"
@@ -133,12 +139,12 @@ var catalog = []Spec{
 		Description: "EMA(fast) - EMA(slow) of the close, its EMA signal line and their difference.",
 		Inputs:      inClose, Outputs: []string{"macd", "signal", "hist"},
 		Params: []Param{
-			intParam("fast_period", 12, 2, "Period of the fast EMA; must be less than slow_period."),
-			intParam("slow_period", 26, 2, "Period of the slow EMA."),
-			intParam("signal_period", 9, 1, "Period of the signal EMA of the MACD line."),
+			intParam("fast_period", 12, 2, "Period of the fast EMA; must be below slow_period (so its maximum is one below slow_period's)."),
+			intParam("slow_period", 26, 2, "Period of the slow EMA; must be above fast_period."),
+			intParam("signal_period", 9, 1, "Period of the signal EMA of the MACD line. With 1 the signal line is the MACD line itself and hist is 0."),
 		},
-		Conventions: "TA-Lib MACD: both EMAs start at bar slow_period-1, the slow one seeded with the SMA of the first slow_period closes, the fast one with the SMA of the fast_period closes ending at that bar; the signal EMA is seeded with the SMA of the first signal_period MACD values; hist = macd - signal. All three outputs start at index slow_period+signal_period-2 (warm-up slow_period+signal_period-2 bars), as in TA-Lib. TA-Lib swaps fast and slow when fast > slow; here fast_period must be less than slow_period." + talibNote +
-			" The three EMAs advance together in one pass, as ema*(1-k) + k*x two bars per step (a few ulps of rounding difference, not accumulated). go-talib's MACD is not TA-Lib's (it seeds the fast EMA at bar fast_period-1 and the signal line over leading zeros, and starts a bar early); this one follows TA-Lib's C source.",
+		Conventions: "TA-Lib MACD: both EMAs start at bar slow_period-1, the slow one seeded with the SMA of the first slow_period closes, the fast one with the SMA of the fast_period closes ending at that bar; the signal EMA is seeded with the SMA of the first signal_period MACD values; hist = macd - signal. Every EMA step is TA-Lib's ((x-prev)*k) + prev, operation for operation, so flat candles give exactly 0 where TA-Lib does. All three outputs start at index slow_period+signal_period-2 (warm-up slow_period+signal_period-2 bars), as in TA-Lib. TA-Lib swaps fast and slow when fast > slow; here fast_period must be less than slow_period." + talibNote +
+			" Exception: with signal_period 1, TA-Lib's own result is not a reference (its C code reads before its buffer there); here the signal line is then exactly the MACD line and hist exactly 0. go-talib's MACD is not TA-Lib's (it seeds the fast EMA at bar fast_period-1 and the signal line over leading zeros, and starts a bar early); this one follows TA-Lib's C source.",
 		lookbacks: same(func(a args) int { return a.int(1) - 1 + a.int(2) - 1 }),
 		cross:     fastBelowSlow,
 		compute: func(in Input, a args, out [][]float64) {
@@ -202,7 +208,8 @@ var catalog = []Spec{
 		Description: "Deviation of the typical price from its mean, in units of 0.015 mean absolute deviations.",
 		Inputs:      inHLC, Outputs: outVal,
 		Params:      []Param{periodParam(14, 2)},
-		Conventions: "TA-Lib CCI: typical price (high+low+close)/3, (tp - mean)/(0.015*mean absolute deviation) over period bars, 0 when either is 0; sums taken in TA-Lib's circular-buffer order. Like TA-Lib it costs O(candles*period): the mean deviation is recomputed for every window. Warm-up period-1 bars." + talibNote,
+		Conventions: "TA-Lib CCI: typical price (high+low+close)/3, (tp - mean)/(0.015*mean absolute deviation) over period bars, 0 when either is 0; sums taken in TA-Lib's circular-buffer order. Like TA-Lib it costs O(candles*period): the mean deviation is recomputed for every window, so a request is limited to candles*period <= 200,000,000 (period <= 4,000 at 50,000 candles; the largest period, 14,142, works with at most 14,142 candles). Warm-up period-1 bars." + talibNote,
+		Work:        Work{Param: "period", Max: 200_000_000},
 		lookbacks:   same(func(a args) int { return a.int(0) - 1 }),
 		compute: func(in Input, a args, out [][]float64) {
 			cci(in.High, in.Low, in.Close, out[0], a.int(0))
@@ -356,4 +363,61 @@ var catalog = []Spec{
 
 func init() {
 	sort.Slice(catalog, func(i, j int) bool { return catalog[i].Name < catalog[j].Name })
+	for i := range catalog {
+		s := &catalog[i]
+		for j := range s.Params {
+			if s.Params[j].Type == TypeInt && s.Params[j].Max == MaxPeriod {
+				s.Params[j].Max = float64(s.usableMax(j))
+			}
+		}
+	}
+}
+
+// usableMax returns the largest value of integer parameter j that some
+// request can use: with the other parameters at their minimums (with
+// slow_period raised above fast_period where that rule asks),
+// the candles its warm-up needs fit in MaxCandles, and within the Work
+// limit. A larger value never fits, as every warm-up grows with every
+// period.
+func (s *Spec) usableMax(j int) int {
+	fits := func(v int) bool {
+		var a args
+		for k, p := range s.Params {
+			a[k] = p.Min
+			if p.Type == TypeNumber {
+				a[k] = p.Default
+			}
+		}
+		a[j] = float64(v)
+		if s.cross != nil && s.cross(a) != nil {
+			// The one cross rule is fast_period (first) below slow_period
+			// (second): raise slow_period just above fast_period.
+			a[1] = a[0] + 1
+			if s.cross(a) != nil {
+				return false
+			}
+		}
+		lb := s.lookbacks(a)
+		n := 0
+		for _, l := range lb[:len(s.Outputs)] {
+			n = max(n, l+1)
+		}
+		if n > MaxCandles {
+			return false
+		}
+		if w := s.Work; w.Param != "" && float64(n)*a[s.param(w.Param)] > w.Max {
+			return false
+		}
+		return true
+	}
+	lo, hi := int(s.Params[j].Min), MaxPeriod // fits(lo); find the last v that fits
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		if fits(mid) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
 }

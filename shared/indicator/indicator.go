@@ -88,6 +88,9 @@ type Spec struct {
 	// it matches (or the definition used when TA-Lib has none), its warm-up
 	// and where, if anywhere, its first value differs from TA-Lib's.
 	Conventions string
+	// Work bounds candles x a period for the indicators whose cost grows
+	// with both (zero when there is no such bound).
+	Work Work
 
 	// lookbacks returns the warm-up of each output, in Outputs order, for
 	// resolved parameter values given in Params order.
@@ -97,6 +100,13 @@ type Spec struct {
 	// compute writes every output, warm-up NaNs included. The inputs and
 	// outputs have been checked: same length n > max lookback.
 	compute func(in Input, a args, out [][]float64)
+}
+
+// Work is a bound on candles x Param: a request over n candles may use
+// Param up to Max/n.
+type Work struct {
+	Param string
+	Max   float64
 }
 
 // args holds resolved parameter values in Spec.Params order.

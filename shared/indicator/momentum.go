@@ -131,8 +131,13 @@ func mom(x, out []float64, p int) {
 // macd is TA-Lib's MACD in one pass. The slow EMA is seeded with the SMA of
 // x[0..slow-1], the fast one with the SMA of x[slow-fast..slow-1] (both at
 // index slow-1), the signal EMA with the SMA of the first signal MACD values;
-// the first output is at index slow+signal-2. The EMA steps are evaluated
-// as prev*(1-k) + k*x (see ema).
+// the first output is at index slow+signal-2. Every EMA step is TA-Lib's
+// ((x-prev)*k) + prev, operation for operation (so flat candles give a
+// MACD of exactly 0); the explicit float64 conversions stop the compiler
+// from fusing the product into an FMA where it would (arm64), which would
+// change the rounding. The three EMAs still share one pass: the fast and
+// slow ones are independent chains, and the signal's chain runs beside
+// them a bar behind.
 func macd(x, line, signal, hist []float64, fast, slow, sig int) {
 	n := len(x)
 	line, signal, hist = line[:n], signal[:n], hist[:n]
@@ -144,7 +149,6 @@ func macd(x, line, signal, hist []float64, fast, slow, sig int) {
 	kf := 2.0 / (float64(fast) + 1.0)
 	ks := 2.0 / (float64(slow) + 1.0)
 	kg := 2.0 / (float64(sig) + 1.0)
-	af, as, ag := 1-kf, 1-ks, 1-kg
 
 	sumSlow, sumFast := 0.0, 0.0
 	i := 0
@@ -161,8 +165,8 @@ func macd(x, line, signal, hist []float64, fast, slow, sig int) {
 	sumSig := m
 	for ; i < slow+sig-1; i++ {
 		v := x[i]
-		ef = ef*af + kf*v
-		es = es*as + ks*v
+		ef = float64((v-ef)*kf) + ef
+		es = float64((v-es)*ks) + es
 		m = ef - es
 		sumSig += m
 	}
@@ -175,31 +179,19 @@ func macd(x, line, signal, hist []float64, fast, slow, sig int) {
 	ho := hist[i:n]
 	cnt := len(lead)
 	lo, so, ho = lo[:cnt], so[:cnt], ho[:cnt]
-	// Two bars at a time: each EMA advances by one multiply-add on its
-	// loop-carried path per two outputs (e2 = e0*a^2 + (a*k*x1 + k*x2)).
-	af2, as2, ag2 := af*af, as*as, ag*ag
-	kf1, ks1, kg1 := af*kf, as*ks, ag*kg
-	j := 0
-	for ; j+1 < cnt; j += 2 {
-		x1, x2 := lead[j], lead[j+1]
-		f1 := ef*af + kf*x1
-		ef = ef*af2 + (kf1*x1 + kf*x2)
-		s1 := es*as + ks*x1
-		es = es*as2 + (ks1*x1 + ks*x2)
-		m1, m2 := f1-s1, ef-es
-		g1 := eg*ag + kg*m1
-		eg = eg*ag2 + (kg1*m1 + kg*m2)
-		lo[j], lo[j+1] = m1, m2
-		so[j], so[j+1] = g1, eg
-		ho[j], ho[j+1] = m1-g1, m2-eg
-	}
-	if j < cnt {
-		v := lead[j]
-		ef = ef*af + kf*v
-		es = es*as + ks*v
+	for j, v := range lead {
+		ef = float64((v-ef)*kf) + ef
+		es = float64((v-es)*ks) + es
 		mv := ef - es
-		eg = eg*ag + kg*mv
+		eg = float64((mv-eg)*kg) + eg
 		lo[j], so[j], ho[j] = mv, eg, mv-eg
+	}
+	if sig == 1 {
+		// k = 1: TA-Lib's step (m-prev)*1 + prev is m up to rounding; its
+		// own MACD reads before its buffer here, so the signal line is
+		// defined as the MACD line itself, and hist as 0.
+		copy(signal[lb:], line[lb:])
+		clear(hist[lb:])
 	}
 }
 

@@ -3,6 +3,7 @@ package indicator
 import (
 	"fmt"
 	"math"
+	"math/rand"
 	"testing"
 
 	talib "github.com/markcheno/go-talib"
@@ -418,6 +419,71 @@ func TestNoInfinities(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestMACDFlatIsZero: on flat candles every EMA stays exactly at the price,
+// when its SMA seeds are exact (as at these prices), so MACD, signal and
+// histogram are exactly 0, as in TA-Lib (issue 10: a
+// reordered EMA gave -1.49e-08 at close 1e8 and flickered histogram signs).
+func TestMACDFlatIsZero(t *testing.T) {
+	for _, price := range []float64{1e8, 100, 1} {
+		in := flat(3, 36, price)
+		out := run(t, "macd", in, map[string]float64{"fast_period": 12, "slow_period": 26, "signal_period": 9})
+		for k, name := range []string{"macd", "signal", "hist"} {
+			if v := out[k][35]; v != 0 || math.Signbit(v) {
+				t.Errorf("close %v: %s[35] = %v, want exactly 0", price, name, v)
+			}
+		}
+	}
+}
+
+// TestMACDMatchesTALibArithmetic holds MACD to TA-Lib's TA_INT_MACD
+// (refMACD, transcribed from the C source) within 1e-12 relative, on
+// random walks near 8e7 and at long periods, where a reordered EMA drifted
+// to 1.6e-9 and 2.9e-8.
+func TestMACDMatchesTALibArithmetic(t *testing.T) {
+	for _, tc := range []struct {
+		n, fast, slow, signal int
+	}{
+		{5000, 12, 26, 9},
+		{5000, 3, 4, 2},
+		{50_000, 5000, 20_000, 9000},
+		{50_000, 24_000, 25_000, 25_001},
+	} {
+		in := walk(int64(tc.n+tc.slow), tc.n, 8e7)
+		out := run(t, "macd", in, map[string]float64{"fast_period": float64(tc.fast), "slow_period": float64(tc.slow),
+			"signal_period": float64(tc.signal)})
+		m, s, h, begin := refMACD(in.Close, tc.fast, tc.slow, tc.signal)
+		for i := begin; i < tc.n; i++ {
+			for k, ref := range [][]float64{m, s, h} {
+				if got := out[k][i]; math.Abs(got-ref[i]) > 1e-12*math.Abs(ref[i]) {
+					t.Fatalf("MACD(%d,%d,%d) output %d [%d] = %v, TA-Lib %v", tc.fast, tc.slow, tc.signal, k, i, got, ref[i])
+				}
+			}
+		}
+	}
+}
+
+// TestMACDSignalPeriodOne: with signal_period 1 (where TA-Lib's C code reads
+// before its buffer) the signal line is the MACD line and hist is 0, as the
+// catalog says.
+func TestMACDSignalPeriodOne(t *testing.T) {
+	// Closes spread over twelve orders of magnitude, so that consecutive
+	// MACD values differ enough for TA-Lib's k = 1 step, (m-prev)*1 + prev,
+	// to round away from m.
+	in := walk(5, 300, 8e7)
+	r := rand.New(rand.NewSource(5))
+	for i := range in.Close {
+		c := math.Pow(10, 12*r.Float64())
+		in.Open[i], in.High[i], in.Low[i], in.Close[i] = c, c, c, c
+	}
+	out := run(t, "macd", in, map[string]float64{"fast_period": 12, "slow_period": 26, "signal_period": 1})
+	m, _, _, begin := refMACD(in.Close, 12, 26, 1)
+	for i := begin; i < len(in.Close); i++ {
+		if out[0][i] != m[i] || out[1][i] != out[0][i] || out[2][i] != 0 {
+			t.Fatalf("[%d] macd/signal/hist = %v/%v/%v, want %v/%v/0", i, out[0][i], out[1][i], out[2][i], m[i], m[i])
 		}
 	}
 }

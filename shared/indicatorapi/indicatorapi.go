@@ -151,9 +151,10 @@ func run(spec indicator.Spec, in indicator.Input, raw map[string]float64, paramP
 		return candle.Result{}, problem.Invalid("candles", "%s with these parameters needs at least %d candles, got %d",
 			spec.Name, need, n)
 	}
-	if param, ok := windowScans[spec.Name]; ok && float64(n)*p[param] > maxWindowWork {
-		return candle.Result{}, problem.Invalid(paramPath+"."+param,
-			"%s over %d candles is limited to %s <= %d", spec.Name, n, param, int(maxWindowWork/float64(n)))
+	if w := spec.Work; w.Param != "" && float64(n)*p[w.Param] > w.Max {
+		return candle.Result{}, problem.Invalid(paramPath+"."+w.Param,
+			"%s over %d candles is limited to %s <= %d (candles x %s <= %d)", spec.Name, n, w.Param,
+			int(w.Max/float64(n)), w.Param, int(w.Max))
 	}
 	outs, err := spec.Run(in, p)
 	if err != nil {
@@ -188,13 +189,6 @@ func input(set candle.Set) (indicator.Input, error) {
 	}
 	return in, nil
 }
-
-// maxWindowWork bounds candles x period for the indicators whose cost
-// grows with both (CCI's mean deviation rescans its window, as TA-Lib's
-// does): 2e8 steps is about a quarter of a second.
-const maxWindowWork = 200_000_000
-
-var windowScans = map[string]string{"cci": "period"}
 
 func meta(set candle.Set) map[string]any {
 	return map[string]any{"engine_version": Engine, "input_checksum": set.Checksum(), "candles": set.Len()}
@@ -273,12 +267,15 @@ type CatalogEntry struct {
 
 // CatalogParam is one parameter as the catalog publishes it.
 type CatalogParam struct {
-	Name        string  `json:"name"`
-	Type        string  `json:"type"`
-	Default     float64 `json:"default"`
-	Minimum     float64 `json:"minimum"`
-	Maximum     float64 `json:"maximum"`
-	Description string  `json:"description"`
+	Name    string  `json:"name"`
+	Type    string  `json:"type"`
+	Default float64 `json:"default"`
+	Minimum float64 `json:"minimum"`
+	Maximum float64 `json:"maximum"`
+	// MaxCandlesTimes, when set, bounds candles x this parameter in one
+	// request (cci's period).
+	MaxCandlesTimes float64 `json:"max_candles_times,omitempty"`
+	Description     string  `json:"description"`
 }
 
 // CatalogSetting is one request setting as the catalog publishes it: an
@@ -322,8 +319,12 @@ func Catalog() []CatalogEntry {
 			if p.Type == indicator.TypeInt {
 				typ = "integer"
 			}
-			e.Params = append(e.Params, CatalogParam{Name: p.Name, Type: typ, Default: p.Default,
-				Minimum: p.Min, Maximum: finite(p.Max), Description: p.Description})
+			cp := CatalogParam{Name: p.Name, Type: typ, Default: p.Default,
+				Minimum: p.Min, Maximum: finite(p.Max), Description: p.Description}
+			if s.Work.Param == p.Name {
+				cp.MaxCandlesTimes = s.Work.Max
+			}
+			e.Params = append(e.Params, cp)
 		}
 		out = append(out, e)
 	}

@@ -428,3 +428,52 @@ func TestCatalogSettings(t *testing.T) {
 	}
 	t.Fatal("no precision in the catalog's settings")
 }
+
+// TestCatalogMaximumsAreUsable holds every integer parameter's published
+// maximum to what a request can use: a request at the maximum (the other
+// parameters at their minimums, slow_period above fast_period, as many
+// candles as the request cap and cci's candles x period limit allow) is
+// computed, and one at maximum+1 is refused naming the parameter.
+func TestCatalogMaximumsAreUsable(t *testing.T) {
+	if candle.DefaultMaxCandles != indicator.MaxCandles {
+		t.Fatalf("candle caps requests at %d candles, the catalog assumes %d", candle.DefaultMaxCandles, indicator.MaxCandles)
+	}
+	body := walk(indicator.MaxCandles).csv()
+	// lineEnd[n] is the length of the CSV holding the first n candles.
+	lineEnd := []int{strings.IndexByte(body, '\n') + 1}
+	for i := lineEnd[0]; i < len(body); {
+		i += strings.IndexByte(body[i:], '\n') + 1
+		lineEnd = append(lineEnd, i)
+	}
+	for _, e := range indicatorapi.Catalog() {
+		for _, p := range e.Params {
+			if p.Type != "integer" {
+				continue
+			}
+			query := func(v float64) string {
+				q := url.Values{}
+				for _, o := range e.Params {
+					if o.Type == "integer" && o.Name != p.Name {
+						q.Set(o.Name, strconv.FormatFloat(o.Minimum, 'f', -1, 64))
+					}
+				}
+				q.Set(p.Name, strconv.FormatFloat(v, 'f', -1, 64))
+				if fast, err := strconv.Atoi(q.Get("fast_period")); err == nil && p.Name != "slow_period" {
+					q.Set("slow_period", strconv.Itoa(fast+1))
+				}
+				return q.Encode()
+			}
+			n := indicator.MaxCandles
+			if p.MaxCandlesTimes > 0 {
+				n = min(n, int(p.MaxCandlesTimes/p.Maximum))
+			}
+			if _, err := indicatorapi.Compute(e.Name, req("text/csv", query(p.Maximum)), []byte(body[:lineEnd[n]])); err != nil {
+				t.Errorf("%s %s=%v (its maximum) over %d candles: %v", e.Name, p.Name, p.Maximum, n, err)
+			}
+			_, err := indicatorapi.Compute(e.Name, req("text/csv", query(p.Maximum+1)), []byte(body))
+			if pe := problem.As(err); pe == nil || pe.Field != "params."+p.Name && !(p.Name == "fast_period" && pe.Field == "params.slow_period") {
+				t.Errorf("%s %s=%v (its maximum + 1): %v, want a refusal naming it", e.Name, p.Name, p.Maximum+1, err)
+			}
+		}
+	}
+}

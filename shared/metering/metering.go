@@ -50,10 +50,18 @@
 // usage by endpoint, the account's usage counters (usage.Store's
 // ChargeItems) and a charge receipt keyed by the request id, so a retried
 // charge counts once. If the charge fails the client gets 503
-// service_unavailable and no result: nothing is served free. The charge
-// that takes the session to its token limit also ends it (exhausted); the
-// authorizer admits a request only while tokens_used < token_limit, so a
-// sequential client overshoots the limit by less than one request.
+// service_unavailable and no result: nothing is served free.
+//
+// A session never passes its token limit: an answer whose tokens do not
+// fit what the session has left (token_limit - tokens_used) is not
+// delivered and costs nothing: 402 insufficient_tokens with members
+// tokens_required and tokens_remaining. An answer that cannot fit what
+// was left at admission is refused before any write; otherwise the
+// charge's own condition (tokens_used + tokens <= token_limit) decides,
+// so concurrent requests can never together pass the limit. The charge
+// that fills the session exactly ends it (exhausted); a session with too
+// few tokens left for a request stays active until it expires, is
+// terminated or is filled exactly.
 //
 // The master key has no session: its requests are served with meta
 // session_id, tokens_used and tokens_remaining null, no X-Session-*
@@ -139,8 +147,8 @@ func Tokens(requestBytes, responseBytes int64) int64 { return (requestBytes + re
 // documentation says. endpoint names the request for usage counting (nil:
 // the route pattern). The wrapped endpoint answers 403 session_required
 // for a non-master caller without a session, f's error as is, 500 when f
-// returns a body that is not a JSON object, and 503 when the charge
-// fails.
+// returns a body that is not a JSON object, 402 insufficient_tokens when
+// the answer does not fit the session, and 503 when the charge fails.
 func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		c, ok := httpapi.CallerOf(r)
@@ -184,6 +192,12 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 		}
 		out, tokens := render(head, body.n, fig)
 		if !c.IsMaster() {
+			// Refused without a round trip when it cannot fit what was
+			// left at admission (the session's count only grows); the
+			// charge's own condition decides the rest.
+			if c.SessionTokenLimit > 0 && c.SessionTokensUsed+tokens > c.SessionTokenLimit {
+				return insufficient(tokens, c.SessionTokenLimit-c.SessionTokensUsed)
+			}
 			name := r.Pattern
 			if endpoint != nil {
 				name = endpoint(r)
@@ -213,6 +227,10 @@ func (m *Meter) charge(r *http.Request, accountID, keyID, sessionID string, limi
 		ch.Extra = m.counters.ChargeItems(accountID, keyID, endpoint, reqID, tokens, at)
 	}
 	res, err := m.sessions.Charge(ctx, ch)
+	var ie *session.InsufficientError
+	if errors.As(err, &ie) {
+		return insufficient(ie.Required, ie.Remaining)
+	}
 	if err != nil {
 		// Never served free: no charge, no result.
 		return problem.Unavailable(fmt.Errorf("charge %d tokens: %w", tokens, err))
@@ -224,6 +242,42 @@ func (m *Meter) charge(r *http.Request, accountID, keyID, sessionID string, limi
 	m.metrics.Emit(map[string]string{"endpoint": endpoint}, map[string]any{"account_id": accountID,
 		"session_id": sessionID, "request_id": reqID}, telemetry.Metric{Name: "TokensSpent", Value: float64(tokens)})
 	return nil
+}
+
+// Terms are what the indicator catalog publishes about metering: how a
+// request's tokens are counted and the refusals, besides
+// invalid_request, that a metered request may get (none costs
+// anything).
+type Terms struct {
+	Tokens   string    `json:"tokens"`
+	Refusals []Refusal `json:"refusals"`
+}
+
+// Refusal is one problem code of Terms.
+type Refusal struct {
+	Code        problem.Code `json:"code"`
+	Status      int          `json:"status"`
+	Description string       `json:"description"`
+}
+
+// PublishedTerms returns the meter's Terms.
+func PublishedTerms() Terms {
+	return Terms{
+		Tokens: "ceil((request body bytes + response body bytes) / 4), the response's meta included",
+		Refusals: []Refusal{
+			{problem.InsufficientTokens, problem.Status(problem.InsufficientTokens),
+				"the answer costs more tokens than the session has left (tokens_required, tokens_remaining); nothing is charged and the session stays active"},
+		},
+	}
+}
+
+// insufficient is the 402 of an answer costing required tokens where the
+// session has remaining left.
+func insufficient(required, remaining int64) *problem.Error {
+	remaining = max(0, remaining)
+	return &problem.Error{Code: problem.InsufficientTokens,
+		Detail: fmt.Sprintf("this answer costs %d tokens and the session has %d left; nothing was charged", required, remaining),
+		Extra:  map[string]any{"tokens_required": required, "tokens_remaining": remaining}}
 }
 
 type countingReader struct {

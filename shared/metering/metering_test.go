@@ -341,35 +341,102 @@ func TestConcurrentMeteredRequests(t *testing.T) {
 	}
 }
 
-// A sequential client with a small token limit: the request that reaches
-// the limit completes and ends the session; the next is refused. The
-// overshoot is less than one request's tokens.
-func TestOvershootIsLessThanOneRequest(t *testing.T) {
+// A sequential client with a small token limit: every answer that fits
+// is delivered and charged; one that does not is refused 402
+// insufficient_tokens naming its cost and what is left, charges nothing
+// and, as it could not fit what was left at admission, costs no charge
+// round trip (only the usage recorder's); the session stays active, and
+// the answer that fills it exactly (tokens == limit - used) is delivered
+// and ends it.
+func TestSessionNeverPassesItsLimit(t *testing.T) {
 	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "1000"})
 	acc, id := e.session()
-	var last int64
-	served := 0
-	for i := 0; i < 100; i++ {
-		c := e.admit(acc)
-		r := e.call(c, fmt.Sprintf(`{"pad":%d}`, 40+rand.IntN(200)), "")
-		if c.Refusal != "" {
-			if r.Status != 403 || r.Code() != "session_required" {
-				t.Fatalf("refused request: %d %s", r.Status, r.Raw)
-			}
-			break
+	var delivered, refused int64
+	pad := 1000
+	for i := 0; ; i++ {
+		if i == 60 {
+			t.Fatalf("the session was not filled after %d requests: %+v", i, e.stored(acc, id))
 		}
-		if r.Status != 200 {
+		c := e.admit(acc)
+		if c.Refusal != "" {
+			break // filled: the authorizer admits no more
+		}
+		before := counter.Count()
+		r := e.call(c, fmt.Sprintf(`{"pad":%d}`, pad), "")
+		trips := counter.Count() - before
+		switch r.Status {
+		case 200:
+			delivered += metaOf(t, r).Tokens
+			continue
+		case 402:
+		default:
 			t.Fatalf("%d %s", r.Status, r.Raw)
 		}
-		served++
-		last = metaOf(t, r).Tokens
+		refused++
+		need, left := r.Int("tokens_required"), r.Int("tokens_remaining")
+		if r.Code() != "insufficient_tokens" || left != 1000-delivered || need <= left || trips != 1 {
+			t.Fatalf("refusal after %d delivered tokens, %d round trips: %s", delivered, trips, r.Raw)
+		}
+		s := e.stored(acc, id)
+		if s.TokensUsed != delivered || s.Status != session.Active || e.hubTokens(acc) != delivered {
+			t.Fatalf("after a refusal: session %+v, hub %d, delivered %d", s, e.hubTokens(acc), delivered)
+		}
+		// Four pad bytes are one token: ask for what is left, closing
+		// in by one byte at the end so that no answer undershoots.
+		pad -= int(max(1, 4*(need-left-1)))
 	}
 	s := e.stored(acc, id)
-	over := s.TokensUsed - s.TokenLimit
-	t.Logf("limit %d: %d requests served, tokens_used %d, overshoot %d tokens (last request %d tokens)",
-		s.TokenLimit, served, s.TokensUsed, over, last)
-	if over < 0 || over >= last || s.Status != session.Ended || s.EndReason != session.Exhausted || s.EndedAt.IsZero() {
-		t.Fatalf("session %+v, overshoot %d, last request %d", s, over, last)
+	t.Logf("limit %d: %d tokens delivered and charged, %d requests refused, session %s (%s)",
+		s.TokenLimit, delivered, refused, s.Status, s.EndReason)
+	if refused == 0 || s.TokensUsed != 1000 || delivered != 1000 || s.Status != session.Ended || s.EndReason != session.Exhausted ||
+		s.EndedAt.IsZero() || e.hubTokens(acc) != 0 {
+		t.Fatalf("session %+v, delivered %d, hub %d", s, delivered, e.hubTokens(acc))
+	}
+}
+
+// Concurrent requests whose sum passes the limit, all admitted with room
+// to spare: the charge's own condition refuses those that no longer fit,
+// so tokens_used ends at most at the limit and is exactly the sum of the
+// delivered answers' tokens; every refusal is a 402 that charged nothing.
+func TestConcurrentRequestsNeverPassTheLimit(t *testing.T) {
+	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "20000"})
+	acc, id := e.session()
+	const n = 100
+	var (
+		wg                 sync.WaitGroup
+		mu                 sync.Mutex
+		delivered, refused int64
+		tokens             int64
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := e.call(e.admit(acc), fmt.Sprintf(`{"data":"c%d","pad":%d}`, i, 800+rand.IntN(1600)), "")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case r.Status == 200:
+				delivered++
+				tokens += metaOf(t, r).Tokens
+			case r.Status == 402 && r.Code() == "insufficient_tokens":
+				refused++
+			default:
+				t.Errorf("%d %s", r.Status, r.Raw)
+			}
+		}()
+	}
+	wg.Wait()
+	s := e.stored(acc, id)
+	by, _ := e.store.Usage(context.Background(), id)
+	rep, _ := e.d.Usage().AccountUsage(context.Background(), acc, time.Now(), time.Now())
+	t.Logf("%d concurrent requests on a 20000-token session: %d delivered (%d tokens), %d refused; tokens_used %d",
+		n, delivered, tokens, refused, s.TokensUsed)
+	if s.TokensUsed > s.TokenLimit || s.TokensUsed != tokens || s.Requests != delivered || refused == 0 ||
+		delivered+refused != n || (s.Status == session.Active && e.hubTokens(acc) != tokens) ||
+		len(by) != 1 || by[0].Tokens != tokens || rep.Tokens != tokens {
+		t.Fatalf("session %+v, hub %d, usage %v, account %+v; delivered %d (%d tokens), refused %d",
+			s, e.hubTokens(acc), by, rep.Counters, delivered, tokens, refused)
 	}
 }
 

@@ -322,8 +322,8 @@ func TestOperations(t *testing.T) {
 		{route: "POST /api/v1/sessions/quota/add", tag: "quota", permission: caller.Admin, status: "201", extra: []string{"402"}},
 		{route: "GET /api/v1/usage", tag: "usage", permission: caller.Read, status: "200"},
 		{route: "GET /api/v1/indicators", tag: "indicators", permission: caller.Read, status: "200"},
-		{route: "POST /api/v1/indicators/{name}", tag: "indicators", permission: caller.Read, metered: true, status: "200"},
-		{route: "POST /api/v1/indicators/batch", tag: "indicators", permission: caller.Read, metered: true, status: "200"},
+		{route: "POST /api/v1/indicators/{name}", tag: "indicators", permission: caller.Read, metered: true, status: "200", extra: []string{"402"}},
+		{route: "POST /api/v1/indicators/batch", tag: "indicators", permission: caller.Read, metered: true, status: "200", extra: []string{"402"}},
 		{route: "GET /dashboard", tag: "dashboard", status: "200"},
 		{route: "GET /dashboard/{file}", tag: "dashboard", status: "200", extra: []string{"404"}},
 		{route: "GET /api/v1/operator/metrics", tag: "operator", permission: caller.Master, status: "200", extra: []string{"404"}},
@@ -482,7 +482,7 @@ func TestProblems(t *testing.T) {
 	doc, ops := load(t)
 	contract := []problem.Code{
 		problem.InvalidRequest, problem.Unauthorized, problem.Forbidden, problem.SessionRequired,
-		problem.QuotaExhausted, problem.RateLimited, problem.NotFound, problem.Conflict,
+		problem.QuotaExhausted, problem.InsufficientTokens, problem.RateLimited, problem.NotFound, problem.Conflict,
 		problem.PayloadTooLarge, problem.UnsupportedMediaType, problem.PaymentsDisabled,
 		problem.ServiceUnavailable, problem.Internal,
 	}

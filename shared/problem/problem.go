@@ -20,6 +20,7 @@ const (
 	Forbidden            Code = "forbidden"
 	SessionRequired      Code = "session_required"
 	QuotaExhausted       Code = "quota_exhausted"
+	InsufficientTokens   Code = "insufficient_tokens"
 	RateLimited          Code = "rate_limited"
 	NotFound             Code = "not_found"
 	Conflict             Code = "conflict"
@@ -39,6 +40,7 @@ var kinds = map[Code]struct {
 	Forbidden:            {http.StatusForbidden, "Forbidden"},
 	SessionRequired:      {http.StatusForbidden, "Session Required"},
 	QuotaExhausted:       {http.StatusPaymentRequired, "Quota Exhausted"},
+	InsufficientTokens:   {http.StatusPaymentRequired, "Insufficient Tokens"},
 	RateLimited:          {http.StatusTooManyRequests, "Too Many Requests"},
 	NotFound:             {http.StatusNotFound, "Not Found"},
 	Conflict:             {http.StatusConflict, "Conflict"},

@@ -16,7 +16,7 @@ func TestStatusOfEveryContractCode(t *testing.T) {
 		problem.InvalidRequest: 400, problem.Unauthorized: 401, problem.Forbidden: 403, problem.SessionRequired: 403,
 		problem.QuotaExhausted: 402, problem.RateLimited: 429, problem.NotFound: 404, problem.Conflict: 409,
 		problem.PayloadTooLarge: 413, problem.UnsupportedMediaType: 415, problem.PaymentsDisabled: 402,
-		problem.ServiceUnavailable: 503, problem.Internal: 500,
+		problem.ServiceUnavailable: 503, problem.Internal: 500, problem.InsufficientTokens: 402,
 	}
 	for code, status := range want {
 		if got := problem.Status(code); got != status {

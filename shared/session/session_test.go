@@ -364,9 +364,10 @@ func TestActiveLookup(t *testing.T) {
 	}
 }
 
-// Charges: a repeated request id counts once; the charge that reaches the
-// limit ends the session as exhausted and clears the hub; a charge still
-// in flight after that is counted all the same.
+// Charges: a repeated request id counts once; a charge that does not fit
+// what is left is refused and writes nothing; the charge that lands
+// exactly on the limit (tokens == limit - used) is counted and ends the
+// session as exhausted, clearing the hub; after that nothing fits.
 func TestCharge(t *testing.T) {
 	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "100"})
 	acc := e.account(1)
@@ -380,26 +381,36 @@ func TestCharge(t *testing.T) {
 		req                  string
 		tokens               int64
 		dup, exhausted       bool
+		refusedWithLeft      int64 // -1: not refused
 		wantUsed, wantCalls  int64
 		wantStatus, wantHub  string
 		wantReportedUsedOver int64
 	}{
-		{"r1", 10, false, false, 10, 1, "active", id, -1},
-		{"r1", 10, true, false, 10, 1, "active", id, -1},
-		{"r2", 89, false, false, 99, 2, "active", id, -1},
-		{"r3", 5, false, true, 104, 3, "ended", "", 104},
-		{"r3", 5, true, false, 104, 3, "ended", "", -1},
-		{"r4", 7, false, false, 111, 4, "ended", "", -1},
+		{"r1", 10, false, false, -1, 10, 1, "active", id, -1},
+		{"r1", 10, true, false, -1, 10, 1, "active", id, -1},
+		{"r2", 88, false, false, -1, 98, 2, "active", id, -1},
+		{"r3", 5, false, false, 2, 98, 2, "active", id, 0},
+		{"r4", 3, false, false, 2, 98, 2, "active", id, 0},
+		{"r5", 2, false, true, -1, 100, 3, "ended", "", 100},
+		{"r5", 2, true, false, -1, 100, 3, "ended", "", -1},
+		{"r6", 1, false, false, 0, 100, 3, "ended", "", 0},
 	}
 	for _, st := range steps {
 		res, err := charge(st.req, st.tokens)
-		if err != nil {
+		var ie *session.InsufficientError
+		switch {
+		case st.refusedWithLeft >= 0:
+			if !errors.As(err, &ie) || ie.Required != st.tokens || ie.Remaining != st.refusedWithLeft {
+				t.Fatalf("%s: %+v %v, want a refusal naming %d required and %d left", st.req, res, err, st.tokens, st.refusedWithLeft)
+			}
+		case err != nil:
 			t.Fatal(err)
 		}
 		s, _ := e.store.Get(ctx, acc, id)
 		hub := e.hub(acc)
 		if res.Duplicate != st.dup || res.Exhausted != st.exhausted || s.TokensUsed != st.wantUsed || s.Requests != st.wantCalls ||
-			string(s.Status) != st.wantStatus || str(hub, "active_session_id") != st.wantHub || res.TokensUsed != st.wantReportedUsedOver {
+			string(s.Status) != st.wantStatus || str(hub, "active_session_id") != st.wantHub ||
+			(st.wantHub != "" && num(hub, "active_tokens_used") != st.wantUsed) || res.TokensUsed != st.wantReportedUsedOver {
 			t.Fatalf("%s: %+v, session %+v, hub pointer %q", st.req, res, s, str(hub, "active_session_id"))
 		}
 		if st.wantStatus == "ended" && s.EndReason != session.Exhausted {
@@ -407,7 +418,7 @@ func TestCharge(t *testing.T) {
 		}
 	}
 	usage, err := e.store.Usage(ctx, id)
-	if err != nil || len(usage) != 1 || usage[0] != (session.EndpointUsage{Endpoint: "test/x", Requests: 4, Tokens: 111}) {
+	if err != nil || len(usage) != 1 || usage[0] != (session.EndpointUsage{Endpoint: "test/x", Requests: 3, Tokens: 100}) {
 		t.Fatalf("usage %v %v", usage, err)
 	}
 	if _, err := e.store.Charge(ctx, session.Charge{AccountID: acc, SessionID: "ses_000000000000aaaaaaaaaa", RequestID: "r9",
@@ -416,8 +427,37 @@ func TestCharge(t *testing.T) {
 	}
 }
 
+// A charge still in flight when its session was terminated (the hub no
+// longer points at it) is counted if it fits what the session has left,
+// and refused if it does not: the session's own count holds the limit.
+func TestChargeAfterTerminate(t *testing.T) {
+	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "100"})
+	acc := e.account(1)
+	ctx := context.Background()
+	id := e.start(acc).Str("session_id")
+	if _, err := e.store.Terminate(ctx, acc, id, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		tokens   int64
+		refused  bool
+		wantUsed int64
+	}{{60, false, 60}, {41, true, 60}, {40, false, 100}, {1, true, 100}} {
+		_, err := e.store.Charge(ctx, session.Charge{AccountID: acc, SessionID: id, RequestID: fmt.Sprintf("late-%d", i),
+			Endpoint: "test/x", Tokens: tc.tokens, TokenLimit: 100, At: e.clock.Now()})
+		var ie *session.InsufficientError
+		if refused := errors.As(err, &ie); refused != tc.refused || (!refused && err != nil) {
+			t.Fatalf("charge %d of %d tokens: %v, want refused %v", i, tc.tokens, err, tc.refused)
+		}
+		if s, _ := e.store.Get(ctx, acc, id); s.TokensUsed != tc.wantUsed || s.EndReason != session.Terminated {
+			t.Fatalf("charge %d: session %+v, want %d used", i, s, tc.wantUsed)
+		}
+	}
+}
+
 // A charge admitted with a stale or missing limit is counted against the
-// hub's own limit, not ended early.
+// session's own limit, not ended early nor refused, and one that then
+// fills it exactly ends it.
 func TestChargeWithStaleLimit(t *testing.T) {
 	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "100"})
 	acc := e.account(1)
@@ -433,5 +473,10 @@ func TestChargeWithStaleLimit(t *testing.T) {
 	s, _ := e.store.Get(ctx, acc, id)
 	if s.Status != session.Active || s.TokensUsed != 30 || num(e.hub(acc), "active_tokens_used") != 30 {
 		t.Fatalf("session %+v", s)
+	}
+	res, err := e.store.Charge(ctx, session.Charge{AccountID: acc, SessionID: id, RequestID: "stale-fill-" + id,
+		Endpoint: "test/x", Tokens: 70, TokenLimit: 0, At: e.clock.Now()})
+	if s, _ = e.store.Get(ctx, acc, id); err != nil || !res.Exhausted || s.TokensUsed != 100 || s.EndReason != session.Exhausted {
+		t.Fatalf("filling charge with a stale limit: %+v %v, session %+v", res, err, s)
 	}
 }

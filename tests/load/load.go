@@ -39,10 +39,12 @@ const (
 	OpQuota               // GET /sessions/quota
 	OpKeys                // GET /keys
 	OpStart               // POST /sessions, after the session was spent (not drawn)
+	OpTerminate           // POST /sessions/{id}/terminate, after a 402 insufficient_tokens (not drawn)
 	NumOps
 )
 
-var opNames = [NumOps]string{"indicator", "batch", "sessions/current", "sessions/{id}", "sessions/quota", "keys", "sessions start"}
+var opNames = [NumOps]string{"indicator", "batch", "sessions/current", "sessions/{id}", "sessions/quota", "keys", "sessions start",
+	"sessions terminate"}
 
 func (o Op) String() string { return opNames[o] }
 
@@ -61,8 +63,9 @@ const (
 	// OK: the expected success, checked.
 	OK Outcome = iota
 	// Refused: an expected refusal: 403 session_required once a session
-	// is spent, 409 for a start that lost the race to another, 404 for
-	// the current session between two.
+	// is spent, 402 insufficient_tokens for an answer that does not fit
+	// what the session has left, 409 for a start or a terminate that lost
+	// the race to another, 404 for the current session between two.
 	Refused
 	// Limited: 429 with Retry-After (the audit checks that the key had
 	// spent its limit).
@@ -220,6 +223,7 @@ type worker struct {
 
 	session  map[string]string // each account's session as last seen
 	spent    *Account          // a metered call found this account's session spent
+	full     *Account          // a metered call did not fit what this account's session has left
 	records  []Record
 	sessions map[string]*SessionTally
 	keys     []KeyTally
@@ -402,6 +406,14 @@ func Run(ctx context.Context, c *Client, fx *Fixture, singles, batches []Body, o
 // step sends the worker's next request: a new session if the last
 // metered call found the old one spent, else a draw from the mix.
 func (w *worker) step(ctx context.Context) {
+	if a := w.full; a != nil {
+		// As a client would: end the session that is too full for
+		// its requests, then start another.
+		w.full, w.spent = nil, a
+		w.key = a.Keys[0]
+		w.do(ctx, OpTerminate, false)
+		return
+	}
 	if a := w.spent; a != nil {
 		w.spent = nil
 		w.key = a.Keys[0] // the account's WRITE key
@@ -470,6 +482,8 @@ func (w *worker) do(ctx context.Context, op Op, burst bool) {
 		method, path = "GET", "/api/v1/keys?limit=10"
 	case OpStart:
 		method, path = "POST", "/api/v1/sessions"
+	case OpTerminate:
+		method, path = "POST", "/api/v1/sessions/"+w.session[k.Account.ID]+"/terminate"
 	}
 	start := time.Since(w.t0)
 	r, err := w.c.Do(ctx, method, path, k.Secret, w.rng.IntN(2) == 0, ct, body)
@@ -529,6 +543,11 @@ func (w *worker) check(op Op, k *Key, reqBody []byte, r Response) Outcome {
 		case r.Status == http.StatusForbidden && code == "session_required" && (op == OpIndicator || op == OpBatch):
 			w.spent = k.Account
 			return Refused
+		case r.Status == http.StatusPaymentRequired && code == "insufficient_tokens" && (op == OpIndicator || op == OpBatch):
+			w.full = k.Account
+			return Refused
+		case r.Status == http.StatusConflict && op == OpTerminate:
+			return Refused // another client ended it first
 		case r.Status == http.StatusConflict && op == OpStart:
 			var p struct {
 				Active string `json:"active_session_id"`
@@ -629,6 +648,14 @@ func (w *worker) check(op Op, k *Key, reqBody []byte, r Response) Outcome {
 		}
 		w.session[k.Account.ID] = s.SessionID
 		w.starts[k.Account.ID] = append(w.starts[k.Account.ID], s.SessionID)
+	case OpTerminate:
+		var s struct {
+			Status    string `json:"status"`
+			EndReason string `json:"end_reason"`
+		}
+		if err := json.Unmarshal(r.Body, &s); err != nil || r.Status != http.StatusOK || s.Status != "ended" || s.EndReason != "terminated" {
+			return w.fail("%s: %d %.200s", op, r.Status, r.Body)
+		}
 	}
 	return OK
 }

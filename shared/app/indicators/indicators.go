@@ -17,7 +17,7 @@ import (
 // Catalog builds GET /api/v1/indicators (any key, not metered).
 func Catalog(d *store.Deps) (*httpapi.Server, error) {
 	catalog := map[string]any{"engine_version": indicatorapi.Engine, "count": len(indicator.Catalog()),
-		"indicators": indicatorapi.Catalog(), "settings": indicatorapi.Settings()}
+		"indicators": indicatorapi.Catalog(), "settings": indicatorapi.Settings(), "metering": metering.PublishedTerms()}
 	s := d.Server()
 	s.Handle("GET /api/v1/indicators", httpapi.Need(caller.Read), func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "private, max-age=300")

@@ -178,6 +178,7 @@ func (e PricingPaymentsMode) Valid() bool {
 const (
 	ProblemCodeConflict             ProblemCode = "conflict"
 	ProblemCodeForbidden            ProblemCode = "forbidden"
+	ProblemCodeInsufficientTokens   ProblemCode = "insufficient_tokens"
 	ProblemCodeInternal             ProblemCode = "internal"
 	ProblemCodeInvalidRequest       ProblemCode = "invalid_request"
 	ProblemCodeNotFound             ProblemCode = "not_found"
@@ -197,6 +198,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeConflict:
 		return true
 	case ProblemCodeForbidden:
+		return true
+	case ProblemCodeInsufficientTokens:
 		return true
 	case ProblemCodeInternal:
 		return true
@@ -683,6 +686,9 @@ type Catalog struct {
 	EngineVersion string             `json:"engine_version"`
 	Indicators    []CatalogIndicator `json:"indicators"`
 
+	// Metering How a metered request's tokens are counted, and the refusals (besides `invalid_request`) a metered request may get; none costs anything.
+	Metering CatalogMetering `json:"metering"`
+
 	// Settings The request settings of the compute and batch routes (not indicator parameters).
 	Settings []CatalogSetting `json:"settings"`
 }
@@ -743,6 +749,28 @@ type CatalogIndicatorCategory string
 // CatalogIndicatorInputs defines model for CatalogIndicator.Inputs.
 type CatalogIndicatorInputs string
 
+// CatalogMetering How a metered request's tokens are counted, and the refusals (besides `invalid_request`) a metered request may get; none costs anything.
+type CatalogMetering struct {
+	Refusals []struct {
+		// Code The machine-readable error code and its status: `invalid_request`
+		// 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
+		// `quota_exhausted` 402, `insufficient_tokens` 402,
+		// `payments_disabled` 402, `not_found` 404,
+		// `conflict` 409, `payload_too_large` 413, `unsupported_media_type`
+		// 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
+		Code ProblemCode `json:"code"`
+
+		// Description Example: the answer costs more tokens than the session has left (tokens_required, tokens_remaining); nothing is charged and the session stays active
+		Description string `json:"description"`
+
+		// Status Example: 402
+		Status int `json:"status"`
+	} `json:"refusals"`
+
+	// Tokens Example: ceil((request body bytes + response body bytes) / 4), the response's meta included
+	Tokens string `json:"tokens"`
+}
+
 // CatalogParam defines model for CatalogParam.
 type CatalogParam struct {
 	// Default Example: 14
@@ -751,7 +779,21 @@ type CatalogParam struct {
 	// Description Example: Time period (TA-Lib optInTimePeriod).
 	Description string `json:"description"`
 
-	// Maximum Example: 100000
+	// MaxCandlesTimes When present, a request's candles times this parameter may not
+	// pass it (cci's period: its cost grows with both); above it the
+	// request is 400 `invalid_request` naming the parameter.
+	//
+	//
+	// Example: 200000000
+	MaxCandlesTimes *float64 `json:"max_candles_times,omitempty"`
+
+	// Maximum The largest value a request can use. For periods: the largest
+	// whose warm-up still fits in one request's 50000 candles (with
+	// the other parameters at their minimums), and for `fast_period`
+	// one below `slow_period`'s, since it must stay below it.
+	//
+	//
+	// Example: 49999
 	Maximum float64 `json:"maximum"`
 
 	// Minimum Example: 2
@@ -1314,7 +1356,8 @@ type Problem struct {
 
 	// Code The machine-readable error code and its status: `invalid_request`
 	// 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
-	// `quota_exhausted` 402, `payments_disabled` 402, `not_found` 404,
+	// `quota_exhausted` 402, `insufficient_tokens` 402,
+	// `payments_disabled` 402, `not_found` 404,
 	// `conflict` 409, `payload_too_large` 413, `unsupported_media_type`
 	// 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 	Code ProblemCode `json:"code"`
@@ -1357,6 +1400,16 @@ type Problem struct {
 	// Example: Invalid Request
 	Title string `json:"title"`
 
+	// TokensRemaining On 402 `insufficient_tokens`, the tokens the session had left.
+	//
+	// Example: 100000
+	TokensRemaining *int64 `json:"tokens_remaining,omitempty"`
+
+	// TokensRequired On 402 `insufficient_tokens`, the tokens the answer would have cost.
+	//
+	// Example: 2038625
+	TokensRequired *int64 `json:"tokens_required,omitempty"`
+
 	// Type `https://waickoff.dev/problems/` followed by the code.
 	//
 	// Example: https://waickoff.dev/problems/invalid_request
@@ -1365,7 +1418,8 @@ type Problem struct {
 
 // ProblemCode The machine-readable error code and its status: `invalid_request`
 // 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
-// `quota_exhausted` 402, `payments_disabled` 402, `not_found` 404,
+// `quota_exhausted` 402, `insufficient_tokens` 402,
+// `payments_disabled` 402, `not_found` 404,
 // `conflict` 409, `payload_too_large` 413, `unsupported_media_type`
 // 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 type ProblemCode string
@@ -1479,7 +1533,7 @@ type Session struct {
 	// AccountId Example: acc_7b2f9d41c0e8a3d5
 	AccountId string `json:"account_id"`
 
-	// EndReason Why it ended (absent while active): `expired` (past `expires_at`), `exhausted` (token limit reached), `terminated` (ended by a client).
+	// EndReason Why it ended (absent while active): `expired` (past `expires_at`), `exhausted` (an answer filled it exactly: `tokens_used == token_limit`), `terminated` (ended by a client).
 	EndReason *SessionEndReason `json:"end_reason,omitempty"`
 
 	// EndedAt When it ended; absent while active.
@@ -1514,13 +1568,13 @@ type Session struct {
 	// Example: 98468
 	TokensRemaining int64 `json:"tokens_remaining"`
 
-	// TokensUsed Exact under concurrency and retries; may exceed `token_limit` by the requests that were in flight when it was reached.
+	// TokensUsed Exact under concurrency and retries, and never above `token_limit`; every token belongs to a delivered answer.
 	//
 	// Example: 1532
 	TokensUsed int64 `json:"tokens_used"`
 }
 
-// SessionEndReason Why it ended (absent while active): `expired` (past `expires_at`), `exhausted` (token limit reached), `terminated` (ended by a client).
+// SessionEndReason Why it ended (absent while active): `expired` (past `expires_at`), `exhausted` (an answer filled it exactly: `tokens_used == token_limit`), `terminated` (ended by a client).
 type SessionEndReason string
 
 // SessionStatus A session past `expires_at` or its token limit is `ended`, whether or not it has been cleaned up yet.
@@ -1541,7 +1595,7 @@ type SessionDetail struct {
 		Tokens int64 `json:"tokens"`
 	} `json:"by_endpoint"`
 
-	// EndReason Why it ended (absent while active): `expired` (past `expires_at`), `exhausted` (token limit reached), `terminated` (ended by a client).
+	// EndReason Why it ended (absent while active): `expired` (past `expires_at`), `exhausted` (an answer filled it exactly: `tokens_used == token_limit`), `terminated` (ended by a client).
 	EndReason *SessionDetailEndReason `json:"end_reason,omitempty"`
 
 	// EndedAt When it ended; absent while active.
@@ -1576,13 +1630,13 @@ type SessionDetail struct {
 	// Example: 98468
 	TokensRemaining int64 `json:"tokens_remaining"`
 
-	// TokensUsed Exact under concurrency and retries; may exceed `token_limit` by the requests that were in flight when it was reached.
+	// TokensUsed Exact under concurrency and retries, and never above `token_limit`; every token belongs to a delivered answer.
 	//
 	// Example: 1532
 	TokensUsed int64 `json:"tokens_used"`
 }
 
-// SessionDetailEndReason Why it ended (absent while active): `expired` (past `expires_at`), `exhausted` (token limit reached), `terminated` (ended by a client).
+// SessionDetailEndReason Why it ended (absent while active): `expired` (past `expires_at`), `exhausted` (an answer filled it exactly: `tokens_used == token_limit`), `terminated` (ended by a client).
 type SessionDetailEndReason string
 
 // SessionDetailStatus A session past `expires_at` or its token limit is `ended`, whether or not it has been cleaned up yet.
@@ -1801,6 +1855,11 @@ type BadRequest = Problem
 // listed here; those beyond the required five come with particular
 // errors only.
 type Forbidden = Problem
+
+// InsufficientTokens An RFC 9457 problem document. Every member an error may carry is
+// listed here; those beyond the required five come with particular
+// errors only.
+type InsufficientTokens = Problem
 
 // InternalError An RFC 9457 problem document. Every member an error may carry is
 // listed here; those beyond the required five come with particular
@@ -2325,8 +2384,10 @@ type ClientInterface interface {
 	//
 	// Any key (`READ` and up). Every indicator with the candle fields it
 	// reads, its parameters with defaults and bounds, its outputs, its
-	// warm-up (lookback) and its conventions relative to TA-Lib, and the
-	// request settings (`precision`) of the compute routes. Not
+	// warm-up (lookback) and its conventions relative to TA-Lib; the
+	// request settings (`precision`) of the compute routes; and
+	// `metering`: how tokens are counted and the refusals that cost
+	// nothing (402 `insufficient_tokens`). Not
 	// metered: no session needed, but it counts against the rate limit.
 	//
 	// Corresponds with GET /api/v1/indicators (the `GetIndicatorCatalog` operationId).
@@ -2349,7 +2410,9 @@ type ClientInterface interface {
 	// one indicator fail only that item: its result holds `error` (a
 	// problem with `code` `invalid_request` and `field` such as
 	// `indicators[1].params.period`) and the others are computed; the
-	// response is 200. Results are in request order.
+	// response is 200. Results are in request order. A batch whose answer
+	// costs more than the session has left is 402 `insufficient_tokens`
+	// and costs nothing: split it.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2373,7 +2436,9 @@ type ClientInterface interface {
 	// one indicator fail only that item: its result holds `error` (a
 	// problem with `code` `invalid_request` and `field` such as
 	// `indicators[1].params.period`) and the others are computed; the
-	// response is 200. Results are in request order.
+	// response is 200. Results are in request order. A batch whose answer
+	// costs more than the session has left is 402 `insufficient_tokens`
+	// and costs nothing: split it.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2397,7 +2462,9 @@ type ClientInterface interface {
 	// numbers, times not strictly increasing, too few candles for the
 	// period), an unknown indicator or parameter, or a parameter out of
 	// bounds are 400 `invalid_request` with `field` naming the culprit.
-	// A request that ends in an error spends no session tokens.
+	// A request that ends in an error spends no session tokens; an answer
+	// that costs more than the session has left is 402
+	// `insufficient_tokens` and costs nothing.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2421,7 +2488,9 @@ type ClientInterface interface {
 	// numbers, times not strictly increasing, too few candles for the
 	// period), an unknown indicator or parameter, or a parameter out of
 	// bounds are 400 `invalid_request` with `field` naming the culprit.
-	// A request that ends in an error spends no session tokens.
+	// A request that ends in an error spends no session tokens; an answer
+	// that costs more than the session has left is 402
+	// `insufficient_tokens` and costs nothing.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2810,8 +2879,10 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 //
 // Any key (`READ` and up). Every indicator with the candle fields it
 // reads, its parameters with defaults and bounds, its outputs, its
-// warm-up (lookback) and its conventions relative to TA-Lib, and the
-// request settings (`precision`) of the compute routes. Not
+// warm-up (lookback) and its conventions relative to TA-Lib; the
+// request settings (`precision`) of the compute routes; and
+// `metering`: how tokens are counted and the refusals that cost
+// nothing (402 `insufficient_tokens`). Not
 // metered: no session needed, but it counts against the rate limit.
 //
 // Corresponds with GET /api/v1/indicators (the `GetIndicatorCatalog` operationId).
@@ -2844,7 +2915,9 @@ func (c *Client) GetIndicatorCatalog(ctx context.Context, reqEditors ...RequestE
 // one indicator fail only that item: its result holds `error` (a
 // problem with `code` `invalid_request` and `field` such as
 // `indicators[1].params.period`) and the others are computed; the
-// response is 200. Results are in request order.
+// response is 200. Results are in request order. A batch whose answer
+// costs more than the session has left is 402 `insufficient_tokens`
+// and costs nothing: split it.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2878,7 +2951,9 @@ func (c *Client) ComputeIndicatorBatchWithBody(ctx context.Context, params *Comp
 // one indicator fail only that item: its result holds `error` (a
 // problem with `code` `invalid_request` and `field` such as
 // `indicators[1].params.period`) and the others are computed; the
-// response is 200. Results are in request order.
+// response is 200. Results are in request order. A batch whose answer
+// costs more than the session has left is 402 `insufficient_tokens`
+// and costs nothing: split it.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2912,7 +2987,9 @@ func (c *Client) ComputeIndicatorBatch(ctx context.Context, params *ComputeIndic
 // numbers, times not strictly increasing, too few candles for the
 // period), an unknown indicator or parameter, or a parameter out of
 // bounds are 400 `invalid_request` with `field` naming the culprit.
-// A request that ends in an error spends no session tokens.
+// A request that ends in an error spends no session tokens; an answer
+// that costs more than the session has left is 402
+// `insufficient_tokens` and costs nothing.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2946,7 +3023,9 @@ func (c *Client) ComputeIndicatorWithBody(ctx context.Context, name IndicatorNam
 // numbers, times not strictly increasing, too few candles for the
 // period), an unknown indicator or parameter, or a parameter out of
 // bounds are 400 `invalid_request` with `field` naming the culprit.
-// A request that ends in an error spends no session tokens.
+// A request that ends in an error spends no session tokens; an answer
+// that costs more than the session has left is 402
+// `insufficient_tokens` and costs nothing.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4943,8 +5022,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Any key (`READ` and up). Every indicator with the candle fields it
 	// reads, its parameters with defaults and bounds, its outputs, its
-	// warm-up (lookback) and its conventions relative to TA-Lib, and the
-	// request settings (`precision`) of the compute routes. Not
+	// warm-up (lookback) and its conventions relative to TA-Lib; the
+	// request settings (`precision`) of the compute routes; and
+	// `metering`: how tokens are counted and the refusals that cost
+	// nothing (402 `insufficient_tokens`). Not
 	// metered: no session needed, but it counts against the rate limit.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4969,7 +5050,9 @@ type ClientWithResponsesInterface interface {
 	// one indicator fail only that item: its result holds `error` (a
 	// problem with `code` `invalid_request` and `field` such as
 	// `indicators[1].params.period`) and the others are computed; the
-	// response is 200. Results are in request order.
+	// response is 200. Results are in request order. A batch whose answer
+	// costs more than the session has left is 402 `insufficient_tokens`
+	// and costs nothing: split it.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4993,7 +5076,9 @@ type ClientWithResponsesInterface interface {
 	// one indicator fail only that item: its result holds `error` (a
 	// problem with `code` `invalid_request` and `field` such as
 	// `indicators[1].params.period`) and the others are computed; the
-	// response is 200. Results are in request order.
+	// response is 200. Results are in request order. A batch whose answer
+	// costs more than the session has left is 402 `insufficient_tokens`
+	// and costs nothing: split it.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5017,7 +5102,9 @@ type ClientWithResponsesInterface interface {
 	// numbers, times not strictly increasing, too few candles for the
 	// period), an unknown indicator or parameter, or a parameter out of
 	// bounds are 400 `invalid_request` with `field` naming the culprit.
-	// A request that ends in an error spends no session tokens.
+	// A request that ends in an error spends no session tokens; an answer
+	// that costs more than the session has left is 402
+	// `insufficient_tokens` and costs nothing.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5041,7 +5128,9 @@ type ClientWithResponsesInterface interface {
 	// numbers, times not strictly increasing, too few candles for the
 	// period), an unknown indicator or parameter, or a parameter out of
 	// bounds are 400 `invalid_request` with `field` naming the culprit.
-	// A request that ends in an error spends no session tokens.
+	// A request that ends in an error spends no session tokens; an answer
+	// that costs more than the session has left is 402
+	// `insufficient_tokens` and costs nothing.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5991,6 +6080,14 @@ type ComputeIndicatorBatchResponse401Headers struct {
 	XRequestId      string
 }
 
+// ComputeIndicatorBatchResponse402Headers the declared response headers of an HTTP 402 response for ComputeIndicatorBatch
+type ComputeIndicatorBatchResponse402Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
 // ComputeIndicatorBatchResponse403Headers the declared response headers of an HTTP 403 response for ComputeIndicatorBatch
 type ComputeIndicatorBatchResponse403Headers struct {
 	RateLimitLimit     *int
@@ -6044,6 +6141,8 @@ type ComputeIndicatorBatchResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON402 the response for an HTTP 402 `application/problem+json` response
+	ApplicationproblemJSON402 *InsufficientTokens
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *MeteredForbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -6062,6 +6161,8 @@ type ComputeIndicatorBatchResponse struct {
 	Headers400 *ComputeIndicatorBatchResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ComputeIndicatorBatchResponse401Headers
+	// Headers402 the parsed response headers for an HTTP 402 response
+	Headers402 *ComputeIndicatorBatchResponse402Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ComputeIndicatorBatchResponse403Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -6089,6 +6190,11 @@ func (r ComputeIndicatorBatchResponse) GetApplicationproblemJSON400() *BadReques
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ComputeIndicatorBatchResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON402 returns the response for an HTTP 402 `application/problem+json` response
+func (r ComputeIndicatorBatchResponse) GetApplicationproblemJSON402() *InsufficientTokens {
+	return r.ApplicationproblemJSON402
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
@@ -6175,6 +6281,14 @@ type ComputeIndicatorResponse401Headers struct {
 	XRequestId      string
 }
 
+// ComputeIndicatorResponse402Headers the declared response headers of an HTTP 402 response for ComputeIndicator
+type ComputeIndicatorResponse402Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
 // ComputeIndicatorResponse403Headers the declared response headers of an HTTP 403 response for ComputeIndicator
 type ComputeIndicatorResponse403Headers struct {
 	RateLimitLimit     *int
@@ -6228,6 +6342,8 @@ type ComputeIndicatorResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON402 the response for an HTTP 402 `application/problem+json` response
+	ApplicationproblemJSON402 *InsufficientTokens
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *MeteredForbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -6246,6 +6362,8 @@ type ComputeIndicatorResponse struct {
 	Headers400 *ComputeIndicatorResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ComputeIndicatorResponse401Headers
+	// Headers402 the parsed response headers for an HTTP 402 response
+	Headers402 *ComputeIndicatorResponse402Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ComputeIndicatorResponse403Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -6273,6 +6391,11 @@ func (r ComputeIndicatorResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ComputeIndicatorResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON402 returns the response for an HTTP 402 `application/problem+json` response
+func (r ComputeIndicatorResponse) GetApplicationproblemJSON402() *InsufficientTokens {
+	return r.ApplicationproblemJSON402
 }
 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
@@ -9680,8 +9803,10 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 //
 // Any key (`READ` and up). Every indicator with the candle fields it
 // reads, its parameters with defaults and bounds, its outputs, its
-// warm-up (lookback) and its conventions relative to TA-Lib, and the
-// request settings (`precision`) of the compute routes. Not
+// warm-up (lookback) and its conventions relative to TA-Lib; the
+// request settings (`precision`) of the compute routes; and
+// `metering`: how tokens are counted and the refusals that cost
+// nothing (402 `insufficient_tokens`). Not
 // metered: no session needed, but it counts against the rate limit.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9712,7 +9837,9 @@ func (c *ClientWithResponses) GetIndicatorCatalogWithResponse(ctx context.Contex
 // one indicator fail only that item: its result holds `error` (a
 // problem with `code` `invalid_request` and `field` such as
 // `indicators[1].params.period`) and the others are computed; the
-// response is 200. Results are in request order.
+// response is 200. Results are in request order. A batch whose answer
+// costs more than the session has left is 402 `insufficient_tokens`
+// and costs nothing: split it.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9742,7 +9869,9 @@ func (c *ClientWithResponses) ComputeIndicatorBatchWithBodyWithResponse(ctx cont
 // one indicator fail only that item: its result holds `error` (a
 // problem with `code` `invalid_request` and `field` such as
 // `indicators[1].params.period`) and the others are computed; the
-// response is 200. Results are in request order.
+// response is 200. Results are in request order. A batch whose answer
+// costs more than the session has left is 402 `insufficient_tokens`
+// and costs nothing: split it.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9772,7 +9901,9 @@ func (c *ClientWithResponses) ComputeIndicatorBatchWithResponse(ctx context.Cont
 // numbers, times not strictly increasing, too few candles for the
 // period), an unknown indicator or parameter, or a parameter out of
 // bounds are 400 `invalid_request` with `field` naming the culprit.
-// A request that ends in an error spends no session tokens.
+// A request that ends in an error spends no session tokens; an answer
+// that costs more than the session has left is 402
+// `insufficient_tokens` and costs nothing.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9802,7 +9933,9 @@ func (c *ClientWithResponses) ComputeIndicatorWithBodyWithResponse(ctx context.C
 // numbers, times not strictly increasing, too few candles for the
 // period), an unknown indicator or parameter, or a parameter out of
 // bounds are 400 `invalid_request` with `field` naming the culprit.
-// A request that ends in an error spends no session tokens.
+// A request that ends in an error spends no session tokens; an answer
+// that costs more than the session has left is 402
+// `insufficient_tokens` and costs nothing.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11238,6 +11371,13 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
+		var dest InsufficientTokens
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON402 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest MeteredForbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11383,6 +11523,37 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 			headers.XRequestId = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 402:
+		var headers ComputeIndicatorBatchResponse402Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers402 = &headers
 	case rsp.StatusCode == 403:
 		var headers ComputeIndicatorBatchResponse403Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
@@ -11581,6 +11752,13 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
+		var dest InsufficientTokens
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON402 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
 		var dest MeteredForbidden
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11726,6 +11904,37 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 			headers.XRequestId = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 402:
+		var headers ComputeIndicatorResponse402Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers402 = &headers
 	case rsp.StatusCode == 403:
 		var headers ComputeIndicatorResponse403Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {

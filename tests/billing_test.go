@@ -1,0 +1,138 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// csvCandles renders n candles as a text/csv body, prices in cents.
+func csvCandles(n int) []byte {
+	var b strings.Builder
+	b.WriteString("time,open,high,low,close,volume\n")
+	for _, r := range candleRows(n) {
+		fmt.Fprintf(&b, "%d,%.2f,%.2f,%.2f,%.2f,%d\n", r["t"], r["o"], r["h"], r["l"], r["c"], r["v"])
+	}
+	return []byte(b.String())
+}
+
+// sessionFigures reads a session's tokens_used and requests.
+func sessionFigures(t *testing.T, tn *tenant, sid string) (used, requests int64) {
+	t.Helper()
+	s := do(t, tn.a, req{method: "GET", path: "/api/v1/sessions/" + sid, key: tn.read})
+	expect(t, "read session", s, 200, "")
+	return int64(s.body["tokens_used"].(float64)), int64(s.body["requests"].(float64))
+}
+
+// checkInsufficient asserts a 402 insufficient_tokens that names the cost
+// and what is left.
+func checkInsufficient(t *testing.T, what string, r response, left int64) int64 {
+	t.Helper()
+	expect(t, what, r, 402, "insufficient_tokens")
+	need, _ := r.body["tokens_required"].(float64)
+	rem, ok := r.body["tokens_remaining"].(float64)
+	if !ok || int64(rem) != left || int64(need) <= left {
+		t.Fatalf("%s: 402 names %v required, %v remaining; want more than %d required and %d remaining: %s",
+			what, r.body["tokens_required"], r.body["tokens_remaining"], left, left, shorten(string(r.raw)))
+	}
+	return int64(need)
+}
+
+// A batch whose answer costs more than the whole session (50,000 CSV
+// candles, 7 indicators, a fresh 100,000-token session: an answer of
+// about 5.8 MB, deliverable, costing some 2 million tokens) is refused
+// with 402 insufficient_tokens, costs nothing, and leaves the session
+// active.
+func TestBillingBatchOverTheSessionIsRefused(t *testing.T) {
+	tn := newTenant(t, api, "billing-batch", 1)
+	sid := tn.active(t)
+	r := do(t, api, req{method: "POST", path: "/api/v1/indicators/batch?indicators=sma,ema,rsi,atr,obv,mom,ad",
+		key: tn.read, raw: csvCandles(50_000), ct: "text/csv"})
+	need := checkInsufficient(t, "50,000-candle batch of 7", r, 100_000)
+	used, requests := sessionFigures(t, tn, sid)
+	t.Logf("50,000 CSV candles x 7 indicators: %d %s, tokens_required %d; session tokens_used %d, requests %d",
+		r.status, r.body["code"], need, used, requests)
+	if used != 0 || requests != 0 {
+		t.Fatalf("the refused batch was charged: tokens_used %d, requests %d", used, requests)
+	}
+	cur := do(t, api, req{method: "GET", path: "/api/v1/sessions/current", key: tn.read})
+	if cur.status != 200 || cur.body["session_id"] != sid || cur.body["status"] != "active" {
+		t.Fatalf("after the refusal the session is %d %s", cur.status, shorten(string(cur.raw)))
+	}
+}
+
+// Twenty concurrent RSI requests of 450 candles each, whose sum passes a
+// fresh session's 100,000 tokens: tokens_used ends at most at the limit,
+// it is exactly the sum of the delivered answers' tokens, and every
+// refused request is a 402 that cost nothing.
+func TestBillingConcurrentRequestsNeverPassTheLimit(t *testing.T) {
+	tn := newTenant(t, api, "billing-concurrent", 1)
+	sid := tn.active(t)
+	body, _ := json.Marshal(map[string]any{"candles": candleRows(450), "params": map[string]any{"period": 14}})
+	const n = 20
+	var (
+		wg                   sync.WaitGroup
+		mu                   sync.Mutex
+		delivered, refused   int
+		deliveredTokens      int64
+		maxUsedSeenInAnswers int64
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := do(t, api, req{method: "POST", path: "/api/v1/indicators/rsi", key: tn.read, raw: body, ct: "application/json"})
+			mu.Lock()
+			defer mu.Unlock()
+			switch r.status {
+			case 200:
+				meta := r.body["meta"].(map[string]any)
+				delivered++
+				deliveredTokens += int64(meta["tokens"].(float64))
+				maxUsedSeenInAnswers = max(maxUsedSeenInAnswers, int64(meta["tokens_used"].(float64)))
+			case 402:
+				refused++
+				if r.body["code"] != "insufficient_tokens" || r.body["tokens_required"] == nil || r.body["tokens_remaining"] == nil {
+					t.Errorf("refusal %s", shorten(string(r.raw)))
+				}
+			default:
+				t.Errorf("unexpected answer %d %s", r.status, shorten(string(r.raw)))
+			}
+		}()
+	}
+	wg.Wait()
+	used, requests := sessionFigures(t, tn, sid)
+	t.Logf("%d concurrent RSI(450 candles): %d delivered (%d tokens), %d refused 402; session tokens_used %d of 100000, requests %d",
+		n, delivered, deliveredTokens, refused, used, requests)
+	if used > 100_000 || used != deliveredTokens || requests != int64(delivered) || delivered+refused != n || refused == 0 ||
+		maxUsedSeenInAnswers > 100_000 {
+		t.Fatalf("tokens_used %d (limit 100000), delivered %d answers worth %d tokens, %d refused, requests %d",
+			used, delivered, deliveredTokens, refused, requests)
+	}
+	u := do(t, api, req{method: "GET", path: "/api/v1/usage", key: tn.read})
+	expect(t, "usage", u, 200, "")
+	if got := u.body["tokens"]; got != float64(deliveredTokens) {
+		t.Fatalf("account usage counts %v tokens, delivered %d: %s", got, deliveredTokens, shorten(string(u.raw)))
+	}
+}
+
+// The catalog publishes how tokens are counted and the refusals that
+// cost nothing.
+func TestBillingTermsInTheCatalog(t *testing.T) {
+	tn := newTenant(t, api, "billing-catalog", 0)
+	r := do(t, api, req{method: "GET", path: "/api/v1/indicators", key: tn.read})
+	expect(t, "catalog", r, 200, "")
+	m, _ := r.body["metering"].(map[string]any)
+	refusals, _ := m["refusals"].([]any)
+	codes := map[string]float64{}
+	for _, x := range refusals {
+		rf := x.(map[string]any)
+		codes[rf["code"].(string)] = rf["status"].(float64)
+	}
+	if !strings.HasPrefix(fmt.Sprint(m["tokens"]), "ceil((request body bytes + response body bytes) / 4)") ||
+		codes["insufficient_tokens"] != 402 {
+		t.Fatalf("catalog metering %v", m)
+	}
+}
