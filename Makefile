@@ -14,10 +14,28 @@ define lambda
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: docs-assets browser-check run test unit lint vet fmt-check fuzz build sizes bench eval soak clean clients clients-deps clients-check
+.PHONY: docs-assets browser-check py-check run test unit lint vet fmt-check fuzz build sizes bench eval soak clean clients clients-deps clients-check
 
+# make run builds the local server once (go build, not go run, so that
+# make's SIGTERM reaches the server itself: the recipe execs it), prints
+# one line a request and writes the JSON logs to $(RUN_LOG).
+RUN_LOG ?= $(BUILD_DIR)/run.log
 run: ## Serve the whole API locally (moto started and stopped for you)
-	$(GO) run ./infra/cmd/local
+	@t0=$$(date +%s%N); mkdir -p $(BUILD_DIR) && $(GO) build -o $(BUILD_DIR)/local ./infra/cmd/local && \
+	exec $(BUILD_DIR)/local -logs $(RUN_LOG) -started-at $$t0
+
+PYTHON ?= python3
+REQUIREMENTS ?= infra/requirements.txt
+py-check: ## Check the Python packages are at the versions infra/requirements.txt pins
+	@$(PYTHON) infra/pycheck.py $(REQUIREMENTS)
+
+# make run and make test check them before anything else, in one line.
+ifneq ($(filter run test,$(MAKECMDGOALS)),)
+PY_PROBLEM := $(shell $(PYTHON) infra/pycheck.py $(REQUIREMENTS))
+ifneq ($(PY_PROBLEM),)
+$(error $(PY_PROBLEM))
+endif
+endif
 
 test: lint vet clients-check browser-check ## Everything CI runs
 	$(GO) test -count=1 -timeout 480s $$($(GO) list ./... | grep -v '/tests/load\|/tests/lambdasize')

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/metering"
 	"github.com/waickoff/waickoff/shared/samtemplate"
 )
 
@@ -57,6 +58,7 @@ type Gateway struct {
 	authorizer app.AuthorizerHandler
 	responses  map[string]samtemplate.GatewayResponse
 	logger     *slog.Logger
+	onAccess   func(Access)
 }
 
 // New builds the gateway: every Api route of the template, served by the
@@ -154,29 +156,64 @@ func newRequestID() string {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	start := time.Now()
-	status := g.serve(w, r, reqID)
+	status, tokens := g.serve(w, r, reqID)
+	a := Access{RequestID: reqID, Method: r.Method, Path: r.URL.Path, Status: status, Elapsed: time.Since(start), Tokens: tokens}
 	g.logger.Info("gateway", "request_id", reqID, "method", r.Method, "path", r.URL.Path,
-		"status", status, "elapsed_ms", float64(time.Since(start).Microseconds())/1000)
+		"status", status, "elapsed_ms", float64(a.Elapsed.Microseconds())/1000, "tokens", tokens)
+	if g.onAccess != nil {
+		g.onAccess(a)
+	}
 }
 
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) int {
+// Access is what the gateway tells of each request it answered.
+type Access struct {
+	RequestID, Method, Path string
+	Status                  int
+	Elapsed                 time.Duration
+	// Tokens are the tokens a metered function charged to the session
+	// (its answer's meta.tokens); 0 when nothing was charged.
+	Tokens int64
+}
+
+// OnAccess has f called once each request is answered (make run prints a
+// line a request with it). Call it before serving.
+func (g *Gateway) OnAccess(f func(Access)) { g.onAccess = f }
+
+// charged reads the tokens a metered answer charged: its meta.tokens,
+// when the answer carries the session headers of a charge.
+func charged(out events.APIGatewayProxyResponse) int64 {
+	if out.Headers[metering.HeaderTokensUsed] == "" && len(out.MultiValueHeaders[metering.HeaderTokensUsed]) == 0 {
+		return 0
+	}
+	var body struct {
+		Meta struct {
+			Tokens int64 `json:"tokens"`
+		} `json:"meta"`
+	}
+	if json.Unmarshal([]byte(out.Body), &body) != nil {
+		return 0
+	}
+	return body.Meta.Tokens
+}
+
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (status int, tokens int64) {
 	rt, params, pathKnown := g.match(r.Method, r.URL.Path)
 	if rt == nil {
 		_ = pathKnown // API Gateway answers unknown methods like unknown paths.
-		return g.gatewayResponse(w, "MISSING_AUTHENTICATION_TOKEN", reqID, nil)
+		return g.gatewayResponse(w, "MISSING_AUTHENTICATION_TOKEN", reqID, nil), 0
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
 	if err != nil {
-		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)
+		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil), 0
 	}
 	if len(body) > MaxPayload {
-		return g.gatewayResponse(w, "REQUEST_TOO_LARGE", reqID, nil)
+		return g.gatewayResponse(w, "REQUEST_TOO_LARGE", reqID, nil), 0
 	}
 	ev := proxyEvent(r, rt, params, body, reqID)
 	if !rt.Public {
 		authCtx, resp := g.authorize(r.Context(), ev)
 		if resp != "" {
-			return g.gatewayResponse(w, resp, reqID, nil)
+			return g.gatewayResponse(w, resp, reqID, nil), 0
 		}
 		ev.RequestContext.Authorizer = authCtx
 	}
@@ -191,9 +228,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) in
 	out, err := invoke(ctx, rt.handler, ev)
 	if err != nil {
 		g.logger.Error("function failed", "request_id", reqID, "function", rt.Function, "error", err.Error())
-		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)
+		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil), 0
 	}
-	return writeProxyResponse(w, out, reqID, g)
+	return writeProxyResponse(w, out, reqID, g), charged(out)
 }
 
 func invoke(ctx context.Context, h ProxyHandler, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, err error) {

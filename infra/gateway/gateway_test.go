@@ -268,3 +268,42 @@ func TestSampleAPIEventThroughHealthFunction(t *testing.T) {
 		t.Fatalf("X-Request-Id %v, want API Gateway's %s", got, ev.RequestContext.RequestID)
 	}
 }
+
+// OnAccess reports each answered request, with the tokens a metered
+// answer charged (its meta.tokens) and none for any other answer.
+func TestOnAccess(t *testing.T) {
+	tpl, _ := template(t)
+	handlers := map[string]gateway.ProxyHandler{}
+	for id := range tpl.Functions {
+		handlers[id] = echo(id)
+	}
+	handlers["IndicatorComputeFunction"] = func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return events.APIGatewayProxyResponse{StatusCode: 200,
+			MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}, "X-Session-Tokens-Used": {"120"}},
+			Body:              `{"values":[1],"meta":{"tokens":57,"tokens_used":120}}`}, nil
+	}
+	g, err := gateway.New(tpl, handlers, allow, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []gateway.Access
+	g.OnAccess(func(a gateway.Access) { got = append(got, a) })
+	for _, c := range []struct{ method, path string }{{"POST", "/api/v1/indicators/sma"}, {"GET", "/api/v1/health"}, {"GET", "/nowhere"}} {
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader(`{}`)))
+	}
+	want := []struct {
+		method, path string
+		status       int
+		tokens       int64
+	}{{"POST", "/api/v1/indicators/sma", 200, 57}, {"GET", "/api/v1/health", 200, 0}, {"GET", "/nowhere", 404, 0}}
+	if len(got) != len(want) {
+		t.Fatalf("%d accesses reported, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		a := got[i]
+		if a.Method != w.method || a.Path != w.path || a.Status != w.status || a.Tokens != w.tokens || a.RequestID == "" || a.Elapsed <= 0 {
+			t.Errorf("access %d = %+v, want %+v", i, a, w)
+		}
+	}
+}

@@ -52,6 +52,9 @@ type Options struct {
 	SweepEvery time.Duration
 	// TableSuffix is appended to table names (tests use fresh tables).
 	TableSuffix string
+	// OnAccess, when set, is called once each request is answered (make
+	// run prints a line a request with it).
+	OnAccess func(gateway.Access)
 	// DynamoDBHTTPClient, when set, is the DynamoDB client's HTTP client
 	// (the load benchmark times the database calls with it, or answers
 	// them from memory); nil uses the SDK's default.
@@ -220,7 +223,7 @@ func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
 			return fmt.Errorf("function %s is in template.yaml but not in the app catalogue", id)
 		}
 	}
-	logger := telemetry.NewLogger(o.Logs, "local-gateway")
+	logger := telemetry.NewLoggerAt(o.Logs, "local-gateway", cfg.LogLevel)
 	gw, err := gateway.New(api.Template, handlers, authorizer, logger)
 	if err != nil {
 		return err
@@ -229,6 +232,9 @@ func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
 		Streams: streams, Schedules: schedules, Logger: logger})
 	if err != nil {
 		return err
+	}
+	if o.OnAccess != nil {
+		gw.OnAccess(o.OnAccess)
 	}
 	api.Gateway, api.Emulator = gw, em
 
@@ -312,7 +318,7 @@ func (api *API) Banner() string {
 	}
 	sort.Strings(bg)
 	fmt.Fprintf(&b, "  background:  TTL sweeper + streams; %s\n", strings.Join(bg, ", "))
-	b.WriteString("  Ctrl-C stops everything.\n")
+	b.WriteString("  Ctrl-C (or SIGTERM to make or to this process) stops everything.\n")
 	return b.String()
 }
 

@@ -47,7 +47,7 @@ type Deps struct {
 func NewDeps(cfg config.Config, function string, out io.Writer) *Deps {
 	return &Deps{
 		Config:   cfg,
-		Logger:   telemetry.NewLogger(out, function),
+		Logger:   telemetry.NewLoggerAt(out, function, cfg.LogLevel),
 		Metrics:  telemetry.NewMetrics(out, time.Now),
 		Now:      time.Now,
 		Function: function,

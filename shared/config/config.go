@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,8 @@ type Config struct {
 	SessionPriceCents         int64
 	Tiers                     []Tier
 	Version                   string
+	// LogLevel is the lowest level the JSON logs keep.
+	LogLevel slog.Level
 }
 
 // MasterKeyEnabled reports whether the master key may be used at all.
@@ -144,6 +147,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("BULK_TIERS: %w", err))
 	}
 	c.Tiers = tiers
+	if raw := get("LOG_LEVEL", "info"); c.LogLevel.UnmarshalText([]byte(raw)) != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error, got %q", raw))
+	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Port != 3000 || c.Stage != "local" || c.SessionTTL != 24*time.Hour || c.SessionTokenLimit != 100000 ||
 		c.DefaultRateLimitPerMinute != 60 || c.PaymentsMode != "placeholder" || c.MaxBodyBytes != 5242880 ||
-		c.SessionPriceCents != 100 || len(c.Tiers) != 3 || c.MasterKeyEnabled() {
+		c.SessionPriceCents != 100 || len(c.Tiers) != 3 || c.MasterKeyEnabled() || c.LogLevel != slog.LevelInfo {
 		t.Fatalf("defaults %+v", c)
 	}
 }
@@ -66,6 +67,7 @@ func TestRejectsBadValues(t *testing.T) {
 		"tiers":          {"BULK_TIERS": "10:10,5:20"},
 		"tier discount":  {"BULK_TIERS": "10:100"},
 		"missing tables": {"USAGE_TABLE": ""},
+		"log level":      {"LOG_LEVEL": "verbose"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := config.FromEnv(env(over)); err == nil {
@@ -82,5 +84,14 @@ func TestParseTiers(t *testing.T) {
 	}
 	if tiers, err := config.ParseTiers("none"); err != nil || tiers != nil {
 		t.Fatalf("none: %v %v", tiers, err)
+	}
+}
+
+func TestLogLevel(t *testing.T) {
+	for raw, want := range map[string]slog.Level{"debug": slog.LevelDebug, "INFO": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError} {
+		c, err := config.FromEnv(env(map[string]string{"LOG_LEVEL": raw}))
+		if err != nil || c.LogLevel != want {
+			t.Errorf("LOG_LEVEL=%s: %v %v, want %v", raw, c.LogLevel, err, want)
+		}
 	}
 }

@@ -14,10 +14,15 @@ import (
 // Namespace is the CloudWatch namespace of every metric.
 const Namespace = "WAIckoff"
 
-// NewLogger returns a JSON slog logger writing to w, tagged with the
-// function name.
+// NewLogger returns a JSON slog logger writing to w at level info,
+// tagged with the function name.
 func NewLogger(w io.Writer, function string) *slog.Logger {
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})
+	return NewLoggerAt(w, function, slog.LevelInfo)
+}
+
+// NewLoggerAt is NewLogger keeping the records at level and above.
+func NewLoggerAt(w io.Writer, function string, level slog.Leveler) *slog.Logger {
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
 	return slog.New(h).With("function", function)
 }
 
