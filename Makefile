@@ -94,8 +94,9 @@ fuzz: ## Short fuzz runs of every decoder (FUZZTIME each)
 sizes: ## Build every Lambda as sam build does; print each bootstrap's size against its goal
 	@set -o pipefail; $(GO) test -count=1 -v -run TestLambdaSizes ./tests/lambdasize | grep -v '^=== RUN'
 
-bench: ## Benchmarks: indicator engine vs go-talib, request path, authorizer
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/indicator ./shared/candle ./shared/indicatorapi ./shared/authorizer ./shared/apikey ./shared/wyckoff 2>/dev/null | tee bench.out
+BENCH_COUNT ?= 5
+bench: ## Benchmarks as one table (ours, baseline, ratio, goal); rows in infra/cmd/benchtable/rows.go, raw output in bench.out
+	$(GO) run ./infra/cmd/benchtable -count $(BENCH_COUNT) -raw bench.out
 
 EVAL_N ?= 250
 EVAL_WALK ?= 500000

@@ -7,7 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // genSet returns n valid candles shaped like exchange data: a price random
@@ -338,16 +340,23 @@ func BenchmarkChecksum(b *testing.B) {
 
 // BenchmarkEncodeDigits is the encoder alone on 10k RSI-like values: the
 // default (shortest round-trip) digits, 10 significant digits, and
-// encoding/json on the same values.
+// encoding/json on the same values. Besides wall time it reports the
+// process's CPU time (cpu-ns/value), which other work on a shared machine
+// inflates far less.
 func BenchmarkEncodeDigits(b *testing.B) {
 	values := benchValues(benchCandles)
+	report := func(b *testing.B, cpu0 time.Duration) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCandles, "ns/value")
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/benchCandles, "cpu-ns/value")
+	}
 	for _, p := range []int{0, 10} {
 		b.Run("precision="+strconv.Itoa(p), func(b *testing.B) {
 			var buf []byte
+			cpu0 := cpuTime()
 			for b.Loop() {
 				buf = AppendFloatsPrecision(buf[:0], values, p)
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCandles, "ns/value")
+			report(b, cpu0)
 		})
 	}
 	b.Run("encoding-json", func(b *testing.B) {
@@ -357,11 +366,21 @@ func BenchmarkEncodeDigits(b *testing.B) {
 				ptrs[i] = &values[i]
 			}
 		}
+		cpu0 := cpuTime()
 		for b.Loop() {
 			if _, err := json.Marshal(ptrs); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchCandles, "ns/value")
+		report(b, cpu0)
 	})
+}
+
+// cpuTime returns the CPU time the process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

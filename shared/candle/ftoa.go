@@ -127,67 +127,61 @@ func digitCount(d uint64) int {
 	return max(n, 1)
 }
 
-// roundDigits rounds d (n digits, no trailing zeros) to prec digits, half
-// to even digits on a tie; it returns the new digits and how much the
-// exponent grows. ok is false on a tie, where the decimal d may lie on
-// either side of the float it stands for: the caller asks strconv then.
-func roundDigits(d uint64, n, prec int) (r uint64, grow int, ok bool) {
-	drop := n - prec
-	div := pow10u[drop]
-	r = divPow10(d, drop)
-	rem := d - r*div
-	half := div / 2
-	if rem == half {
+// fixedFast returns the normal, positive float64 with the given IEEE
+// fraction and biased exponent rounded to prec <= 15 significant digits,
+// as d*10^k with d of prec digits (half to even on a tie), from one 64x128
+// multiplication by the power of ten that brings it to prec digits. ok is
+// false when the product is too close to a rounding boundary to decide (a
+// tie, or a power of ten outside the table): the caller asks strconv then.
+func fixedFast(fraction uint64, biased, prec int) (d uint64, k int, ok bool) {
+	e2 := biased - 1075
+	m := (1<<52 | fraction) << 11 // f = m * 2^(e2-11), top bit set
+	// 10^kEst <= f < 10^(kEst+2): scale by 10^q to prec or prec+1 digits.
+	kEst := ((e2 + 52) * 78913) >> 18
+	q := prec - 1 - kEst
+	if q < pow10Min || q > pow10Max {
 		return 0, 0, false
 	}
-	if rem > half {
-		r++
-		if r == pow10u[prec] {
-			return r / 10, drop + 1, true
+	g := &pow10Tab[q-pow10Min] // 10^q = g / 2^(127-floorLog2Pow10(q)), rounded up
+	midHi, _ := bits.Mul64(m, g[1])
+	hi, mid := bits.Mul64(m, g[0])
+	mid, carry := bits.Add64(mid, midHi, 0)
+	hi += carry
+	// f*10^q = (hi:mid) / 2^sh, where the integer part fits in hi.
+	sh := uint(127 - (e2 - 11) - floorLog2Pow10(q) - 128)
+	if sh < 1 || sh > 63 {
+		return 0, 0, false
+	}
+	d = hi >> sh
+	frac := hi<<(64-sh) | mid>>sh // the fraction, in units of 2^-64
+	// The product is within 2^-12 of frac's unit of the true value.
+	const slack = 16
+	const half = 1 << 63
+	k = -q
+	if d >= pow10u[prec] {
+		// One digit too many: drop it, with frac behind it.
+		r := d % 10
+		d /= 10
+		k++
+		switch {
+		case r == 5 && frac < slack, r == 4 && frac > math.MaxUint64-slack:
+			return 0, 0, false
+		case r > 5, r == 5:
+			d++
+		}
+	} else {
+		switch {
+		case frac > half-slack && frac < half+slack:
+			return 0, 0, false
+		case frac > half:
+			d++
 		}
 	}
-	return r, drop, true
-}
-
-// divPow10 returns d / 10^e for 1 <= e <= 19, dividing by constants, which
-// the compiler turns into multiplications (a division by a variable is
-// several times slower).
-func divPow10(d uint64, e int) uint64 {
-	switch e {
-	case 1:
-		return d / 1e1
-	case 2:
-		return d / 1e2
-	case 3:
-		return d / 1e3
-	case 4:
-		return d / 1e4
-	case 5:
-		return d / 1e5
-	case 6:
-		return d / 1e6
-	case 7:
-		return d / 1e7
-	case 8:
-		return d / 1e8
-	case 9:
-		return d / 1e9
-	case 10:
-		return d / 1e10
-	case 11:
-		return d / 1e11
-	case 12:
-		return d / 1e12
-	case 13:
-		return d / 1e13
-	case 14:
-		return d / 1e14
-	case 15:
-		return d / 1e15
-	case 16:
-		return d / 1e16
+	if d == pow10u[prec] {
+		d /= 10
+		k++
 	}
-	return d / pow10u[e]
+	return d, k, true
 }
 
 // appendNumber appends f, finite, as a JSON number with prec significant
@@ -203,36 +197,26 @@ func appendNumber(dst []byte, f float64, prec int) []byte {
 		}
 		return append(dst, '0')
 	}
-	d, k := shortest(fraction, biased)
+	var d uint64
+	var k int
+	switch {
+	case prec == 0:
+		d, k = shortest(fraction, biased)
+	case prec <= 15 && biased != 0:
+		var ok bool
+		if d, k, ok = fixedFast(fraction, biased, prec); !ok {
+			d, k = fixedDigits(f, prec)
+		}
+	default:
+		// 16 or 17 digits, and subnormals: rare, left to strconv.
+		d, k = fixedDigits(f, prec)
+	}
 	// Trailing zeros off, so that n counts significant digits.
 	for d%10 == 0 {
 		d /= 10
 		k++
 	}
 	n := digitCount(d)
-	switch {
-	case prec == 0 || n <= prec && prec <= 15 && biased != 0:
-		// Shortest, or the correctly rounded digits anyway: a normal float
-		// is within 2^-53 of its shortest digits, closer than half a step
-		// of 15 digits.
-	case prec <= 15 && biased != 0:
-		if r, grow, ok := roundDigits(d, n, prec); ok {
-			d, k = r, k+grow
-			break
-		}
-		d, k = fixedDigits(f, prec)
-	default:
-		// 16 or 17 digits (0.1 is 0.10000000000000001 to 17) and
-		// subnormals, whose shortest digits can be far from the float.
-		d, k = fixedDigits(f, prec)
-	}
-	if prec > 0 {
-		for d%10 == 0 {
-			d /= 10
-			k++
-		}
-		n = digitCount(d)
-	}
 	abs := math.Abs(f)
 	return layout(dst, neg, d, n, k, abs < 1e-6 || abs >= 1e21)
 }

@@ -1,0 +1,54 @@
+package main
+
+// rows is the table make bench prints, in this order. Rows whose unit starts
+// with cpu- read the process's CPU time per op, which the benchmark reports
+// next to wall time (see cpuTime in shared/candle's benchmarks): on a shared
+// machine other work inflates it far less than wall time. To add a row, add a
+// benchmark that reports the metric (b.ReportMetric, or ns/op) for ours and,
+// when there is one, for the baseline, in the same run; then add a line
+// here. Names are as go test prints them, without the -N suffix. The
+// benchmarks of each package run once, together, for all its rows.
+var rows = []row{
+	// Encoder (shared/candle): 10,000 RSI-like values, shortest digits.
+	{Label: "encoder, default precision (shortest round-trip)", Pkg: "./shared/candle",
+		Ours: "BenchmarkEncodeDigits/precision=0", Baseline: "BenchmarkEncodeDigits/encoding-json", Metric: "cpu-ns/value",
+		Goal: goal{MaxOurs: 35}},
+	{Label: "encoder, precision=10", Pkg: "./shared/candle",
+		Ours: "BenchmarkEncodeDigits/precision=10", Baseline: "BenchmarkEncodeDigits/encoding-json", Metric: "cpu-ns/value",
+		Goal: goal{MaxOurs: 25}},
+	{Label: "encode a 10k RSI response (meta included)", Pkg: "./shared/candle",
+		Ours: "BenchmarkEncode/candle", Baseline: "BenchmarkEncode/std", Metric: "ns/value"},
+	{Label: "decode 10k candles, JSON rows", Pkg: "./shared/candle",
+		Ours: "BenchmarkDecode/rows/candle", Baseline: "BenchmarkDecode/rows/std", Metric: "ns/candle"},
+	{Label: "decode 10k candles, CSV", Pkg: "./shared/candle",
+		Ours: "BenchmarkDecode/csv/candle", Baseline: "BenchmarkDecode/csv/std", Metric: "ns/candle"},
+
+	// Request path (shared/indicatorapi): decode, compute, encode, 10k candles.
+	{Label: "request: one RSI vs encoding/json", Pkg: "./shared/indicatorapi",
+		Ours: "BenchmarkRequestPath/single/ours", Baseline: "BenchmarkRequestPath/single/encoding-json", Metric: "cpu-ns/op"},
+	{Label: "request: batch of 10 vs encoding/json", Pkg: "./shared/indicatorapi",
+		Ours: "BenchmarkRequestPath/batch10/ours", Baseline: "BenchmarkRequestPath/batch10/encoding-json", Metric: "cpu-ns/op"},
+	{Label: "request: batch of 10 vs one RSI, default precision", Pkg: "./shared/indicatorapi",
+		Ours: "BenchmarkRequestPath/batch10/ours", Baseline: "BenchmarkRequestPath/single/ours", Metric: "cpu-ns/op"},
+	{Label: "request: batch of 10 vs one RSI, precision=10", Pkg: "./shared/indicatorapi",
+		Ours: "BenchmarkRequestPath/batch10-precision10/ours", Baseline: "BenchmarkRequestPath/single-precision10/ours",
+		Metric: "cpu-ns/op", Goal: goal{MaxRatio: 3}},
+
+	// Indicator engine (shared/indicator) vs go-talib, 100k candles.
+	{Label: "SMA(20) vs go-talib", Pkg: "./shared/indicator", Ours: "BenchmarkSMA/ours", Baseline: "BenchmarkSMA/go-talib", Metric: "ns/candle"},
+	{Label: "EMA(20) vs go-talib", Pkg: "./shared/indicator", Ours: "BenchmarkEMA/ours", Baseline: "BenchmarkEMA/go-talib", Metric: "ns/candle"},
+	{Label: "RSI(14) vs go-talib", Pkg: "./shared/indicator", Ours: "BenchmarkRSI/ours", Baseline: "BenchmarkRSI/go-talib", Metric: "ns/candle"},
+	{Label: "MACD(12,26,9) vs go-talib", Pkg: "./shared/indicator", Ours: "BenchmarkMACD/ours", Baseline: "BenchmarkMACD/go-talib", Metric: "ns/candle"},
+	{Label: "BBANDS(20,2) vs go-talib", Pkg: "./shared/indicator", Ours: "BenchmarkBBANDS/ours", Baseline: "BenchmarkBBANDS/go-talib", Metric: "ns/candle"},
+	{Label: "ATR(14) vs go-talib", Pkg: "./shared/indicator", Ours: "BenchmarkATR/ours", Baseline: "BenchmarkATR/go-talib", Metric: "ns/candle"},
+	{Label: "ADX(14) (+DI, -DI too) vs go-talib ADX", Pkg: "./shared/indicator", Ours: "BenchmarkADX/ours", Baseline: "BenchmarkADX/go-talib", Metric: "ns/candle"},
+
+	// Wyckoff (shared/wyckoff): the whole analysis of 50k candles vs RSI(14).
+	{Label: "Wyckoff analysis vs RSI(14), 50k candles", Pkg: "./shared/wyckoff",
+		Ours: "BenchmarkWyckoff/analysis", Baseline: "BenchmarkWyckoff/rsi14", Metric: "ns/candle", Goal: goal{MaxRatio: 10}},
+
+	// Per-request key work (no baseline).
+	{Label: "authorizer, store in memory", Pkg: "./shared/authorizer", Ours: "BenchmarkAuthorize", Metric: "ns/op"},
+	{Label: "authorizer with the SDK's work", Pkg: "./shared/authorizer", Ours: "BenchmarkAuthorizeSDK", Metric: "ns/op"},
+	{Label: "API key check and hash", Pkg: "./shared/apikey", Ours: "BenchmarkCheckAndHash", Metric: "ns/op"},
+}
