@@ -94,7 +94,7 @@ fuzz: ## Short fuzz runs of every decoder (FUZZTIME each)
 sizes: ## Build every Lambda as sam build does; print each bootstrap's size against its goal
 	@set -o pipefail; $(GO) test -count=1 -v -run TestLambdaSizes ./tests/lambdasize | grep -v '^=== RUN'
 
-BENCH_COUNT ?= 5
+BENCH_COUNT ?= 3
 bench: ## Benchmarks as one table (ours, baseline, ratio, goal); rows in infra/cmd/benchtable/rows.go, raw output in bench.out
 	$(GO) run ./infra/cmd/benchtable -count $(BENCH_COUNT) -raw bench.out
 

@@ -2,7 +2,7 @@
 // them as one table: ours, the baseline measured in the same run, their
 // ratio, and the goal where there is one. Rows are listed in rows.go.
 //
-//	go run ./infra/cmd/benchtable [-count 5] [-benchtime 1x] [-raw bench.out]
+//	go run ./infra/cmd/benchtable [-count 3] [-benchtime 1x] [-raw bench.out]
 //
 // Each number is the best of -count runs: the machine is shared, and other
 // work only ever adds time.
@@ -42,7 +42,7 @@ type goal struct {
 type results map[string]map[string][]float64
 
 func main() {
-	count := flag.Int("count", 5, "runs of each benchmark (the table shows the best)")
+	count := flag.Int("count", 3, "runs of each benchmark (the table shows the best)")
 	benchtime := flag.String("benchtime", "", "go test -benchtime (default: each package's own)")
 	raw := flag.String("raw", "bench.out", "file for go test's raw output (empty: none)")
 	flag.Parse()
@@ -80,7 +80,7 @@ func main() {
 // defaultBenchtime keeps make bench within a few minutes on two cores.
 var defaultBenchtime = map[string]string{
 	"./shared/candle":       "200x",
-	"./shared/indicatorapi": "20x",
+	"./shared/indicatorapi": "10x",
 	"./shared/indicator":    "50x",
 	"./shared/wyckoff":      "3x",
 	"./shared/authorizer":   "20000x",
