@@ -18,8 +18,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -50,6 +52,7 @@ type route struct {
 	segments []string
 	handler  ProxyHandler
 	timeout  time.Duration // the function's Timeout: its invocation deadline
+	invoked  *atomic.Int64
 }
 
 // Gateway is an http.Handler emulating the REST API.
@@ -59,13 +62,28 @@ type Gateway struct {
 	responses  map[string]samtemplate.GatewayResponse
 	logger     *slog.Logger
 	onAccess   func(Access)
+	authorized atomic.Int64 // authorizer invocations
+}
+
+// Invocations returns the Lambda invocations so far: each function's
+// (the functions behind routes, by logical ID) and the authorizer's.
+func (g *Gateway) Invocations() (functions map[string]int64, authorizer int64) {
+	functions = map[string]int64{}
+	for _, r := range g.routes {
+		functions[r.Function] = r.invoked.Load()
+	}
+	return functions, g.authorized.Load()
 }
 
 // New builds the gateway: every Api route of the template, served by the
 // handler of its function; authorizer runs for non-public routes.
 func New(tpl *samtemplate.Template, handlers map[string]ProxyHandler, authorizer app.AuthorizerHandler, logger *slog.Logger) (*Gateway, error) {
 	g := &Gateway{authorizer: authorizer, responses: tpl.GatewayResponses, logger: logger}
+	counters := map[string]*atomic.Int64{}
 	for _, r := range tpl.Routes() {
+		if counters[r.Function] == nil {
+			counters[r.Function] = &atomic.Int64{}
+		}
 		h, ok := handlers[r.Function]
 		if !ok {
 			return nil, fmt.Errorf("no handler for function %s (route %s)", r.Function, r.Pattern())
@@ -74,7 +92,7 @@ func New(tpl *samtemplate.Template, handlers map[string]ProxyHandler, authorizer
 			return nil, fmt.Errorf("route %s needs the authorizer", r.Pattern())
 		}
 		g.routes = append(g.routes, route{Route: r, segments: splitPath(r.Path), handler: h,
-			timeout: tpl.Functions[r.Function].Timeout})
+			timeout: tpl.Functions[r.Function].Timeout, invoked: counters[r.Function]})
 	}
 	// Literal segments win over path parameters, as in API Gateway.
 	sort.SliceStable(g.routes, func(i, j int) bool {
@@ -213,7 +231,9 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 	if !rt.Public {
 		authCtx, resp := g.authorize(r.Context(), ev)
 		if resp != "" {
-			return g.gatewayResponse(w, resp, reqID, nil), 0
+			// A denial's context reaches its gateway response
+			// ($context.authorizer.*), as in API Gateway.
+			return g.gatewayResponse(w, resp, reqID, authCtx), 0
 		}
 		ev.RequestContext.Authorizer = authCtx
 	}
@@ -225,6 +245,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 		ctx, cancel = context.WithTimeout(ctx, rt.timeout)
 		defer cancel()
 	}
+	rt.invoked.Add(1)
 	out, err := invoke(ctx, rt.handler, ev)
 	if err != nil {
 		g.logger.Error("function failed", "request_id", reqID, "function", rt.Function, "error", err.Error())
@@ -299,7 +320,8 @@ func MethodARN(method, path string) string {
 }
 
 // authorize runs the authorizer; it returns the context to hand the
-// function, or the gateway response type to answer with.
+// function, or the gateway response type to answer with (and for
+// ACCESS_DENIED the denial's context, for the response's mappings).
 func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, string) {
 	req := events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type:                            "REQUEST",
@@ -326,9 +348,6 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyReques
 		g.logger.Error("authorizer failed", "request_id", ev.RequestContext.RequestID, "error", err.Error())
 		return nil, "AUTHORIZER_FAILURE"
 	}
-	if !Allows(resp.PolicyDocument, req.MethodArn) {
-		return nil, "ACCESS_DENIED"
-	}
 	// API Gateway hands the function the context values as strings, plus
 	// the principal.
 	out := map[string]any{"principalId": resp.PrincipalID}
@@ -342,6 +361,9 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyReques
 			return nil, "AUTHORIZER_FAILURE"
 		}
 	}
+	if !Allows(resp.PolicyDocument, req.MethodArn) {
+		return out, "ACCESS_DENIED"
+	}
 	return out, ""
 }
 
@@ -352,6 +374,7 @@ func (g *Gateway) callAuthorizer(ctx context.Context, req events.APIGatewayCusto
 		}
 	}()
 	// The authorizer's answer travels as JSON, as in Lambda.
+	g.authorized.Add(1)
 	resp, err = g.authorizer(ctx, req)
 	if err != nil {
 		return resp, err
@@ -454,8 +477,30 @@ func writeProxyResponse(w http.ResponseWriter, out events.APIGatewayProxyRespons
 	return out.StatusCode
 }
 
-// gatewayResponse answers with one of the template's GatewayResponses.
-func (g *Gateway) gatewayResponse(w http.ResponseWriter, typ, reqID string, extra http.Header) int {
+// contextVar matches the $context variables of a gateway response
+// template: $context.requestId, $context.authorizer.<key>.
+var contextVar = regexp.MustCompile(`\$context\.(requestId|authorizer\.[A-Za-z0-9_]+)`)
+
+// contextValue is the value of the context variable name ("requestId",
+// "authorizer.<key>"); ok is false when it has none.
+func contextValue(name, reqID string, authCtx map[string]any) (string, bool) {
+	if name == "requestId" {
+		return reqID, true
+	}
+	if k, isAuth := strings.CutPrefix(name, "authorizer."); isAuth {
+		v, ok := authCtx[k].(string)
+		return v, ok
+	}
+	return "", false
+}
+
+// gatewayResponse answers with one of the template's GatewayResponses:
+// its status, static headers, headers mapped from context variables
+// (context.requestId, context.authorizer.<key> from authCtx; a header
+// whose variable has no value is left out) and its body with the
+// $context variables filled in (empty when they have no value), as API
+// Gateway does.
+func (g *Gateway) gatewayResponse(w http.ResponseWriter, typ, reqID string, authCtx map[string]any) int {
 	gr, ok := g.responses[typ]
 	if !ok {
 		gr = samtemplate.GatewayResponse{Status: 500,
@@ -468,9 +513,11 @@ func (g *Gateway) gatewayResponse(w http.ResponseWriter, typ, reqID string, extr
 	for k, v := range gr.Headers {
 		w.Header().Set(k, v)
 	}
-	for k, vs := range extra {
-		for _, v := range vs {
-			w.Header().Add(k, v)
+	for k, expr := range gr.Mapped {
+		if name, ok := strings.CutPrefix(expr, "context."); ok {
+			if v, ok := contextValue(name, reqID, authCtx); ok {
+				w.Header().Set(k, v)
+			}
 		}
 	}
 	if w.Header().Get("Content-Type") == "" {
@@ -478,7 +525,11 @@ func (g *Gateway) gatewayResponse(w http.ResponseWriter, typ, reqID string, extr
 	}
 	w.Header().Set("X-Request-Id", reqID)
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, gr.Body)
+	body := contextVar.ReplaceAllStringFunc(gr.Body, func(m string) string {
+		v, _ := contextValue(strings.TrimPrefix(m, "$context."), reqID, authCtx)
+		return v
+	})
+	_, _ = io.WriteString(w, body)
 	return status
 }
 

@@ -48,6 +48,7 @@ type Client struct {
 	mu      sync.Mutex
 	denied  []string // the first maxDenied, described
 	ndenied int
+	calls   map[string]int64 // by operation, allowed or not
 }
 
 // maxDenied bounds the denials a client describes; past it they are only
@@ -58,7 +59,7 @@ const maxDenied = 100
 // logical IDs to the physical names the run uses. It refuses a policy it
 // cannot emulate, so that nothing is granted by accident.
 func New(fn samtemplate.Function, tables map[string]string, next aws.HTTPClient) (*Client, error) {
-	c := &Client{next: next, function: fn.LogicalID, allow: map[string]map[string]bool{}}
+	c := &Client{next: next, function: fn.LogicalID, allow: map[string]map[string]bool{}, calls: map[string]int64{}}
 	for _, p := range fn.Policies {
 		actions, ok := templates[p.Template]
 		if !ok {
@@ -90,6 +91,19 @@ func (c *Client) Denied() []string {
 	return out
 }
 
+// Calls returns the DynamoDB calls the function made so far by operation
+// ("UpdateItem": 3), denied ones included: what the function would be
+// billed for.
+func (c *Client) Calls() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int64, len(c.calls))
+	for op, n := range c.calls {
+		out[op] = n
+	}
+	return out
+}
+
 // Do passes the call on when the function's policies allow every action
 // it needs, and otherwise answers AccessDeniedException without sending it.
 func (c *Client) Do(r *http.Request) (*http.Response, error) {
@@ -97,6 +111,9 @@ func (c *Client) Do(r *http.Request) (*http.Response, error) {
 	if !ok {
 		return c.next.Do(r)
 	}
+	c.mu.Lock()
+	c.calls[op]++
+	c.mu.Unlock()
 	var body []byte
 	if r.Body != nil {
 		b, err := io.ReadAll(r.Body)

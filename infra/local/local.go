@@ -73,6 +73,7 @@ type API struct {
 	TableNames map[string]string
 	DB         *localdb.Server // nil with DYNAMODB_ENDPOINT
 	iam        map[string]*iam.Client
+	flushers   []app.Flusher
 	server     *http.Server
 	cancel     context.CancelFunc
 	done       chan struct{}
@@ -222,6 +223,7 @@ func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
 		default:
 			return fmt.Errorf("function %s is in template.yaml but not in the app catalogue", id)
 		}
+		api.flushers = append(api.flushers, d.Flushers...)
 	}
 	logger := telemetry.NewLoggerAt(o.Logs, "local-gateway", cfg.LogLevel)
 	gw, err := gateway.New(api.Template, handlers, authorizer, logger)
@@ -272,6 +274,31 @@ func (api *API) IAMDenied() []string {
 			for _, d := range c.Denied() {
 				out = append(out, fn+": "+d)
 			}
+		}
+	}
+	return out
+}
+
+// Flush writes what the functions hold in memory (app.Deps.Flushers:
+// the authorizer's tally of rate-limited requests) now, as an instance
+// about to stop would; the audit of a load run reads exact counts after
+// it. It returns what is still unwritten.
+func (api *API) Flush(ctx context.Context) int64 {
+	var left int64
+	for _, f := range api.flushers {
+		f.Flush(ctx, time.Now())
+		left += f.Pending()
+	}
+	return left
+}
+
+// StoreCalls returns each function's DynamoDB calls so far, by
+// operation (iam.Client.Calls), for the functions that made any.
+func (api *API) StoreCalls() map[string]map[string]int64 {
+	out := map[string]map[string]int64{}
+	for fn, c := range api.iam {
+		if calls := c.Calls(); len(calls) > 0 {
+			out[fn] = calls
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -64,6 +65,9 @@ type Grant struct {
 // an error only when the store cannot decide; the caller must then refuse
 // the request.
 func (s *Store) Authorize(ctx context.Context, hash, requestID string, now time.Time) (Grant, error) {
+	if g, ok := s.refused.get(hash); ok {
+		return g, nil
+	}
 	r, err := s.limiter.Take(ctx, lookupKey(hash), guard(now), requestID, now)
 	if err != nil {
 		return Grant{}, fmt.Errorf("authorize key: %w", err)
@@ -72,6 +76,7 @@ func (s *Store) Authorize(ctx context.Context, hash, requestID string, now time.
 	switch r.Outcome {
 	case ratelimit.Missing:
 		g.Status = Unknown
+		s.refused.put(hash, g)
 		return g, nil
 	case ratelimit.Refused:
 		g.Status = Expired
@@ -79,6 +84,7 @@ func (s *Store) Authorize(ctx context.Context, hash, requestID string, now time.
 			g.Status = Revoked
 		}
 		g.KeyID = dynamo.String(r.Item, attrKeyID)
+		s.refused.put(hash, Grant{Status: g.Status, KeyID: g.KeyID})
 		return g, nil
 	case ratelimit.Limited:
 		g.Status = Limited
@@ -129,4 +135,39 @@ func guard(now time.Time) ratelimit.Guard {
 			return exp == 0 || exp > nowMS
 		},
 	}
+}
+
+// refusedKeys remembers, per process, the key hashes the store found
+// unknown, revoked or expired, so that a client (or an attacker) repeating
+// such a key costs no store call after the first. Each of these states is
+// final: a key's hash names a lookup item only if the key was created
+// before anyone could present it (keys are 256 random bits, made and
+// shown by the create call), revocation is never undone, and expires_at
+// never moves. A well-formed key never seen costs one conditional
+// UpdateItem (the check and the rate-limit take are one call; a read
+// first would cost every valid request a second round trip).
+type refusedKeys struct {
+	mu sync.Mutex
+	m  map[string]Grant
+}
+
+// maxRefusedKeys bounds the cache; it is cleared when full.
+const maxRefusedKeys = 16384
+
+func newRefusedKeys() *refusedKeys { return &refusedKeys{m: map[string]Grant{}} }
+
+func (r *refusedKeys) get(hash string) (Grant, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g, ok := r.m[hash]
+	return g, ok
+}
+
+func (r *refusedKeys) put(hash string, g Grant) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.m) >= maxRefusedKeys {
+		clear(r.m)
+	}
+	r.m[hash] = g
 }

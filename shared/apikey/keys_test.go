@@ -443,6 +443,15 @@ func TestRateLimitAndUsage(t *testing.T) {
 	if fmt.Sprint(statuses) != "[200 200 200 429 429]" {
 		t.Fatalf("statuses %v", statuses)
 	}
+	// The gateway answered the 429s; the authorizer wrote the key's first
+	// refusal at once and holds the second until its interval passes
+	// (shared/refusals) or the instance writes its tally.
+	if u := h.do(t, "GET", "/api/v1/keys/"+id+"/usage", a.admin, nil); u.num("requests") != 4 || u.num("rate_limited") != 1 {
+		t.Fatalf("usage before the tally is written: %s", u.raw)
+	}
+	for _, f := range h.deps.Flushers {
+		f.Flush(context.Background(), time.Now())
+	}
 	u := h.do(t, "GET", "/api/v1/keys/"+id+"/usage", a.admin, nil)
 	if u.status != 200 || u.num("requests") != 5 || u.num("rate_limited") != 2 || u.str("key_id") != id || u.str("last_used_at") == "" {
 		t.Fatalf("usage %d %s", u.status, u.raw)

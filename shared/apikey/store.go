@@ -76,11 +76,12 @@ type Store struct {
 	db      DB
 	table   string
 	limiter *ratelimit.Limiter
+	refused *refusedKeys
 }
 
 // NewStore returns a store over the ApiKeysTable named table.
 func NewStore(db DB, table string) *Store {
-	return &Store{db: db, table: table, limiter: ratelimit.New(db, table)}
+	return &Store{db: db, table: table, limiter: ratelimit.New(db, table), refused: newRefusedKeys()}
 }
 
 // Attribute names.

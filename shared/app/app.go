@@ -40,6 +40,18 @@ type Deps struct {
 	// gateway passes each function's IAM guard); nil is the SDK's
 	// default. Only functions built with package store use it.
 	StoreHTTP HTTPClient
+	// Flushers are what a handler holds in memory to write later (the
+	// authorizer's tally of rate-limited requests, shared/refusals): the
+	// builder adds them, and the local run writes them out before an
+	// audit, as an instance about to stop would.
+	Flushers []Flusher
+}
+
+// Flusher writes what it holds (Flush) and tells how much is still
+// unwritten (Pending).
+type Flusher interface {
+	Flush(ctx context.Context, now time.Time)
+	Pending() int64
 }
 
 // NewDeps builds the dependencies of function from cfg, writing logs and

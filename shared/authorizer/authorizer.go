@@ -5,11 +5,17 @@
 // routes, and hands the functions the caller (caller.Caller) in the policy
 // context.
 //
-// API Gateway lets an authorizer say only allow, deny or unauthorized, so
-// a request over its rate limit or without a session is allowed with a
-// refusal in the context (caller.Caller.Refusal); shared/httpapi answers
-// it with 429 or 403 before the handler runs. A missing, malformed,
-// unknown, revoked or expired key is "Unauthorized" (API Gateway's 401).
+// API Gateway lets an authorizer say only allow, deny or unauthorized. A
+// request over its key's rate limit is denied, with the limit's figures
+// in the context: the template's ACCESS_DENIED gateway response answers
+// it 429 rate_limited with Retry-After and the RateLimit headers taken
+// from that context, so no function runs and nothing is written for it
+// but the authorizer's tally (Options.Refusals, written at most once per
+// key and interval). The authorizer denies nothing else. A request
+// without a session on a metered route is allowed with a refusal in the
+// context (caller.Caller.Refusal); shared/httpapi answers it 403 before
+// the handler runs. A missing, malformed, unknown, revoked or expired key
+// is "Unauthorized" (API Gateway's 401).
 // When the store cannot be read the authorizer returns another error,
 // which API Gateway answers with AUTHORIZER_FAILURE (503 in the template):
 // it fails closed and never allows a request it could not check.
@@ -62,8 +68,20 @@ type Sessions interface {
 	Active(ctx context.Context, accountID string, now time.Time) (s ActiveSession, ok bool, err error)
 }
 
+// Refusals tallies the requests denied for the rate limit
+// (refusals.Counter).
+type Refusals interface {
+	Add(ctx context.Context, accountID, keyID, endpoint string, now time.Time)
+}
+
 // Options are the authorizer's dependencies.
 type Options struct {
+	// Refusals counts rate-limited requests; nil counts nothing.
+	Refusals Refusals
+	// Endpoint names a request's endpoint for usage (usage.EndpointName)
+	// from its route pattern and {name} path parameter; nil uses the
+	// route pattern.
+	Endpoint func(route, name string) string
 	Keys     Keys
 	Sessions Sessions
 	// MasterKey is the operator key; empty when the master key is
@@ -80,6 +98,8 @@ type Options struct {
 
 // Authorizer is the REQUEST authorizer.
 type Authorizer struct {
+	refusals Refusals
+	endpoint func(route, name string) string
 	keys     Keys
 	sessions Sessions
 	master   [sha256.Size]byte
@@ -93,7 +113,10 @@ type Authorizer struct {
 // New returns an authorizer.
 func New(o Options) *Authorizer {
 	a := &Authorizer{keys: o.Keys, sessions: o.Sessions, metered: map[string]bool{}, log: o.Logger,
-		now: o.Now, timeout: o.Timeout}
+		now: o.Now, timeout: o.Timeout, refusals: o.Refusals, endpoint: o.Endpoint}
+	if a.endpoint == nil {
+		a.endpoint = func(route, _ string) string { return route }
+	}
 	if o.MasterKey != "" {
 		a.master, a.masterOn = sha256.Sum256([]byte(o.MasterKey)), true
 	}
@@ -116,9 +139,10 @@ func New(o Options) *Authorizer {
 const MasterPrincipal = "master"
 
 // Handle authorizes one request. It returns an Allow policy for the
-// request's method ARN with the caller in the context; ErrUnauthorized
-// for a missing, malformed, unknown, revoked or expired key; or
-// ErrUnavailable when the stores could not be read.
+// request's method ARN with the caller in the context; a Deny policy with
+// the rate limit's figures in the context for a key over its limit;
+// ErrUnauthorized for a missing, malformed, unknown, revoked or expired
+// key; or ErrUnavailable when the stores could not be read.
 func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	start := time.Now()
 	now := a.now()
@@ -164,9 +188,12 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 	attrs := []slog.Attr{slog.String("key_id", g.KeyID), slog.String("account_id", g.AccountID),
 		slog.Int("rate_remaining", c.RateRemaining), slog.Int("db_calls", g.Rate.Calls)}
 	if g.Status == apikey.Limited {
-		c.Refusal, c.RetryAfter = string(problem.RateLimited), g.Rate.RetryAfter
+		c.Refusal, c.RetryAfter = string(problem.RateLimited), max(g.Rate.RetryAfter, 1)
 		log("rate_limited", append(attrs, slog.Int("retry_after", c.RetryAfter))...)
-		return allow(req.MethodArn, g.KeyID, c.Context()), nil
+		if a.refusals != nil {
+			a.refusals.Add(ctx, g.AccountID, g.KeyID, a.endpoint(route, req.PathParameters["name"]), now)
+		}
+		return policy("Deny", req.MethodArn, g.KeyID, c.Context()), nil
 	}
 	if a.metered[route] {
 		s, ok, err := a.sessions.Active(ctx, g.AccountID, now)
@@ -209,13 +236,20 @@ func (a *Authorizer) isMaster(key string) bool {
 }
 
 func allow(methodARN, principal string, ctx map[string]any) events.APIGatewayCustomAuthorizerResponse {
+	return policy("Allow", methodARN, principal, ctx)
+}
+
+// policy is a response whose one statement has effect on the request's
+// method ARN. API Gateway keeps the context of a Deny for its gateway
+// response ($context.authorizer.*) and the access log.
+func policy(effect, methodARN, principal string, ctx map[string]any) events.APIGatewayCustomAuthorizerResponse {
 	return events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID: principal,
 		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
 			Version: "2012-10-17",
 			Statement: []events.IAMPolicyStatement{{
 				Action:   []string{"execute-api:Invoke"},
-				Effect:   "Allow",
+				Effect:   effect,
 				Resource: []string{methodARN},
 			}},
 		},

@@ -88,6 +88,20 @@
 // rl_gate, conditional on a refund marker ("!" + marker) being absent
 // from the ring, which it pushes: a retried refund gives back once, with
 // the same count bound.
+//
+// # Refusing without a call
+//
+// A process that saw an item limited (the failed condition's item, whose
+// rl_gate is ahead of now) refuses the item's next requests itself until
+// now reaches that rl_gate, with no store call: a key flooded past its
+// limit then costs no write per refused request. Takes only move rl_gate
+// forward, so the store would refuse them too; only a refund (a request
+// refused later for want of a session) moves it back, by T, and a refund
+// made by another process is not seen here: each such refund may keep one
+// request refused here that the store would have admitted, until the gate
+// seen passes (at most the Retry-After that was given). Refunds made by
+// this process, and any admission it sees, drop what it saw. The limit is
+// never exceeded: nothing is admitted without the store.
 package ratelimit
 
 import (
@@ -243,13 +257,14 @@ type Limiter struct {
 	db    DB
 	table string
 
-	mu    sync.Mutex
-	guess map[string]int64 // last TAT seen per item, to pick the case
+	mu      sync.Mutex
+	guess   map[string]int64                           // last TAT seen per item, to pick the case
+	limited map[string]map[string]types.AttributeValue // the item as last seen limited
 }
 
 // New returns a limiter over table.
 func New(db DB, table string) *Limiter {
-	return &Limiter{db: db, table: table, guess: map[string]int64{}}
+	return &Limiter{db: db, table: table, guess: map[string]int64{}, limited: map[string]map[string]types.AttributeValue{}}
 }
 
 // maxGuesses bounds the guess cache; it is cleared when full.
@@ -284,6 +299,18 @@ func (l *Limiter) Take(ctx context.Context, key map[string]types.AttributeValue,
 	nowUS := now.UnixMicro()
 	res := Result{key: key, marker: Marker(requestID), now: nowUS}
 	id := itemID(key)
+	if item, ok := l.stillLimited(id, nowUS); ok && (g.Holds == nil || g.Holds(item)) {
+		// This process saw the item limited with a gate still ahead:
+		// the gate has only moved up since (but for refunds; see the
+		// package comment), so the store would refuse too.
+		res.Outcome, res.Item = Limited, item
+		if err := res.figures(nowUS); err != nil {
+			return res, err
+		}
+		gate, _ := intAttr(item, AttrGate)
+		res.RetryAfter = ceilSeconds(gate - nowUS)
+		return res, nil
+	}
 	busy := l.guessBusy(id, nowUS)
 	for res.Calls < maxCalls {
 		res.Calls++
@@ -331,6 +358,9 @@ func (l *Limiter) Take(ctx context.Context, key map[string]types.AttributeValue,
 			}
 			res.RetryAfter = ceilSeconds(gate - nowUS)
 			l.remember(id, item)
+			l.mu.Lock()
+			l.limited[id] = item
+			l.mu.Unlock()
 			return res, nil
 		}
 	}
@@ -377,6 +407,22 @@ func (l *Limiter) Refund(ctx context.Context, r Result) (Result, error) {
 		l.remember(itemID(r.key), item)
 	}
 	return r, nil
+}
+
+// stillLimited returns the item as this process last saw it limited, if
+// its gate is still ahead of now.
+func (l *Limiter) stillLimited(id string, now int64) (map[string]types.AttributeValue, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	item, ok := l.limited[id]
+	if !ok {
+		return nil, false
+	}
+	if gate, _ := intAttr(item, AttrGate); gate <= now {
+		delete(l.limited, id)
+		return nil, false
+	}
+	return item, true
 }
 
 func (l *Limiter) takeInput(key map[string]types.AttributeValue, g Guard, marker string, now int64, busy bool) *dynamodb.UpdateItemInput {
@@ -456,7 +502,13 @@ func (l *Limiter) remember(id string, item map[string]types.AttributeValue) {
 	if len(l.guess) >= maxGuesses {
 		clear(l.guess)
 	}
+	if len(l.limited) >= maxGuesses {
+		clear(l.limited)
+	}
 	l.guess[id] = tat
+	// A newer state (an admission, a refund) replaces what was seen
+	// limited; a limited take stores it again after this.
+	delete(l.limited, id)
 }
 
 func itemID(key map[string]types.AttributeValue) string {

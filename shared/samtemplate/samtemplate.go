@@ -234,6 +234,9 @@ type GatewayResponse struct {
 	Body   string
 	// Headers holds the static headers ('quoted' literals in the template).
 	Headers map[string]string
+	// Mapped holds the headers mapped from a context variable
+	// ("context.requestId", "context.authorizer.retry_after"), by header.
+	Mapped map[string]string
 }
 
 type rawTable struct {
@@ -345,10 +348,13 @@ func Parse(raw []byte) (*Template, error) {
 				t.ReauthorizeEvery = a.Identity.ReauthorizeEvery
 			}
 			for typ, gr := range api.GatewayResponses {
-				g := GatewayResponse{Status: gr.StatusCode, Body: gr.ResponseTemplates["application/json"], Headers: map[string]string{}}
+				g := GatewayResponse{Status: gr.StatusCode, Body: gr.ResponseTemplates["application/json"], Headers: map[string]string{},
+					Mapped: map[string]string{}}
 				for h, v := range gr.ResponseParameters.Headers {
 					if strings.HasPrefix(v, "'") && strings.HasSuffix(v, "'") && len(v) >= 2 {
 						g.Headers[h] = v[1 : len(v)-1]
+					} else {
+						g.Mapped[h] = v
 					}
 				}
 				t.GatewayResponses[typ] = g

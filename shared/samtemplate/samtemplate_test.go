@@ -1,9 +1,14 @@
 package samtemplate_test
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/waickoff/waickoff/shared/samtemplate"
 )
@@ -102,6 +107,51 @@ Resources:
 	}
 }
 
+// The stage throttles and logs every request, and ACCESS_DENIED (the
+// authorizer's denial of a key over its limit) is the 429 with the
+// limit's headers from the authorizer's context.
+func TestStageThrottleAndRateLimitResponse(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources struct {
+			Api struct {
+				Properties struct {
+					MethodSettings []struct {
+						ResourcePath         string `yaml:"ResourcePath"`
+						ThrottlingRateLimit  any    `yaml:"ThrottlingRateLimit"`
+						ThrottlingBurstLimit any    `yaml:"ThrottlingBurstLimit"`
+					} `yaml:"MethodSettings"`
+					AccessLogSetting struct {
+						DestinationArn any    `yaml:"DestinationArn"`
+						Format         string `yaml:"Format"`
+					} `yaml:"AccessLogSetting"`
+				} `yaml:"Properties"`
+			} `yaml:"Api"`
+		} `yaml:"Resources"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	p := doc.Resources.Api.Properties
+	if len(p.MethodSettings) != 1 || p.MethodSettings[0].ResourcePath != "/*" || p.MethodSettings[0].ThrottlingRateLimit == nil ||
+		p.MethodSettings[0].ThrottlingBurstLimit == nil {
+		t.Errorf("stage throttling %+v", p.MethodSettings)
+	}
+	for _, v := range []string{"$context.status", "$context.authorizer.key_id", "$context.requestId"} {
+		if p.AccessLogSetting.DestinationArn == nil || !strings.Contains(p.AccessLogSetting.Format, v) {
+			t.Errorf("access log %+v lacks %s", p.AccessLogSetting, v)
+		}
+	}
+	gr := load(t).GatewayResponses["ACCESS_DENIED"]
+	if gr.Status != 429 || !strings.Contains(gr.Body, `"code":"rate_limited"`) || gr.Mapped["Retry-After"] != "context.authorizer.retry_after" ||
+		gr.Mapped["RateLimit-Remaining"] != "context.authorizer.rate_remaining" {
+		t.Errorf("ACCESS_DENIED %+v", gr)
+	}
+}
+
 func TestTimeouts(t *testing.T) {
 	tpl := load(t)
 	if got := tpl.Functions["HealthFunction"].Timeout; got != 10*time.Second {
@@ -115,8 +165,9 @@ func TestTimeouts(t *testing.T) {
 func TestPolicies(t *testing.T) {
 	tpl := load(t)
 	got := tpl.Functions["AuthorizerFunction"].Policies
-	want := []samtemplate.Policy{{Template: "DynamoDBCrudPolicy", Table: "ApiKeysTable"}, {Template: "DynamoDBReadPolicy", Table: "QuotasTable"}}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+	want := []samtemplate.Policy{{Template: "DynamoDBCrudPolicy", Table: "ApiKeysTable"}, {Template: "DynamoDBReadPolicy", Table: "QuotasTable"},
+		{Template: "DynamoDBWritePolicy", Table: "UsageTable"}}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Fatalf("authorizer policies %+v, want %+v", got, want)
 	}
 	for _, src := range []string{

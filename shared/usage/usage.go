@@ -8,9 +8,13 @@
 // with ChargeItems (together with their tokens). Record writes its
 // counters in one transaction with a receipt item REQ#<request_id>#rec
 // put only if absent, so an SDK or Lambda retry of the same request counts
-// once. Rate-limited requests reach the function too (the authorizer can
-// only allow or deny; it hands the refusal on and httpapi answers 429), so
-// Record counts them as well: requests, errors and rate_limited.
+// once. Requests refused for want of a session reach the function (the
+// authorizer allows them with the refusal in its context and httpapi
+// answers 403), so Record counts them too. Requests over the rate limit
+// do not: the authorizer denies them and API Gateway answers 429 itself;
+// the authorizer tallies them (shared/refusals) and AddRateLimited writes
+// each key's tally at most once per interval: requests, errors and
+// rate_limited, as one write per refusal used to.
 package usage
 
 import (
@@ -161,6 +165,41 @@ func (s *Store) Record(ctx context.Context, c caller.Caller, e httpapi.Event) er
 	return nil
 }
 
+// AddRateLimited counts n requests of a key that the authorizer refused
+// for the rate limit (refusals.Writer): requests, errors and rate_limited
+// of the day/key/endpoint item and the key's summary, in one transaction.
+// API Gateway answered them itself, so no function recorded them; the
+// authorizer's refusals.Counter calls this at most once per key and
+// interval with what it tallied. It does not move last_used_at (a refused
+// request is no use of the key). It returns the store's error.
+func (s *Store) AddRateLimited(ctx context.Context, accountID, keyID, endpoint string, n int64, at time.Time) error {
+	items := s.counterItems(accountID, keyID, endpoint, Counters{Requests: n, RateLimited: n, Errors: n}, at)
+	sum := items[1].Update
+	sum.UpdateExpression = aws.String("ADD requests :r, tokens :t, rate_limited :l SET account_id = :acc")
+	delete(sum.ExpressionAttributeValues, ":at")
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		return fmt.Errorf("count %d rate-limited requests of key %s: %w", n, keyID, err)
+	}
+	return nil
+}
+
+// EndpointName is Endpoint for a route pattern and the request's {name}
+// path parameter ("" when the route has none), where no *http.Request is
+// at hand (the authorizer).
+func EndpointName(pattern, name string) string {
+	rest, ok := strings.CutPrefix(pattern, "POST /api/v1/indicators/")
+	if !ok {
+		return pattern
+	}
+	if rest == "{name}" {
+		if !indicator.Known(name) {
+			return pattern
+		}
+		rest = name
+	}
+	return "indicators/" + rest
+}
+
 // ChargeItems returns the counter updates of one metered request that
 // spent tokens, for the metering transaction to include: the account's
 // day/key/endpoint item and the key's summary (requests +1, tokens +n,
@@ -292,15 +331,5 @@ func sortedKeys(m map[string]*Counters) []string {
 // refused. A name that is no indicator keeps the pattern: usage is not
 // counted under names a client makes up (of any length).
 func Endpoint(pattern string, r *http.Request) string {
-	rest, ok := strings.CutPrefix(pattern, "POST /api/v1/indicators/")
-	if !ok {
-		return pattern
-	}
-	if rest == "{name}" {
-		rest = r.PathValue("name")
-		if !indicator.Known(rest) {
-			return pattern
-		}
-	}
-	return "indicators/" + rest
+	return EndpointName(pattern, r.PathValue("name"))
 }

@@ -108,6 +108,11 @@ func Bench(ctx context.Context, sc Scenario) (*Report, error) {
 	for _, s := range res.Starts {
 		rep.Starts += len(s)
 	}
+	// The authorizer writes its tally of 429s at most once per key and
+	// interval; write what it holds, as an instance about to stop would.
+	if left := t.API.Flush(ctx); left > 0 {
+		return rep, fmt.Errorf("audit: %d rate-limited requests could not be counted", left)
+	}
 	rep.Audit, err = AuditRun(ctx, t.DB, t.API.Config.Tables, res)
 	if err != nil {
 		return rep, fmt.Errorf("audit: %w", err)

@@ -6,6 +6,8 @@ import (
 	"github.com/waickoff/waickoff/shared/app"
 	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/authorizer"
+	"github.com/waickoff/waickoff/shared/refusals"
+	"github.com/waickoff/waickoff/shared/usage"
 )
 
 // Authorizer builds the Lambda REQUEST authorizer.
@@ -15,9 +17,14 @@ func Authorizer(d *store.Deps) (app.AuthorizerHandler, error) {
 
 // options are the authorizer's dependencies from the deps: the key store,
 // the session store (the account hub's active session, for metered
-// routes), and the master key only when the configuration enables it.
+// routes), the tally of rate-limited requests (written to the UsageTable
+// at most once per key and refusals.DefaultInterval; added to the deps'
+// Flushers), and the master key only when the configuration enables it.
 func options(d *store.Deps) authorizer.Options {
-	o := authorizer.Options{Keys: d.Keys(), Sessions: d.Sessions(), Metered: store.MeteredRoutes, Logger: d.Logger, Now: d.Now}
+	tally := refusals.New(d.Usage(), refusals.DefaultInterval, d.Logger, d.Metrics)
+	d.Flushers = append(d.Flushers, tally)
+	o := authorizer.Options{Keys: d.Keys(), Sessions: d.Sessions(), Metered: store.MeteredRoutes, Logger: d.Logger, Now: d.Now,
+		Refusals: tally, Endpoint: usage.EndpointName}
 	if d.Config.MasterKeyEnabled() {
 		o.MasterKey = d.Config.MasterAPIKey
 	}

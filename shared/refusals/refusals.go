@@ -1,0 +1,146 @@
+// Package refusals counts the requests the authorizer refuses for the
+// rate limit, so that a 429 costs no write of its own. API Gateway
+// answers those requests itself (no function runs, so no usage recorder
+// counts them); the authorizer adds each one to a per-instance tally and
+// writes a key's tally to the usage counters at most once per interval:
+// the first refusal of a key at once, later ones when the interval since
+// the key's last write has passed. A flood of N refusals of one key over
+// T seconds on one instance costs at most 1 + T/interval writes instead
+// of N.
+//
+// What it gives up: the figure lags by up to the interval, and the tally
+// of an instance that Lambda reclaims before its next write is lost (at
+// most one interval of refusals per instance). The exact count is in the
+// stage's access log (status 429 with the key id) and the RateLimited
+// metric each write emits sums what was written.
+package refusals
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/waickoff/waickoff/shared/telemetry"
+)
+
+// Writer adds n refused requests of a key at an endpoint to the usage
+// counters (usage.Store.AddRateLimited).
+type Writer interface {
+	AddRateLimited(ctx context.Context, accountID, keyID, endpoint string, n int64, at time.Time) error
+}
+
+// DefaultInterval is how often at most a key's tally is written.
+const DefaultInterval = 10 * time.Second
+
+// maxKeys bounds the keys an instance tallies at once; past it the
+// oldest tallies are written before new keys are taken in.
+const maxKeys = 1024
+
+type slot struct{ accountID, keyID, endpoint string }
+
+type tally struct {
+	pending map[slot]int64
+	written time.Time // last write of this key; zero if never
+	last    time.Time // the latest refusal
+}
+
+// Counter is one authorizer instance's tally.
+type Counter struct {
+	w        Writer
+	interval time.Duration
+	log      *slog.Logger
+	metrics  *telemetry.Metrics
+
+	mu   sync.Mutex
+	keys map[string]*tally
+}
+
+// New returns a counter writing through w at most once per interval and
+// key (DefaultInterval when interval <= 0). metrics may be nil.
+func New(w Writer, interval time.Duration, log *slog.Logger, metrics *telemetry.Metrics) *Counter {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Counter{w: w, interval: interval, log: log, metrics: metrics, keys: map[string]*tally{}}
+}
+
+// Add counts one refused request at now and writes every tally that is
+// due (this key's, and any other key's whose interval has passed). A
+// failed write keeps its counts for the next one.
+func (c *Counter) Add(ctx context.Context, accountID, keyID, endpoint string, now time.Time) {
+	c.mu.Lock()
+	t := c.keys[keyID]
+	if t == nil {
+		if len(c.keys) >= maxKeys {
+			c.mu.Unlock()
+			c.flush(ctx, now, true)
+			c.mu.Lock()
+		}
+		t = &tally{pending: map[slot]int64{}}
+		c.keys[keyID] = t
+	}
+	t.pending[slot{accountID, keyID, endpoint}]++
+	t.last = now
+	c.mu.Unlock()
+	c.flush(ctx, now, false)
+}
+
+// Flush writes every tally, due or not (tests, and an instance that knows
+// it is about to stop).
+func (c *Counter) Flush(ctx context.Context, now time.Time) { c.flush(ctx, now, true) }
+
+// Pending returns the refusals counted but not yet written.
+func (c *Counter) Pending() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	for _, t := range c.keys {
+		for _, v := range t.pending {
+			n += v
+		}
+	}
+	return n
+}
+
+func (c *Counter) flush(ctx context.Context, now time.Time, all bool) {
+	type due struct {
+		slot
+		n  int64
+		at time.Time
+	}
+	var out []due
+	c.mu.Lock()
+	for id, t := range c.keys {
+		if !all && !t.written.IsZero() && now.Sub(t.written) < c.interval {
+			continue
+		}
+		for s, n := range t.pending {
+			out = append(out, due{s, n, t.last})
+		}
+		if len(t.pending) == 0 {
+			// Nothing refused for a whole interval: forget the key.
+			delete(c.keys, id)
+			continue
+		}
+		t.pending, t.written = map[slot]int64{}, now
+	}
+	c.mu.Unlock()
+	for _, d := range out {
+		if err := c.w.AddRateLimited(ctx, d.accountID, d.keyID, d.endpoint, d.n, d.at); err != nil {
+			c.log.Warn("rate-limited count not written; kept for the next write", "key_id", d.keyID,
+				"endpoint", d.endpoint, "count", d.n, "error", err.Error())
+			c.mu.Lock()
+			if t := c.keys[d.keyID]; t != nil {
+				t.pending[d.slot] += d.n
+			}
+			c.mu.Unlock()
+			continue
+		}
+		c.metrics.Emit(nil, map[string]any{"account_id": d.accountID, "key_id": d.keyID, "endpoint": d.endpoint},
+			telemetry.Metric{Name: "RateLimited", Value: float64(d.n)})
+	}
+}

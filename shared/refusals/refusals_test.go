@@ -1,0 +1,76 @@
+package refusals_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/waickoff/waickoff/shared/refusals"
+)
+
+type write struct {
+	key, endpoint string
+	n             int64
+}
+
+type writer struct {
+	writes []write
+	fail   bool
+}
+
+func (w *writer) AddRateLimited(_ context.Context, _, keyID, endpoint string, n int64, _ time.Time) error {
+	if w.fail {
+		return errors.New("store down")
+	}
+	w.writes = append(w.writes, write{keyID, endpoint, n})
+	return nil
+}
+
+func (w *writer) total() int64 {
+	var n int64
+	for _, x := range w.writes {
+		n += x.n
+	}
+	return n
+}
+
+// A key's first refusal is written at once, the rest at most once per
+// interval; nothing is lost, and a failed write is kept for the next.
+func TestCounterWritesAtMostOncePerInterval(t *testing.T) {
+	ctx := context.Background()
+	w := &writer{}
+	c := refusals.New(w, 10*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	t0 := time.Unix(1_700_000_000, 0)
+	c.Add(ctx, "acc", "k1", "GET /x", t0)
+	if len(w.writes) != 1 || w.writes[0] != (write{"k1", "GET /x", 1}) {
+		t.Fatalf("first refusal: %+v", w.writes)
+	}
+	for i := range 1000 {
+		c.Add(ctx, "acc", "k1", "GET /x", t0.Add(time.Duration(i)*time.Millisecond*9))
+	}
+	if len(w.writes) != 1 || c.Pending() != 1000 {
+		t.Fatalf("within the interval: %d writes, %d pending", len(w.writes), c.Pending())
+	}
+	c.Add(ctx, "acc", "k1", "POST /y", t0.Add(10*time.Second))
+	if len(w.writes) != 3 || w.total() != 1002 || c.Pending() != 0 {
+		t.Fatalf("after the interval: %+v, %d pending", w.writes, c.Pending())
+	}
+	// Another key is written on its own first refusal.
+	c.Add(ctx, "acc", "k2", "GET /x", t0.Add(11*time.Second))
+	if len(w.writes) != 4 || w.writes[3] != (write{"k2", "GET /x", 1}) {
+		t.Fatalf("second key: %+v", w.writes)
+	}
+	w.fail = true
+	c.Add(ctx, "acc", "k1", "GET /x", t0.Add(30*time.Second))
+	if c.Pending() != 1 {
+		t.Fatalf("a failed write lost its count: %d pending", c.Pending())
+	}
+	w.fail = false
+	c.Flush(ctx, t0.Add(31*time.Second))
+	if c.Pending() != 0 || w.total() != 1004 {
+		t.Fatalf("after the flush: %d pending, %d written", c.Pending(), w.total())
+	}
+}
