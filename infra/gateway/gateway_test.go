@@ -130,6 +130,36 @@ func TestGatewayRouting(t *testing.T) {
 	}
 }
 
+// A denial's context fills its gateway response's mapped headers and
+// $context variables, as API Gateway does; a variable with no value
+// leaves its header out.
+func TestDenialContextReachesTheGatewayResponse(t *testing.T) {
+	deny := func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+		r, _ := allow(ctx, req)
+		r.PolicyDocument.Statement[0].Effect = "Deny"
+		r.Context = map[string]any{"rate_limit": 7, "rate_remaining": 0, "rate_reset": 9, "retry_after": 9}
+		return r, nil
+	}
+	g, _ := newGateway(t, deny)
+	rep := do(t, g, "GET", "/api/v1/keys", "")
+	if rep.status != 429 || rep.header.Get("Retry-After") != "9" || rep.header.Get("RateLimit-Limit") != "7" ||
+		rep.header.Get("RateLimit-Remaining") != "0" || rep.header.Get("RateLimit-Reset") != "9" {
+		t.Fatalf("429 headers %v", rep.header)
+	}
+	if rep.body["detail"] != "rate limit of 7 requests per minute exceeded" || rep.body["request_id"] != rep.header.Get("X-Request-Id") {
+		t.Fatalf("429 body %v", rep.body)
+	}
+	noCtx := func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+		r, _ := allow(ctx, req)
+		r.PolicyDocument.Statement[0].Effect, r.Context = "Deny", nil
+		return r, nil
+	}
+	g, _ = newGateway(t, noCtx)
+	if rep := do(t, g, "GET", "/api/v1/keys", ""); rep.status != 429 || rep.header.Get("Retry-After") != "" {
+		t.Fatalf("a denial without context: %d %v", rep.status, rep.header)
+	}
+}
+
 func TestGatewayOwnResponses(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -150,16 +180,19 @@ func TestGatewayOwnResponses(t *testing.T) {
 		{"authorizer panic", func(context.Context, events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 			panic("boom")
 		}, "GET", "/api/v1/keys", 503, "service_unavailable"},
+		// Any denial is the template's ACCESS_DENIED, which is the 429
+		// of a key over its rate limit (the only thing our authorizer
+		// denies).
 		{"explicit deny", func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 			r, _ := allow(ctx, req)
 			r.PolicyDocument.Statement[0].Effect = "Deny"
 			return r, nil
-		}, "GET", "/api/v1/keys", 403, "forbidden"},
+		}, "GET", "/api/v1/keys", 429, "rate_limited"},
 		{"allow for another method", func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 			r, _ := allow(ctx, req)
 			r.PolicyDocument.Statement[0].Resource = []string{gateway.MethodARN("DELETE", "/api/v1/keys")}
 			return r, nil
-		}, "GET", "/api/v1/keys", 403, "forbidden"},
+		}, "GET", "/api/v1/keys", 429, "rate_limited"},
 		{"object in context", func(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 			r, _ := allow(ctx, req)
 			r.Context["nested"] = map[string]any{"a": 1}

@@ -17,6 +17,8 @@ package refusals
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"sync"
 	"time"
@@ -25,9 +27,10 @@ import (
 )
 
 // Writer adds n refused requests of a key at an endpoint to the usage
-// counters (usage.Store.AddRateLimited).
+// counters (usage.Store.AddRateLimited); a write repeated with the same
+// token is applied once.
 type Writer interface {
-	AddRateLimited(ctx context.Context, accountID, keyID, endpoint string, n int64, at time.Time) error
+	AddRateLimited(ctx context.Context, accountID, keyID, endpoint string, n int64, at time.Time, token string) error
 }
 
 // DefaultInterval is how often at most a key's tally is written.
@@ -45,6 +48,15 @@ type tally struct {
 	last    time.Time // the latest refusal
 }
 
+// batch is one write: a slot's count, and the token that makes a repeat
+// of a write whose answer was lost count once.
+type batch struct {
+	slot
+	n     int64
+	at    time.Time
+	token string
+}
+
 // Counter is one authorizer instance's tally.
 type Counter struct {
 	w        Writer
@@ -52,8 +64,9 @@ type Counter struct {
 	log      *slog.Logger
 	metrics  *telemetry.Metrics
 
-	mu   sync.Mutex
-	keys map[string]*tally
+	mu     sync.Mutex
+	keys   map[string]*tally
+	failed []batch // writes to repeat as they were
 }
 
 // New returns a counter writing through w at most once per interval and
@@ -103,23 +116,22 @@ func (c *Counter) Pending() int64 {
 			n += v
 		}
 	}
+	for _, b := range c.failed {
+		n += b.n
+	}
 	return n
 }
 
 func (c *Counter) flush(ctx context.Context, now time.Time, all bool) {
-	type due struct {
-		slot
-		n  int64
-		at time.Time
-	}
-	var out []due
 	c.mu.Lock()
+	out := c.failed
+	c.failed = nil
 	for id, t := range c.keys {
 		if !all && !t.written.IsZero() && now.Sub(t.written) < c.interval {
 			continue
 		}
 		for s, n := range t.pending {
-			out = append(out, due{s, n, t.last})
+			out = append(out, batch{slot: s, n: n, at: t.last, token: newToken()})
 		}
 		if len(t.pending) == 0 {
 			// Nothing refused for a whole interval: forget the key.
@@ -129,18 +141,25 @@ func (c *Counter) flush(ctx context.Context, now time.Time, all bool) {
 		t.pending, t.written = map[slot]int64{}, now
 	}
 	c.mu.Unlock()
-	for _, d := range out {
-		if err := c.w.AddRateLimited(ctx, d.accountID, d.keyID, d.endpoint, d.n, d.at); err != nil {
-			c.log.Warn("rate-limited count not written; kept for the next write", "key_id", d.keyID,
-				"endpoint", d.endpoint, "count", d.n, "error", err.Error())
+	for _, b := range out {
+		if err := c.w.AddRateLimited(ctx, b.accountID, b.keyID, b.endpoint, b.n, b.at, b.token); err != nil {
+			// It may have been applied all the same (a lost answer): it
+			// is repeated as it was, with its token.
+			c.log.Warn("rate-limited count not written; kept for the next write", "key_id", b.keyID,
+				"endpoint", b.endpoint, "count", b.n, "error", err.Error())
 			c.mu.Lock()
-			if t := c.keys[d.keyID]; t != nil {
-				t.pending[d.slot] += d.n
-			}
+			c.failed = append(c.failed, b)
 			c.mu.Unlock()
 			continue
 		}
-		c.metrics.Emit(nil, map[string]any{"account_id": d.accountID, "key_id": d.keyID, "endpoint": d.endpoint},
-			telemetry.Metric{Name: "RateLimited", Value: float64(d.n)})
+		c.metrics.Emit(nil, map[string]any{"account_id": b.accountID, "key_id": b.keyID, "endpoint": b.endpoint},
+			telemetry.Metric{Name: "RateLimited", Value: float64(b.n)})
 	}
+}
+
+// newToken is a ClientRequestToken (at most 36 characters).
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -17,13 +17,19 @@ type write struct {
 }
 
 type writer struct {
-	writes []write
-	fail   bool
+	writes    []write
+	fail      bool
+	tokens    []string // of failed writes
+	retokened bool     // a failed write was repeated under another token
 }
 
-func (w *writer) AddRateLimited(_ context.Context, _, keyID, endpoint string, n int64, _ time.Time) error {
+func (w *writer) AddRateLimited(_ context.Context, _, keyID, endpoint string, n int64, _ time.Time, token string) error {
 	if w.fail {
+		w.tokens = append(w.tokens, token)
 		return errors.New("store down")
+	}
+	if len(w.tokens) > 0 && token != w.tokens[len(w.tokens)-1] {
+		w.retokened = true
 	}
 	w.writes = append(w.writes, write{keyID, endpoint, n})
 	return nil
@@ -70,7 +76,7 @@ func TestCounterWritesAtMostOncePerInterval(t *testing.T) {
 	}
 	w.fail = false
 	c.Flush(ctx, t0.Add(31*time.Second))
-	if c.Pending() != 0 || w.total() != 1004 {
-		t.Fatalf("after the flush: %d pending, %d written", c.Pending(), w.total())
+	if c.Pending() != 0 || w.total() != 1004 || w.retokened {
+		t.Fatalf("after the flush: %d pending, %d written, retokened %v", c.Pending(), w.total(), w.retokened)
 	}
 }

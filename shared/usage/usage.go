@@ -170,14 +170,21 @@ func (s *Store) Record(ctx context.Context, c caller.Caller, e httpapi.Event) er
 // of the day/key/endpoint item and the key's summary, in one transaction.
 // API Gateway answered them itself, so no function recorded them; the
 // authorizer's refusals.Counter calls this at most once per key and
-// interval with what it tallied. It does not move last_used_at (a refused
-// request is no use of the key). It returns the store's error.
-func (s *Store) AddRateLimited(ctx context.Context, accountID, keyID, endpoint string, n int64, at time.Time) error {
+// interval with what it tallied. token is the transaction's
+// ClientRequestToken: a write repeated with the same token and figures
+// (after an answer was lost) is applied once. It does not move
+// last_used_at (a refused request is no use of the key). It returns the
+// store's error.
+func (s *Store) AddRateLimited(ctx context.Context, accountID, keyID, endpoint string, n int64, at time.Time, token string) error {
 	items := s.counterItems(accountID, keyID, endpoint, Counters{Requests: n, RateLimited: n, Errors: n}, at)
 	sum := items[1].Update
 	sum.UpdateExpression = aws.String("ADD requests :r, tokens :t, rate_limited :l SET account_id = :acc")
 	delete(sum.ExpressionAttributeValues, ":at")
-	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
+	if token != "" {
+		in.ClientRequestToken = aws.String(token)
+	}
+	if _, err := s.db.TransactWriteItems(ctx, in); err != nil {
 		return fmt.Errorf("count %d rate-limited requests of key %s: %w", n, keyID, err)
 	}
 	return nil
