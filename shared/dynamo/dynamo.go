@@ -5,6 +5,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"sync/atomic"
@@ -131,6 +132,20 @@ func Transient(reasons []types.CancellationReason) bool {
 		}
 	}
 	return false
+}
+
+// Pause waits before sending again a transaction that lost to another
+// or was throttled (try counts from 0): exponential from 5 ms, capped at
+// 160 ms, with jitter so that the losers do not collide again. It
+// returns early when ctx ends.
+func Pause(ctx context.Context, try int) {
+	d := time.Duration(5*(1<<min(try, 5))) * time.Millisecond
+	t := time.NewTimer(d/2 + rand.N(d/2))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // ReasonIs reports whether the i-th cancellation reason has the code.

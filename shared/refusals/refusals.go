@@ -103,8 +103,18 @@ func (c *Counter) Add(ctx context.Context, accountID, keyID, endpoint string, no
 }
 
 // Flush writes every tally, due or not (tests, and an instance that knows
-// it is about to stop).
-func (c *Counter) Flush(ctx context.Context, now time.Time) { c.flush(ctx, now, true) }
+// it is about to stop), trying a failed write (a conflict, a throttled
+// item) a few times more with a growing pause.
+func (c *Counter) Flush(ctx context.Context, now time.Time) {
+	c.flush(ctx, now, true)
+	for try := 0; try < 6 && c.Pending() > 0 && ctx.Err() == nil; try++ {
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(25<<try) * time.Millisecond):
+		}
+		c.flush(ctx, now, true)
+	}
+}
 
 // Pending returns the refusals counted but not yet written.
 func (c *Counter) Pending() int64 {

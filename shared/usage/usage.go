@@ -155,7 +155,7 @@ func (s *Store) Record(ctx context.Context, c caller.Caller, e httpapi.Event) er
 	}
 	// The SDK gives the transaction a ClientRequestToken that its own
 	// retries reuse; the receipt covers Lambda retries and later repeats.
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil {
 		if reasons := dynamo.CancellationReasons(err); e.RequestID != "" && dynamo.ReasonIs(reasons, 0, "ConditionalCheckFailed") {
 			return nil
@@ -184,10 +184,28 @@ func (s *Store) AddRateLimited(ctx context.Context, accountID, keyID, endpoint s
 	if token != "" {
 		in.ClientRequestToken = aws.String(token)
 	}
-	if _, err := s.db.TransactWriteItems(ctx, in); err != nil {
+	if err := s.transact(ctx, in); err != nil {
 		return fmt.Errorf("count %d rate-limited requests of key %s: %w", n, keyID, err)
 	}
 	return nil
+}
+
+// attempts bounds the sends of a counter transaction that keeps losing
+// to others on the same items (DynamoDB cancels it TransactionConflict)
+// or is throttled on a hot item.
+const attempts = 8
+
+// transact sends in, and again after a pause while it is cancelled only
+// for conflicts or throttling (a cancelled transaction applied nothing).
+// It returns the last error.
+func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInput) error {
+	for try := 0; ; try++ {
+		_, err := s.db.TransactWriteItems(ctx, in)
+		if err == nil || try+1 >= attempts || !dynamo.Transient(dynamo.CancellationReasons(err)) {
+			return err
+		}
+		dynamo.Pause(ctx, try)
+	}
 }
 
 // EndpointName is Endpoint for a route pattern and the request's {name}
