@@ -42,7 +42,7 @@ test: lint vet clients-check browser-check ## Everything CI runs
 	$(MAKE) --no-print-directory sizes
 	@# The short load run goes alone: it measures the API, not the other
 	@# packages' moto servers fighting it for the two cores.
-	$(GO) test -count=1 -timeout 120s ./tests/load/...
+	$(GO) test -count=1 -timeout 240s ./tests/load/...
 	$(MAKE) --no-print-directory fuzz
 
 # The docs page (GET /api/v1/docs) embeds Swagger UI, pinned in

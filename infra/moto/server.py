@@ -14,7 +14,8 @@ partition it names instead of sorting every item of the table (see
 _patch_query), so it costs the size of that partition. TransactWriteItems
 honours ClientRequestToken as DynamoDB does (see
 _patch_client_request_token), so an SDK retry never applies a transaction
-twice.
+twice. With MOTO_CONTENTION set, transactions conflict and hot items are
+throttled as in DynamoDB (see _patch_contention).
 """
 import argparse
 import collections
@@ -23,6 +24,7 @@ import hashlib
 import inspect
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -33,7 +35,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
-from moto.dynamodb.exceptions import DynamodbException
+from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledException
 from moto.dynamodb.responses import DynamoHandler
 
 
@@ -293,6 +295,142 @@ def _patch_client_request_token():
     DynamoHandler.transact_write_items = transact_write_items
 
 
+# Why: DynamoDB does not queue writes to one item the way this
+# single-threaded server does. A transaction that touches an item while
+# another transaction on it is in flight is cancelled with reason
+# TransactionConflict (and a single write to such an item fails with
+# TransactionConflictException), and one item (one partition) takes about
+# 1,000 write units a second: past that its writes are throttled
+# (ThrottlingError in a transaction, ThrottlingException otherwise). Code
+# that is exact only because moto serialises everything would pass here
+# and fail there. MOTO_CONTENTION turns on a mode that does what DynamoDB
+# does, as comma-separated settings ("1" for the defaults):
+#   conflict_ms=N  an item a transaction wrote stays "in flight" for N ms
+#                  after it (default 20; DynamoDB's transactions take a few
+#                  to tens of ms): any other transaction naming it in that
+#                  time is cancelled TransactionConflict on that item (None
+#                  on the others), any single write to it fails
+#                  TransactionConflictException.
+#   wcu=N          write units a second each item takes (default 1000), a
+#                  token bucket holding one second of them: a single write
+#                  costs 1 unit, each item of a transaction 2 (the items
+#                  here are under 1 KB); a write that finds too few is
+#                  refused as throttled and applies nothing.
+# Both apply only to what succeeds: a cancelled or throttled call takes
+# nothing and holds nothing. A repeat of a successful transaction by its
+# ClientRequestToken is answered before these checks (as DynamoDB does).
+class _Contention:
+    def __init__(self, spec):
+        settings = dict(conflict_ms="20", wcu="1000")
+        for part in spec.split(","):
+            if "=" in part:
+                k, v = part.split("=", 1)
+                settings[k.strip()] = v.strip()
+        self.window = float(settings["conflict_ms"]) / 1000.0
+        self.wcu = float(settings["wcu"])
+        self.held = {}     # item -> monotonic time its last transaction ends
+        self.buckets = {}  # item -> (tokens, at)
+        self.conflicts = 0
+        self.throttles = 0
+
+    @staticmethod
+    def item(backend, table_name, attrs):
+        try:
+            table = backend.get_table(table_name)
+            key = [table_name, json.dumps(attrs[table.hash_key_attr], sort_keys=True)]
+            if table.range_key_attr is not None:
+                key.append(json.dumps(attrs[table.range_key_attr], sort_keys=True))
+        except Exception:
+            return None  # moto refuses the call itself
+        return tuple(key)
+
+    def _tokens(self, item, now):
+        tokens, at = self.buckets.get(item, (self.wcu, now))
+        return min(self.wcu, tokens + (now - at) * self.wcu)
+
+    def check(self, items, units, now):
+        """The reason each item refuses the write (None when it takes it)."""
+        out = []
+        for it in items:
+            if it is not None and self.held.get(it, 0) > now:
+                out.append("TransactionConflict")
+            elif it is not None and self._tokens(it, now) < units:
+                out.append("ThrottlingError")
+            else:
+                out.append(None)
+        return out
+
+    def take(self, items, units, now, hold):
+        for it in items:
+            if it is None:
+                continue
+            self.buckets[it] = (self._tokens(it, now) - units, now)
+            if hold:
+                self.held[it] = now + self.window
+        if len(self.held) > 100000:
+            self.held = {k: v for k, v in self.held.items() if v > now}
+
+
+def _patch_contention(spec):
+    c = _Contention(spec)
+
+    def op_item(backend, op_type, op):
+        attrs = op.get("Item") if op_type == "Put" else op.get("Key")
+        return _Contention.item(backend, op.get("TableName"), attrs or {})
+
+    stock_tx = DynamoHandler.transact_write_items
+
+    def transact_write_items(self):
+        body = self.body if isinstance(self.body, dict) else {}
+        ops = body.get("TransactItems") or []
+        items = []
+        for entry in ops:
+            for op_type, op in entry.items():
+                items.append(None if op_type == "ConditionCheck" else op_item(self.dynamodb_backend, op_type, op))
+        now = time.monotonic()
+        reasons = c.check(items, 2, now)
+        if any(reasons):
+            if "TransactionConflict" in reasons:
+                c.conflicts += 1
+            else:
+                c.throttles += 1
+            raise TransactionCanceledException(
+                [(r, "Transaction is ongoing for the item" if r == "TransactionConflict" else
+                  "Throughput exceeds the current capacity for one or more items" if r else None, None)
+                 for r in reasons])
+        result = stock_tx(self)
+        c.take(items, 2, now, hold=True)
+        return result
+
+    transact_write_items.__doc__ = stock_tx.__doc__
+    DynamoHandler.transact_write_items = transact_write_items
+
+    def single(stock, key_of):
+        def write(self):
+            body = self.body if isinstance(self.body, dict) else {}
+            it = _Contention.item(self.dynamodb_backend, body.get("TableName"), key_of(body) or {})
+            now = time.monotonic()
+            reason = c.check([it], 1, now)[0]
+            if reason == "TransactionConflict":
+                c.conflicts += 1
+                raise DynamodbException("com.amazonaws.dynamodb.v20120810#TransactionConflictException",
+                                        "Transaction is ongoing for the item")
+            if reason == "ThrottlingError":
+                c.throttles += 1
+                raise DynamodbException("com.amazonaws.dynamodb.v20120810#ThrottlingException",
+                                        "Throughput exceeds the current capacity for one or more items")
+            result = stock(self)
+            c.take([it], 1, now, hold=False)
+            return result
+        write.__doc__ = stock.__doc__
+        return write
+
+    DynamoHandler.put_item = single(DynamoHandler.put_item, lambda b: b.get("Item"))
+    DynamoHandler.update_item = single(DynamoHandler.update_item, lambda b: b.get("Key"))
+    DynamoHandler.delete_item = single(DynamoHandler.delete_item, lambda b: b.get("Key"))
+    return c
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -303,6 +441,11 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     _patch_transact_write_items()
     _patch_query()
+    spec = os.environ.get("MOTO_CONTENTION", "")
+    if spec:
+        # Under the ClientRequestToken patch: a repeat of a transaction
+        # that succeeded is answered as it was.
+        _patch_contention(spec)
     _patch_client_request_token()
     # One request at a time, but a deep accept queue: hundreds of clients
     # may connect at once, and a full queue resets their connections.

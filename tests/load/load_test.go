@@ -59,6 +59,16 @@ func TestLoadOnMoto(t *testing.T) {
 	runShort(t, short(Moto, 8*time.Second, 60_000))
 }
 
+// The same under the store's contention mode (infra/moto/server.py,
+// MOTO_CONTENTION): transactions on an item written within the last 20 ms
+// conflict, and each item takes 50 write units a second, scaled down from
+// DynamoDB's 1,000 so that this machine's load reaches it. Every figure
+// still adds up: conflicts and throttling are retried, never half-applied.
+func TestLoadOnMotoUnderContention(t *testing.T) {
+	t.Setenv("MOTO_CONTENTION", "conflict_ms=20,wcu=50")
+	runShort(t, short(Moto, 8*time.Second, 60_000))
+}
+
 func TestCheckLimit(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	at := func(ts ...int) []Interval {
