@@ -64,6 +64,33 @@ func TestBillingBatchOverTheSessionIsRefused(t *testing.T) {
 	}
 }
 
+// A batch of every indicator over 50,000 candles asks for an answer far
+// over Lambda's 6 MB response limit: it is refused 413
+// response_too_large, naming its size and the limit, before any charge.
+func TestBillingUndeliverableAnswerIsRefused(t *testing.T) {
+	tn := newTenant(t, api, "billing-too-large", 1)
+	sid := tn.active(t)
+	cat := do(t, api, req{method: "GET", path: "/api/v1/indicators", key: tn.read})
+	expect(t, "catalog", cat, 200, "")
+	var names []string
+	for _, x := range cat.body["indicators"].([]any) {
+		names = append(names, x.(map[string]any)["name"].(string))
+	}
+	r := do(t, api, req{method: "POST", path: "/api/v1/indicators/batch?indicators=" + strings.Join(names, ","),
+		key: tn.read, raw: csvCandles(50_000), ct: "text/csv"})
+	expect(t, fmt.Sprintf("50,000 candles x %d indicators", len(names)), r, 413, "response_too_large")
+	size, _ := r.body["response_bytes"].(float64)
+	if r.body["max_response_bytes"] != 6291456.0 || size <= 6291456 {
+		t.Fatalf("413 names %v of %v bytes", r.body["response_bytes"], r.body["max_response_bytes"])
+	}
+	used, requests := sessionFigures(t, tn, sid)
+	t.Logf("50,000 CSV candles x %d indicators: %d %s, response_bytes %.0f; session tokens_used %d, requests %d",
+		len(names), r.status, r.body["code"], size, used, requests)
+	if used != 0 || requests != 0 {
+		t.Fatalf("the undeliverable answer was charged: tokens_used %d, requests %d", used, requests)
+	}
+}
+
 // Twenty concurrent RSI requests of 450 candles each, whose sum passes a
 // fresh session's 100,000 tokens: tokens_used ends at most at the limit,
 // it is exactly the sum of the delivered answers' tokens, and every
@@ -128,8 +155,8 @@ func TestBillingConcurrentRequestsNeverPassTheLimit(t *testing.T) {
 	}
 }
 
-// The catalog publishes how tokens are counted and the refusals that
-// cost nothing.
+// The catalog publishes how tokens are counted, the refusals that cost
+// nothing and the limits of a request and of its answer.
 func TestBillingTermsInTheCatalog(t *testing.T) {
 	tn := newTenant(t, api, "billing-catalog", 0)
 	r := do(t, api, req{method: "GET", path: "/api/v1/indicators", key: tn.read})
@@ -142,7 +169,12 @@ func TestBillingTermsInTheCatalog(t *testing.T) {
 		codes[rf["code"].(string)] = rf["status"].(float64)
 	}
 	if !strings.HasPrefix(fmt.Sprint(m["tokens"]), "ceil((request body bytes + response body bytes) / 4)") ||
-		codes["insufficient_tokens"] != 402 {
+		codes["insufficient_tokens"] != 402 || codes["response_too_large"] != 413 {
 		t.Fatalf("catalog metering %v", m)
+	}
+	l, _ := r.body["limits"].(map[string]any)
+	if l["max_response_bytes"] != 6291456.0 || l["max_candles"] != 50000.0 || l["max_batch_items"] != 50.0 ||
+		l["max_request_bytes"] != float64(api.Config.MaxBodyBytes) {
+		t.Fatalf("catalog limits %v", l)
 	}
 }

@@ -134,7 +134,7 @@ type req struct {
 }
 
 var contractCodes = map[string]bool{"invalid_request": true, "unauthorized": true, "forbidden": true,
-	"session_required": true, "quota_exhausted": true, "insufficient_tokens": true, "rate_limited": true, "not_found": true, "conflict": true,
+	"session_required": true, "quota_exhausted": true, "insufficient_tokens": true, "response_too_large": true, "rate_limited": true, "not_found": true, "conflict": true,
 	"payload_too_large": true, "unsupported_media_type": true, "payments_disabled": true,
 	"service_unavailable": true, "internal": true}
 

@@ -40,7 +40,8 @@ const (
 	Stage     = "v1stage"
 	// MaxPayload is API Gateway's request payload limit.
 	MaxPayload = 10 << 20
-	// MaxLambdaResponse is Lambda's synchronous response payload limit.
+	// MaxLambdaResponse is Lambda's synchronous response payload limit,
+	// on the encoded invoke response (invokeSize), not the body alone.
 	MaxLambdaResponse = 6 << 20
 )
 
@@ -456,7 +457,7 @@ func writeProxyResponse(w http.ResponseWriter, out events.APIGatewayProxyRespons
 		}
 		body = dec
 	}
-	if len(out.Body) > MaxLambdaResponse || out.StatusCode < 100 || out.StatusCode > 599 {
+	if invokeSize(out) > MaxLambdaResponse || out.StatusCode < 100 || out.StatusCode > 599 {
 		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)
 	}
 	h := w.Header()
@@ -475,6 +476,27 @@ func writeProxyResponse(w http.ResponseWriter, out events.APIGatewayProxyRespons
 	w.WriteHeader(out.StatusCode)
 	_, _ = w.Write(body)
 	return out.StatusCode
+}
+
+// invokeSize is the size of the invoke response Lambda measures against
+// MaxLambdaResponse: out as aws-lambda-go writes it (JSON without HTML
+// escaping, then a newline), so quotes and control characters in the body
+// count twice or more.
+func invokeSize(out events.APIGatewayProxyResponse) int {
+	var n byteCounter
+	enc := json.NewEncoder(&n)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return MaxLambdaResponse + 1 // Lambda could not send it either
+	}
+	return int(n)
+}
+
+type byteCounter int
+
+func (c *byteCounter) Write(p []byte) (int, error) {
+	*c += byteCounter(len(p))
+	return len(p), nil
 }
 
 // contextVar matches the $context variables of a gateway response

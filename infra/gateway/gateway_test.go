@@ -241,6 +241,40 @@ func TestGatewayRefusesOversizedPayload(t *testing.T) {
 	}
 }
 
+// Lambda's response limit applies to the encoded invoke response: a body
+// under 6 MB that escaping takes over it is refused as Lambda refuses it,
+// and one just under after escaping is delivered.
+func TestGatewayMeasuresTheInvokeResponse(t *testing.T) {
+	tpl, _ := template(t)
+	for _, tc := range []struct {
+		name   string
+		body   string
+		status int
+	}{
+		{"quotes over the limit once escaped", `{"q":"` + strings.Repeat(`\"`, gateway.MaxLambdaResponse/4+1) + `"}`, 503},
+		{"plain under the limit", `{"q":"` + strings.Repeat("x", gateway.MaxLambdaResponse-200) + `"}`, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			handlers := map[string]gateway.ProxyHandler{}
+			for id := range tpl.Functions {
+				handlers[id] = func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+					return events.APIGatewayProxyResponse{StatusCode: 200, Body: tc.body}, nil
+				}
+			}
+			g, err := gateway.New(tpl, handlers, allow, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tc.body) > gateway.MaxLambdaResponse {
+				t.Fatalf("the body itself (%d bytes) is over the limit", len(tc.body))
+			}
+			if rep := do(t, g, "GET", "/api/v1/sessions/quota", ""); rep.status != tc.status {
+				t.Fatalf("a %d-byte body: %d, want %d", len(tc.body), rep.status, tc.status)
+			}
+		})
+	}
+}
+
 func TestAllows(t *testing.T) {
 	arn := gateway.MethodARN("GET", "/api/v1/keys")
 	st := func(effect string, res ...string) events.IAMPolicyStatement {

@@ -191,6 +191,19 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 			fig.session, fig.admitted, fig.limit = c.SessionID, c.SessionTokensUsed, c.SessionTokenLimit
 		}
 		out, tokens := render(head, body.n, fig)
+		// The headers the answer will carry, to measure it with them.
+		hdr := w.Header().Clone()
+		if !c.IsMaster() {
+			used := c.SessionTokensUsed + tokens
+			hdr.Set(HeaderSessionID, c.SessionID)
+			hdr.Set(HeaderTokensUsed, strconv.FormatInt(used, 10))
+			hdr.Set(HeaderTokensRemaining, strconv.FormatInt(max(0, c.SessionTokenLimit-used), 10))
+		}
+		hdr.Set("Content-Type", "application/json")
+		// An answer Lambda cannot deliver is never charged.
+		if size := InvokeSize(status, hdr, out); size > MaxResponseBytes {
+			return tooLarge(size)
+		}
 		if !c.IsMaster() {
 			// Refused without a round trip when it cannot fit what was
 			// left at admission (the session's count only grows); the
@@ -205,12 +218,10 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 			if err := m.charge(r, c.AccountID, c.KeyID, c.SessionID, c.SessionTokenLimit, name, tokens); err != nil {
 				return err
 			}
-			used := c.SessionTokensUsed + tokens
-			w.Header().Set(HeaderSessionID, c.SessionID)
-			w.Header().Set(HeaderTokensUsed, strconv.FormatInt(used, 10))
-			w.Header().Set(HeaderTokensRemaining, strconv.FormatInt(max(0, c.SessionTokenLimit-used), 10))
 		}
-		w.Header().Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			w.Header()[k] = v
+		}
 		w.WriteHeader(status)
 		_, err = w.Write(out)
 		return err
@@ -267,8 +278,19 @@ func PublishedTerms() Terms {
 		Refusals: []Refusal{
 			{problem.InsufficientTokens, problem.Status(problem.InsufficientTokens),
 				"the answer costs more tokens than the session has left (tokens_required, tokens_remaining); nothing is charged and the session stays active"},
+			{problem.ResponseTooLarge, problem.Status(problem.ResponseTooLarge),
+				"the answer is over the response limit (response_bytes, max_response_bytes); nothing is charged"},
 		},
 	}
+}
+
+// tooLarge is the 413 of an answer whose invoke response would be size
+// bytes.
+func tooLarge(size int) *problem.Error {
+	return &problem.Error{Code: problem.ResponseTooLarge,
+		Detail: fmt.Sprintf("the answer would be %d bytes, over the %d-byte response limit; nothing was charged: "+
+			"ask for less (fewer candles or indicators)", size, MaxResponseBytes),
+		Extra: map[string]any{"response_bytes": size, "max_response_bytes": MaxResponseBytes}}
 }
 
 // insufficient is the 402 of an answer costing required tokens where the

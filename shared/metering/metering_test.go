@@ -1,6 +1,7 @@
 package metering_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -538,5 +539,71 @@ func TestUsageEndpoint(t *testing.T) {
 				t.Fatalf("report %s", r.Raw)
 			}
 		})
+	}
+}
+
+// invoke sends body as the caller c and returns the proxy response and
+// the size of the invoke response aws-lambda-go would send for it.
+func (e *env) invoke(c caller.Caller, body string) (events.APIGatewayProxyResponse, int) {
+	e.t.Helper()
+	resp, err := e.h(context.Background(), sessiontest.Request{Method: "POST", Path: "/api/v1/indicators/echo", Body: body,
+		Caller: &c}.Event())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(resp); err != nil {
+		e.t.Fatal(err)
+	}
+	return resp, b.Len()
+}
+
+// An answer over Lambda's 6 MB response limit, measured as Lambda does
+// (the JSON-encoded proxy response), is refused 413 response_too_large
+// naming its size and the limit, and nothing is charged; the answer
+// exactly at the limit is delivered and charged.
+func TestResponseSizeLimit(t *testing.T) {
+	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "1000000000"})
+	acc, id := e.session()
+	pad := metering.MaxResponseBytes + 1000
+	resp, _ := e.invoke(e.admit(acc), fmt.Sprintf(`{"pad":%d}`, pad))
+	var p struct {
+		Code  string `json:"code"`
+		Size  int    `json:"response_bytes"`
+		Limit int    `json:"max_response_bytes"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || resp.StatusCode != 413 || p.Code != "response_too_large" ||
+		p.Limit != metering.MaxResponseBytes || p.Size <= p.Limit {
+		t.Fatalf("%d %.300s", resp.StatusCode, resp.Body)
+	}
+	// One pad byte is one byte of the invoke response.
+	pad -= p.Size - metering.MaxResponseBytes
+	resp, size := e.invoke(e.admit(acc), fmt.Sprintf(`{"pad":%d}`, pad))
+	if resp.StatusCode != 200 || size != metering.MaxResponseBytes {
+		t.Fatalf("at the limit: %d, %d bytes: %.300s", resp.StatusCode, size, resp.Body)
+	}
+	var ok struct {
+		Meta struct {
+			Tokens int64 `json:"tokens"`
+		} `json:"meta"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &ok); err != nil {
+		t.Fatal(err)
+	}
+	before := counter.Count()
+	resp, _ = e.invoke(e.admit(acc), fmt.Sprintf(`{"pad":%d}`, pad+1))
+	_ = json.Unmarshal([]byte(resp.Body), &p)
+	if resp.StatusCode != 413 || p.Size != metering.MaxResponseBytes+1 {
+		t.Fatalf("one byte over: %d %.300s", resp.StatusCode, resp.Body)
+	}
+	// The refusal read the hub (admit) and recorded the error: no charge.
+	if trips := counter.Count() - before; trips != 2 {
+		t.Fatalf("a refused answer made %d round trips, want 2 (the admission's read and the usage record)", trips)
+	}
+	t.Logf("the answer of %d invoke bytes was delivered (%d tokens); %d bytes was refused 413", size, ok.Meta.Tokens, p.Size)
+	if s := e.stored(acc, id); s.TokensUsed != ok.Meta.Tokens || s.Requests != 1 {
+		t.Fatalf("session %+v: the refusals were charged", s)
 	}
 }

@@ -428,6 +428,13 @@ func TestOperations(t *testing.T) {
 					t.Error("429 has no Retry-After header")
 				}
 			}
+			for status, code := range map[string]problem.Code{"402": problem.InsufficientTokens, "413": problem.ResponseTooLarge} {
+				if r, ok := op.Responses[status]; ok && tc.metered {
+					if codes := exampleCodes(t, doc.resolve(t, r)); !slices.Contains(codes, string(code)) {
+						t.Errorf("%s examples give codes %v, want %s among them", status, codes, code)
+					}
+				}
+			}
 			if r, ok := op.Responses["403"]; ok && tc.metered {
 				codes := exampleCodes(t, doc.resolve(t, r))
 				if !slices.Contains(codes, string(problem.SessionRequired)) {
@@ -483,6 +490,7 @@ func TestProblems(t *testing.T) {
 	contract := []problem.Code{
 		problem.InvalidRequest, problem.Unauthorized, problem.Forbidden, problem.SessionRequired,
 		problem.QuotaExhausted, problem.InsufficientTokens, problem.RateLimited, problem.NotFound, problem.Conflict,
+		problem.ResponseTooLarge,
 		problem.PayloadTooLarge, problem.UnsupportedMediaType, problem.PaymentsDisabled,
 		problem.ServiceUnavailable, problem.Internal,
 	}

@@ -25,6 +25,7 @@ const (
 	NotFound             Code = "not_found"
 	Conflict             Code = "conflict"
 	PayloadTooLarge      Code = "payload_too_large"
+	ResponseTooLarge     Code = "response_too_large"
 	UnsupportedMediaType Code = "unsupported_media_type"
 	PaymentsDisabled     Code = "payments_disabled"
 	ServiceUnavailable   Code = "service_unavailable"
@@ -45,6 +46,7 @@ var kinds = map[Code]struct {
 	NotFound:             {http.StatusNotFound, "Not Found"},
 	Conflict:             {http.StatusConflict, "Conflict"},
 	PayloadTooLarge:      {http.StatusRequestEntityTooLarge, "Payload Too Large"},
+	ResponseTooLarge:     {http.StatusRequestEntityTooLarge, "Response Too Large"},
 	UnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported Media Type"},
 	PaymentsDisabled:     {http.StatusPaymentRequired, "Payments Disabled"},
 	ServiceUnavailable:   {http.StatusServiceUnavailable, "Service Unavailable"},

@@ -17,6 +17,7 @@ func TestStatusOfEveryContractCode(t *testing.T) {
 		problem.QuotaExhausted: 402, problem.RateLimited: 429, problem.NotFound: 404, problem.Conflict: 409,
 		problem.PayloadTooLarge: 413, problem.UnsupportedMediaType: 415, problem.PaymentsDisabled: 402,
 		problem.ServiceUnavailable: 503, problem.Internal: 500, problem.InsufficientTokens: 402,
+		problem.ResponseTooLarge: 413,
 	}
 	for code, status := range want {
 		if got := problem.Status(code); got != status {

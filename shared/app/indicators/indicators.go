@@ -7,6 +7,7 @@ import (
 
 	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/caller"
+	"github.com/waickoff/waickoff/shared/candle"
 	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/indicator"
 	"github.com/waickoff/waickoff/shared/indicatorapi"
@@ -14,10 +15,20 @@ import (
 	"github.com/waickoff/waickoff/shared/usage"
 )
 
+// limits are the catalog's request and answer limits.
+type limits struct {
+	MaxCandles       int   `json:"max_candles"`
+	MaxBatchItems    int   `json:"max_batch_items"`
+	MaxRequestBytes  int64 `json:"max_request_bytes"`
+	MaxResponseBytes int   `json:"max_response_bytes"`
+}
+
 // Catalog builds GET /api/v1/indicators (any key, not metered).
 func Catalog(d *store.Deps) (*httpapi.Server, error) {
 	catalog := map[string]any{"engine_version": indicatorapi.Engine, "count": len(indicator.Catalog()),
-		"indicators": indicatorapi.Catalog(), "settings": indicatorapi.Settings(), "metering": metering.PublishedTerms()}
+		"indicators": indicatorapi.Catalog(), "settings": indicatorapi.Settings(), "metering": metering.PublishedTerms(),
+		"limits": limits{MaxCandles: candle.DefaultMaxCandles, MaxBatchItems: candle.DefaultMaxItems,
+			MaxRequestBytes: d.Config.MaxBodyBytes, MaxResponseBytes: metering.MaxResponseBytes}}
 	s := d.Server()
 	s.Handle("GET /api/v1/indicators", httpapi.Need(caller.Read), func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "private, max-age=300")

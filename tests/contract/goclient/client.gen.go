@@ -186,6 +186,7 @@ const (
 	ProblemCodePaymentsDisabled     ProblemCode = "payments_disabled"
 	ProblemCodeQuotaExhausted       ProblemCode = "quota_exhausted"
 	ProblemCodeRateLimited          ProblemCode = "rate_limited"
+	ProblemCodeResponseTooLarge     ProblemCode = "response_too_large"
 	ProblemCodeServiceUnavailable   ProblemCode = "service_unavailable"
 	ProblemCodeSessionRequired      ProblemCode = "session_required"
 	ProblemCodeUnauthorized         ProblemCode = "unauthorized"
@@ -214,6 +215,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeQuotaExhausted:
 		return true
 	case ProblemCodeRateLimited:
+		return true
+	case ProblemCodeResponseTooLarge:
 		return true
 	case ProblemCodeServiceUnavailable:
 		return true
@@ -686,6 +689,13 @@ type Catalog struct {
 	EngineVersion string             `json:"engine_version"`
 	Indicators    []CatalogIndicator `json:"indicators"`
 
+	// Limits What one request may send and receive. `max_response_bytes` is
+	// Lambda's 6 MB synchronous response limit, measured on the invoke
+	// response (the JSON-encoded proxy response); a legal request can ask
+	// for more (many outputs over many candles) and is then refused 413
+	// `response_too_large` before any charge.
+	Limits CatalogLimits `json:"limits"`
+
 	// Metering How a metered request's tokens are counted, and the refusals (besides `invalid_request`) a metered request may get; none costs anything.
 	Metering CatalogMetering `json:"metering"`
 
@@ -749,6 +759,27 @@ type CatalogIndicatorCategory string
 // CatalogIndicatorInputs defines model for CatalogIndicator.Inputs.
 type CatalogIndicatorInputs string
 
+// CatalogLimits What one request may send and receive. `max_response_bytes` is
+// Lambda's 6 MB synchronous response limit, measured on the invoke
+// response (the JSON-encoded proxy response); a legal request can ask
+// for more (many outputs over many candles) and is then refused 413
+// `response_too_large` before any charge.
+type CatalogLimits struct {
+	// MaxBatchItems Example: 50
+	MaxBatchItems int `json:"max_batch_items"`
+
+	// MaxCandles Example: 50000
+	MaxCandles int `json:"max_candles"`
+
+	// MaxRequestBytes `MAX_BODY_BYTES`.
+	//
+	// Example: 5242880
+	MaxRequestBytes int64 `json:"max_request_bytes"`
+
+	// MaxResponseBytes Example: 6291456
+	MaxResponseBytes int `json:"max_response_bytes"`
+}
+
 // CatalogMetering How a metered request's tokens are counted, and the refusals (besides `invalid_request`) a metered request may get; none costs anything.
 type CatalogMetering struct {
 	Refusals []struct {
@@ -756,7 +787,8 @@ type CatalogMetering struct {
 		// 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
 		// `quota_exhausted` 402, `insufficient_tokens` 402,
 		// `payments_disabled` 402, `not_found` 404,
-		// `conflict` 409, `payload_too_large` 413, `unsupported_media_type`
+		// `conflict` 409, `payload_too_large` 413, `response_too_large` 413,
+		// `unsupported_media_type`
 		// 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 		Code ProblemCode `json:"code"`
 
@@ -1358,7 +1390,8 @@ type Problem struct {
 	// 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
 	// `quota_exhausted` 402, `insufficient_tokens` 402,
 	// `payments_disabled` 402, `not_found` 404,
-	// `conflict` 409, `payload_too_large` 413, `unsupported_media_type`
+	// `conflict` 409, `payload_too_large` 413, `response_too_large` 413,
+	// `unsupported_media_type`
 	// 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 	Code ProblemCode `json:"code"`
 
@@ -1385,10 +1418,20 @@ type Problem struct {
 	// Example: 7
 	Line *int `json:"line,omitempty"`
 
+	// MaxResponseBytes On 413 `response_too_large`, the limit (Lambda's 6 MB synchronous response limit).
+	//
+	// Example: 6291456
+	MaxResponseBytes *int64 `json:"max_response_bytes,omitempty"`
+
 	// RequestId The request's id, as in `X-Request-Id`. Absent from the few errors API Gateway answers itself.
 	//
 	// Example: 6f1c2a9e-0b7d-4c3a-8e5f-1b2c3d4e5f60
 	RequestId *string `json:"request_id,omitempty"`
+
+	// ResponseBytes On 413 `response_too_large`, the size the answer's invoke response would have had.
+	//
+	// Example: 14623004
+	ResponseBytes *int64 `json:"response_bytes,omitempty"`
 
 	// Status The HTTP status.
 	//
@@ -1420,7 +1463,8 @@ type Problem struct {
 // 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
 // `quota_exhausted` 402, `insufficient_tokens` 402,
 // `payments_disabled` 402, `not_found` 404,
-// `conflict` 409, `payload_too_large` 413, `unsupported_media_type`
+// `conflict` 409, `payload_too_large` 413, `response_too_large` 413,
+// `unsupported_media_type`
 // 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 type ProblemCode string
 
@@ -1870,6 +1914,11 @@ type InternalError = Problem
 // listed here; those beyond the required five come with particular
 // errors only.
 type MeteredForbidden = Problem
+
+// MeteredTooLarge An RFC 9457 problem document. Every member an error may carry is
+// listed here; those beyond the required five come with particular
+// errors only.
+type MeteredTooLarge = Problem
 
 // NotFound An RFC 9457 problem document. Every member an error may carry is
 // listed here; those beyond the required five come with particular
@@ -2387,7 +2436,8 @@ type ClientInterface interface {
 	// warm-up (lookback) and its conventions relative to TA-Lib; the
 	// request settings (`precision`) of the compute routes; and
 	// `metering`: how tokens are counted and the refusals that cost
-	// nothing (402 `insufficient_tokens`). Not
+	// nothing (402 `insufficient_tokens`, 413 `response_too_large`); and
+	// `limits`: candles, batch items, request and response bytes. Not
 	// metered: no session needed, but it counts against the rate limit.
 	//
 	// Corresponds with GET /api/v1/indicators (the `GetIndicatorCatalog` operationId).
@@ -2882,7 +2932,8 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 // warm-up (lookback) and its conventions relative to TA-Lib; the
 // request settings (`precision`) of the compute routes; and
 // `metering`: how tokens are counted and the refusals that cost
-// nothing (402 `insufficient_tokens`). Not
+// nothing (402 `insufficient_tokens`, 413 `response_too_large`); and
+// `limits`: candles, batch items, request and response bytes. Not
 // metered: no session needed, but it counts against the rate limit.
 //
 // Corresponds with GET /api/v1/indicators (the `GetIndicatorCatalog` operationId).
@@ -5025,7 +5076,8 @@ type ClientWithResponsesInterface interface {
 	// warm-up (lookback) and its conventions relative to TA-Lib; the
 	// request settings (`precision`) of the compute routes; and
 	// `metering`: how tokens are counted and the refusals that cost
-	// nothing (402 `insufficient_tokens`). Not
+	// nothing (402 `insufficient_tokens`, 413 `response_too_large`); and
+	// `limits`: candles, batch items, request and response bytes. Not
 	// metered: no session needed, but it counts against the rate limit.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6146,7 +6198,7 @@ type ComputeIndicatorBatchResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *MeteredForbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
+	ApplicationproblemJSON413 *MeteredTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -6203,7 +6255,7 @@ func (r ComputeIndicatorBatchResponse) GetApplicationproblemJSON403() *MeteredFo
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r ComputeIndicatorBatchResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+func (r ComputeIndicatorBatchResponse) GetApplicationproblemJSON413() *MeteredTooLarge {
 	return r.ApplicationproblemJSON413
 }
 
@@ -6347,7 +6399,7 @@ type ComputeIndicatorResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *MeteredForbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
+	ApplicationproblemJSON413 *MeteredTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -6404,7 +6456,7 @@ func (r ComputeIndicatorResponse) GetApplicationproblemJSON403() *MeteredForbidd
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r ComputeIndicatorResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+func (r ComputeIndicatorResponse) GetApplicationproblemJSON413() *MeteredTooLarge {
 	return r.ApplicationproblemJSON413
 }
 
@@ -9806,7 +9858,8 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 // warm-up (lookback) and its conventions relative to TA-Lib; the
 // request settings (`precision`) of the compute routes; and
 // `metering`: how tokens are counted and the refusals that cost
-// nothing (402 `insufficient_tokens`). Not
+// nothing (402 `insufficient_tokens`, 413 `response_too_large`); and
+// `limits`: candles, batch items, request and response bytes. Not
 // metered: no session needed, but it counts against the rate limit.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -11386,7 +11439,7 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+		var dest MeteredTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11767,7 +11820,7 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+		var dest MeteredTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
