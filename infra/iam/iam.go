@@ -1,16 +1,21 @@
-// Package iam holds the local run to the DynamoDB permissions template.yaml
-// grants each function. In AWS every function runs with its own role made
-// from its SAM policy templates, and a call the role does not allow fails
-// with AccessDeniedException; locally every function shares one store, so
-// a missing permission would first show in production. Each function's
-// DynamoDB client gets a Client here, which answers a call its policies do
-// not allow as DynamoDB would, and records it.
+// Package iam holds the local run to the permissions template.yaml grants
+// each function. In AWS every function runs with its own role made from
+// its Policies, and a call the role does not allow fails with
+// AccessDeniedException; locally every function shares one store, so a
+// missing permission would first show in production. Each function's
+// DynamoDB (and Secrets Manager) client gets a Client here, which evaluates the
+// function's statements (template.yaml resolved, SAM policy templates
+// expanded: samtemplate.Resolved.Policies) as IAM does, answers a call
+// they do not allow as the service would, and records both the refused
+// calls and the allowed ones.
 //
 // Transactions are checked item by item, as IAM does (Put needs
 // dynamodb:PutItem, Update dynamodb:UpdateItem, Delete dynamodb:DeleteItem,
 // ConditionCheck dynamodb:ConditionCheckItem); a batch needs its batch
-// action on every table it names; an index is covered by its table's
-// grant (the templates grant table/<name>/index/* alike).
+// action on every table it names; a Query or Scan of an index needs its
+// action on table/<name>/index/<index>. dynamodb:LeadingKeys holds the
+// partition key values a call names (none for a Scan or a Query of an
+// index, where ForAllValues conditions hold vacuously, as in IAM).
 package iam
 
 import (
@@ -19,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -28,67 +34,57 @@ import (
 	"github.com/waickoff/waickoff/shared/samtemplate"
 )
 
-// templates are the DynamoDB actions of the SAM policy templates
-// (samtranslator/policy_templates_data/policy_templates.json).
-var templates = map[string][]string{
-	"DynamoDBCrudPolicy": {"GetItem", "DeleteItem", "PutItem", "Scan", "Query", "UpdateItem",
-		"BatchWriteItem", "BatchGetItem", "DescribeTable", "ConditionCheckItem"},
-	"DynamoDBReadPolicy":        {"GetItem", "Scan", "Query", "BatchGetItem", "DescribeTable"},
-	"DynamoDBWritePolicy":       {"PutItem", "UpdateItem", "BatchWriteItem"},
-	"DynamoDBReconfigurePolicy": {"UpdateTable"},
-}
-
 // Client is one function's DynamoDB HTTP client under its policies.
 type Client struct {
 	next     aws.HTTPClient
 	function string
-	// allow maps a physical table name to the actions granted on it.
-	allow map[string]map[string]bool
+	policy   Policy
 
 	mu      sync.Mutex
 	denied  []string // the first maxDenied, described
 	ndenied int
+	used    map[string]bool  // "dynamodb:Action on table" of allowed calls
 	calls   map[string]int64 // by operation, allowed or not
+}
+
+// Policy is a function's role: its statements (template.yaml's Policies,
+// resolved) and how to name a table in them.
+type Policy struct {
+	Statements []samtemplate.Statement
+	// TableARN returns the ARN of a physical table name.
+	TableARN func(name string) string
+	// HashKeys maps each physical table name to its partition key
+	// attribute (for dynamodb:LeadingKeys).
+	HashKeys map[string]string
+	// SecretARN returns the ARN of a Secrets Manager secret given by
+	// name or ARN ("" when there is no such secret).
+	SecretARN func(id string) string
 }
 
 // maxDenied bounds the denials a client describes; past it they are only
 // counted (a broken template denies every call of a long run).
 const maxDenied = 100
 
-// New returns fn's client over next. tables maps the template's table
-// logical IDs to the physical names the run uses. It refuses a policy it
-// cannot emulate, so that nothing is granted by accident.
-func New(fn samtemplate.Function, tables map[string]string, next aws.HTTPClient) (*Client, error) {
-	c := &Client{next: next, function: fn.LogicalID, allow: map[string]map[string]bool{}, calls: map[string]int64{}}
-	for _, p := range fn.Policies {
-		actions, ok := templates[p.Template]
-		if !ok {
-			return nil, fmt.Errorf("function %s: policy %s is not one the local run can emulate", fn.LogicalID, p.Template)
+// New returns function's client over next. It refuses a statement it
+// cannot evaluate (an unknown condition operator or key), so that nothing
+// is granted or refused by accident.
+func New(function string, p Policy, next aws.HTTPClient) (*Client, error) {
+	for _, st := range p.Statements {
+		if !appliesToDynamoDB(st.Action) {
+			continue
 		}
-		name, ok := tables[p.Table]
-		if !ok {
-			return nil, fmt.Errorf("function %s: policy %s names table %q, which the template does not define", fn.LogicalID, p.Template, p.Table)
-		}
-		if c.allow[name] == nil {
-			c.allow[name] = map[string]bool{}
-		}
-		for _, a := range actions {
-			c.allow[name][a] = true
+		for op, keys := range st.Condition {
+			if _, ok := operators[op]; !ok {
+				return nil, fmt.Errorf("function %s: condition operator %s cannot be emulated", function, op)
+			}
+			for k := range keys {
+				if !knownConditionKeys[k] {
+					return nil, fmt.Errorf("function %s: condition key %s cannot be emulated", function, k)
+				}
+			}
 		}
 	}
-	return c, nil
-}
-
-// Denied returns the calls refused so far, as "dynamodb:Action on table"
-// (the first 100, then a line counting the rest).
-func (c *Client) Denied() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := append([]string(nil), c.denied...)
-	if more := c.ndenied - len(c.denied); more > 0 {
-		out = append(out, fmt.Sprintf("and %d more", more))
-	}
-	return out
+	return &Client{next: next, function: function, policy: p, used: map[string]bool{}, calls: map[string]int64{}}, nil
 }
 
 // Calls returns the DynamoDB calls the function made so far by operation
@@ -104,16 +100,45 @@ func (c *Client) Calls() map[string]int64 {
 	return out
 }
 
+// Used returns the actions the function was allowed and called, as
+// "dynamodb:Action on table" (physical names), sorted.
+func (c *Client) Used() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.used))
+	for u := range c.used {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Denied returns the calls refused so far, as "dynamodb:Action on table"
+// (the first 100, then a line counting the rest).
+func (c *Client) Denied() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := append([]string(nil), c.denied...)
+	if more := c.ndenied - len(c.denied); more > 0 {
+		out = append(out, fmt.Sprintf("and %d more", more))
+	}
+	return out
+}
+
 // Do passes the call on when the function's policies allow every action
 // it needs, and otherwise answers AccessDeniedException without sending it.
 func (c *Client) Do(r *http.Request) (*http.Response, error) {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
-	if !ok {
+	target := r.Header.Get("X-Amz-Target")
+	op, ok := strings.CutPrefix(target, "DynamoDB_20120810.")
+	smOp, isSM := strings.CutPrefix(target, "secretsmanager.")
+	if !ok && !isSM {
 		return c.next.Do(r)
 	}
-	c.mu.Lock()
-	c.calls[op]++
-	c.mu.Unlock()
+	if ok {
+		c.mu.Lock()
+		c.calls[op]++
+		c.mu.Unlock()
+	}
 	var body []byte
 	if r.Body != nil {
 		b, err := io.ReadAll(r.Body)
@@ -124,15 +149,48 @@ func (c *Client) Do(r *http.Request) (*http.Response, error) {
 		body = b
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	needs, err := Needs(op, body)
+	if isSM {
+		return c.secret(r, smOp, body)
+	}
+	needs, err := Needs(op, body, c.policy.HashKeys)
 	if err != nil {
 		return c.deny(r, "dynamodb:"+op, err.Error()), nil
 	}
 	for _, n := range needs {
-		if !c.allow[n.Table][n.Action] {
-			return c.deny(r, "dynamodb:"+n.Action, "arn:aws:dynamodb:local:000000000000:table/"+n.Table), nil
+		if !c.policy.Allows(n) {
+			return c.deny(r, "dynamodb:"+n.Action, c.policy.TableARN(n.Table)), nil
 		}
 	}
+	c.mu.Lock()
+	for _, n := range needs {
+		c.used["dynamodb:"+n.Action+" on "+n.Table] = true
+	}
+	c.mu.Unlock()
+	return c.next.Do(r)
+}
+
+// secret checks a Secrets Manager call that names one secret
+// (GetSecretValue).
+func (c *Client) secret(r *http.Request, op string, body []byte) (*http.Response, error) {
+	var in struct {
+		SecretID string `json:"SecretId"`
+	}
+	action := "secretsmanager:" + op
+	if err := json.Unmarshal(body, &in); err != nil || in.SecretID == "" || c.policy.SecretARN == nil {
+		return c.deny(r, action, "a Secrets Manager call the local run cannot check"), nil
+	}
+	arn := c.policy.SecretARN(in.SecretID)
+	if arn == "" {
+		// No such secret: the service answers that, after IAM lets the
+		// call through.
+		return c.next.Do(r)
+	}
+	if !c.policy.allows(action, arn, Need{}) {
+		return c.deny(r, action, arn), nil
+	}
+	c.mu.Lock()
+	c.used[action+" on "+in.SecretID] = true
+	c.mu.Unlock()
 	return c.next.Do(r)
 }
 
@@ -152,18 +210,33 @@ func (c *Client) deny(r *http.Request, action, resource string) *http.Response {
 		ContentLength: int64(len(b)), Request: r}
 }
 
-// Need is one action a call needs on one table.
+// Need is one action a call needs on one table or index.
 type Need struct {
 	Action string // without the "dynamodb:" prefix
 	Table  string // physical name
+	Index  string // the index a Query or Scan reads, "" for the table
+	// Keys are the partition key values the call names on the table
+	// (dynamodb:LeadingKeys), sorted; empty for a Scan or a Query on an
+	// index.
+	Keys []string
 }
 
 // Needs returns the actions a DynamoDB call needs, sorted and without
-// repeats. It fails on a body it cannot read.
-func Needs(op string, body []byte) ([]Need, error) {
+// repeats; hashKeys names each table's partition key attribute. It fails
+// on a body it cannot read.
+func Needs(op string, body []byte, hashKeys map[string]string) ([]Need, error) {
+	type keyed struct {
+		TableName                 string
+		IndexName                 string
+		Key                       map[string]map[string]any
+		Item                      map[string]map[string]any
+		KeyConditionExpression    string
+		ExpressionAttributeNames  map[string]string
+		ExpressionAttributeValues map[string]map[string]any
+	}
 	var in struct {
-		TableName     string
-		TransactItems []map[string]struct{ TableName string }
+		keyed
+		TransactItems []map[string]keyed
 		RequestItems  map[string]json.RawMessage
 	}
 	if len(body) > 0 {
@@ -171,7 +244,31 @@ func Needs(op string, body []byte) ([]Need, error) {
 			return nil, fmt.Errorf("unreadable %s request: %w", op, err)
 		}
 	}
-	set := map[Need]bool{}
+	type slot struct{ action, table, index string }
+	set := map[slot]map[string]bool{}
+	add := func(action string, k keyed, item map[string]map[string]any) {
+		sl := slot{action, tableName(k.TableName), k.IndexName}
+		if set[sl] == nil {
+			set[sl] = map[string]bool{}
+		}
+		hk := hashKeys[sl.table]
+		if v, ok := attrString(item[hk]); ok {
+			set[sl][v] = true
+		}
+		if k.KeyConditionExpression != "" && k.IndexName == "" {
+			for _, m := range equality.FindAllStringSubmatch(k.KeyConditionExpression, -1) {
+				name := m[1]
+				if n, ok := k.ExpressionAttributeNames[name]; ok {
+					name = n
+				}
+				if name == hk {
+					if v, ok := attrString(k.ExpressionAttributeValues[m[2]]); ok {
+						set[sl][v] = true
+					}
+				}
+			}
+		}
+	}
 	switch op {
 	case "TransactWriteItems", "TransactGetItems":
 		actions := map[string]string{"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
@@ -182,27 +279,75 @@ func Needs(op string, body []byte) ([]Need, error) {
 				if !ok {
 					return nil, fmt.Errorf("unknown %s action %q", op, kind)
 				}
-				set[Need{Action: action, Table: tableName(a.TableName)}] = true
+				k := a.Key
+				if kind == "Put" {
+					k = a.Item
+				}
+				add(action, a, k)
 			}
 		}
 	case "BatchWriteItem", "BatchGetItem":
-		for name := range in.RequestItems {
-			set[Need{Action: op, Table: tableName(name)}] = true
+		for name, raw := range in.RequestItems {
+			var reqs []struct {
+				PutRequest    struct{ Item map[string]map[string]any }
+				DeleteRequest struct{ Key map[string]map[string]any }
+			}
+			var get struct{ Keys []map[string]map[string]any }
+			k := keyed{TableName: name}
+			add(op, k, nil)
+			if op == "BatchWriteItem" {
+				if err := json.Unmarshal(raw, &reqs); err != nil {
+					return nil, fmt.Errorf("unreadable %s request: %w", op, err)
+				}
+				for _, r := range reqs {
+					add(op, k, r.PutRequest.Item)
+					add(op, k, r.DeleteRequest.Key)
+				}
+			} else {
+				if err := json.Unmarshal(raw, &get); err != nil {
+					return nil, fmt.Errorf("unreadable %s request: %w", op, err)
+				}
+				for _, key := range get.Keys {
+					add(op, k, key)
+				}
+			}
 		}
+	case "PutItem":
+		add(op, in.keyed, in.Item)
 	default:
-		set[Need{Action: op, Table: tableName(in.TableName)}] = true
+		add(op, in.keyed, in.Key)
 	}
 	needs := make([]Need, 0, len(set))
-	for n := range set {
+	for sl, keys := range set {
+		n := Need{Action: sl.action, Table: sl.table, Index: sl.index}
+		for k := range keys {
+			n.Keys = append(n.Keys, k)
+		}
+		sort.Strings(n.Keys)
 		needs = append(needs, n)
 	}
 	sort.Slice(needs, func(i, j int) bool {
 		if needs[i].Table != needs[j].Table {
 			return needs[i].Table < needs[j].Table
 		}
-		return needs[i].Action < needs[j].Action
+		if needs[i].Action != needs[j].Action {
+			return needs[i].Action < needs[j].Action
+		}
+		return needs[i].Index < needs[j].Index
 	})
 	return needs, nil
+}
+
+// equality finds "name = :value" in a key condition expression.
+var equality = regexp.MustCompile(`(#?[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)`)
+
+func attrString(v map[string]any) (string, bool) {
+	for _, t := range []string{"S", "N", "B"} {
+		if s, ok := v[t].(string); ok {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 // tableName is the name in a table name or ARN

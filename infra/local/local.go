@@ -28,10 +28,13 @@ import (
 	"github.com/waickoff/waickoff/infra/gateway"
 	"github.com/waickoff/waickoff/infra/iam"
 	"github.com/waickoff/waickoff/infra/localdb"
+	"github.com/waickoff/waickoff/infra/secretstore"
+	"github.com/waickoff/waickoff/shared/apikey"
 	"github.com/waickoff/waickoff/shared/app"
 	"github.com/waickoff/waickoff/shared/app/catalogue"
 	"github.com/waickoff/waickoff/shared/config"
 	"github.com/waickoff/waickoff/shared/dynamo"
+	"github.com/waickoff/waickoff/shared/masterkey"
 	"github.com/waickoff/waickoff/shared/samtemplate"
 	"github.com/waickoff/waickoff/shared/telemetry"
 )
@@ -71,12 +74,18 @@ type API struct {
 	Emulator   *emulator.Emulator
 	Template   *samtemplate.Template
 	TableNames map[string]string
-	DB         *localdb.Server // nil with DYNAMODB_ENDPOINT
-	iam        map[string]*iam.Client
-	flushers   []app.Flusher
-	server     *http.Server
-	cancel     context.CancelFunc
-	done       chan struct{}
+	// Resolved is the template resolved for the run's parameters.
+	Resolved *samtemplate.Resolved
+	DB       *localdb.Server // nil with DYNAMODB_ENDPOINT
+	iam      map[string]*iam.Client
+	configs  map[string]config.Config // by function; "" is the Globals'
+	flushers []app.Flusher
+	server   *http.Server
+	// secrets is the Secrets Manager stand-in, served by secretSrv.
+	secrets   *secretstore.Store
+	secretSrv *http.Server
+	cancel    context.CancelFunc
+	done      chan struct{}
 }
 
 // Start brings the API up and returns once it is listening.
@@ -107,7 +116,6 @@ func Start(ctx context.Context, o Options) (*API, error) {
 		return nil, err
 	}
 
-	env := map[string]string{}
 	// Table names come from the template: each !Ref to a table is that
 	// table's logical ID (plus the suffix) unless the environment says
 	// otherwise.
@@ -120,15 +128,25 @@ func Start(ctx context.Context, o Options) (*API, error) {
 			if set := o.Getenv(v); set != "" {
 				names[val.Ref] = set
 			}
-			env[v] = names[val.Ref]
 		}
 	}
+	// The master key is the operator's input (MASTER_API_KEY) or a fresh
+	// one; it goes into the Secrets Manager stand-in, and only the
+	// authorizer learns where (template.yaml's MasterKeySecret).
 	master := o.Getenv("MASTER_API_KEY")
 	if master == "" {
 		master = GenerateMasterKey()
-		env["MASTER_API_KEY"] = master
 	}
-	api := &API{MasterKey: master, Template: tpl, TableNames: names, done: make(chan struct{})}
+	if err := apikey.CheckMaster(master); err != nil {
+		return nil, fmt.Errorf("MASTER_API_KEY: %w", err)
+	}
+	stack := Stack(names, Parameters(tpl, o.Getenv, true))
+	resolved, envs, err := Environments(tpl, stack)
+	if err != nil {
+		return nil, err
+	}
+	api := &API{MasterKey: master, Template: tpl, TableNames: names, Resolved: resolved, done: make(chan struct{})}
+	local := map[string]string{}
 	endpoint := o.Getenv("DYNAMODB_ENDPOINT")
 	if endpoint == "" {
 		srv, err := localdb.Start(ctx, root)
@@ -136,29 +154,32 @@ func Start(ctx context.Context, o Options) (*API, error) {
 			return nil, fmt.Errorf("start the local DynamoDB server: %w", err)
 		}
 		api.DB, endpoint = srv, srv.Endpoint
-		env["DYNAMODB_ENDPOINT"] = endpoint
+		local["DYNAMODB_ENDPOINT"] = endpoint
 	}
 	api.Endpoint = endpoint
-	getenv := func(k string) string {
-		if v, ok := env[k]; ok {
-			return v
+	vars := tpl.Variables()
+	api.configs = map[string]config.Config{}
+	for id, env := range envs {
+		cfg, err := config.FromEnv(functionGetenv(env, vars, local, o.Getenv))
+		if err != nil {
+			api.stopDB()
+			if id == "" {
+				id = "Globals"
+			}
+			return nil, fmt.Errorf("configuration of %s: %w", id, err)
 		}
-		return o.Getenv(k)
+		api.configs[id] = cfg
 	}
-	cfg, err := config.FromEnv(getenv)
-	if err != nil {
-		api.stopDB()
-		return nil, fmt.Errorf("configuration: %w", err)
-	}
-	api.Config = cfg
-	if err := api.wire(ctx, o, cfg); err != nil {
+	api.Config = api.configs[""]
+	if err := api.wire(ctx, o); err != nil {
 		api.stopDB()
 		return nil, err
 	}
 	return api, nil
 }
 
-func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
+func (api *API) wire(ctx context.Context, o Options) error {
+	cfg := api.Config
 	hc := o.DynamoDBHTTPClient
 	if hc == nil {
 		hc = dynamo.DefaultHTTPClient()
@@ -174,14 +195,38 @@ func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
 	// Each function calls the store under its own template policies, as
 	// its role does in AWS (infra/iam); the TTL sweeper is DynamoDB's own.
 	api.iam = map[string]*iam.Client{}
+	secrets, err := api.startSecretStore()
+	if err != nil {
+		return err
+	}
+	hashKeys := map[string]string{}
+	for id, t := range api.Template.Tables {
+		hashKeys[api.TableNames[id]] = t.HashKey
+	}
 	deps := func(fn string) (*app.Deps, error) {
-		guard, err := iam.New(api.Template.Functions[fn], api.TableNames, hc)
+		sts, err := api.Resolved.Policies(fn)
+		if err != nil {
+			return nil, err
+		}
+		guard, err := iam.New(fn, iam.Policy{Statements: sts, TableARN: api.Resolved.TableARN, HashKeys: hashKeys,
+			SecretARN: api.secrets.ARN}, hc)
 		if err != nil {
 			return nil, err
 		}
 		api.iam[fn] = guard
-		d := app.NewDeps(cfg, fn, o.Logs)
+		fcfg := api.configs[fn]
+		d := app.NewDeps(fcfg, fn, o.Logs)
 		d.StoreHTTP = guard
+		// Any function may try to read a secret: its role decides, as in
+		// AWS (only the authorizer's grants secretsmanager:GetSecretValue,
+		// and only the authorizer's configuration names the secret).
+		d.MasterKey = func(ctx context.Context, name string) (string, error) {
+			c, err := masterkey.NewClient(masterkey.Options{Region: fcfg.Region, Endpoint: secrets, HTTPClient: guard}, func(string) string { return "" })
+			if err != nil {
+				return "", err
+			}
+			return masterkey.Load(ctx, c, name)
+		}
 		return d, nil
 	}
 	handlers := map[string]gateway.ProxyHandler{}
@@ -264,6 +309,33 @@ func (api *API) wire(ctx context.Context, o Options, cfg config.Config) error {
 	return nil
 }
 
+// startSecretStore serves the Secrets Manager stand-in, holding the
+// master key, on a loopback port and returns its URL.
+func (api *API) startSecretStore() (string, error) {
+	api.secrets = secretstore.New(gateway.Region, gateway.AccountID)
+	api.secrets.Put(MasterKeySecret, api.MasterKey)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("secret store: %w", err)
+	}
+	api.secretSrv = &http.Server{Handler: api.secrets, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = api.secretSrv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Env returns the environment a function was started with: the template's
+// variables as CloudFormation resolves them for the run's parameters
+// (function "" gives the Globals).
+func (api *API) Env(function string) (map[string]string, error) {
+	return api.Resolved.Environment(function)
+}
+
+// FunctionConfig returns the configuration a function was built with.
+func (api *API) FunctionConfig(function string) (config.Config, bool) {
+	c, ok := api.configs[function]
+	return c, ok
+}
+
 // IAMDenied lists the store calls refused because the calling function's
 // template policies do not allow them ("Function: dynamodb:Action on
 // table"), in function order. A correct template gives none.
@@ -314,6 +386,9 @@ func (api *API) Stop() {
 		_ = api.server.Shutdown(ctx)
 		cancel()
 		<-api.done
+	}
+	if api.secretSrv != nil {
+		_ = api.secretSrv.Close()
 	}
 	api.stopDB()
 }

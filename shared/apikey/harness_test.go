@@ -107,13 +107,19 @@ func newHarness(ctx context.Context) (*harness, error) {
 	h := &harness{master: "wk_" + base64.RawURLEncoding.EncodeToString(b[:]), clock: &clock{},
 		servers: map[string]*httpapi.Server{}}
 	h.secrets = append(h.secrets, h.master)
-	cfg, err := fx.Config(map[string]string{"MASTER_API_KEY": h.master})
+	cfg, err := fx.Config(map[string]string{"MASTER_KEY_SECRET": "test/master"})
 	if err != nil {
 		return nil, err
 	}
 	h.deps, err = store.NewDeps(ctx, cfg, "keys-test", logs, fx.DB)
 	if err != nil {
 		return nil, err
+	}
+	h.deps.MasterKey = func(_ context.Context, name string) (string, error) {
+		if name != "test/master" {
+			return "", fmt.Errorf("secret %s not found", name)
+		}
+		return h.master, nil
 	}
 	h.deps.Now = h.clock.Now
 	handlers := map[string]gateway.ProxyHandler{}

@@ -45,6 +45,11 @@ type Deps struct {
 	// builder adds them, and the local run writes them out before an
 	// audit, as an instance about to stop would.
 	Flushers []Flusher
+	// MasterKey, when set, reads the operator key from the secret the
+	// configuration names (the local run's Secrets Manager stand-in);
+	// nil is Secrets Manager with the Lambda's role. Only the
+	// authorizer's configuration names a secret.
+	MasterKey MasterKeyLoader
 }
 
 // Flusher writes what it holds (Flush) and tells how much is still
@@ -53,6 +58,9 @@ type Flusher interface {
 	Flush(ctx context.Context, now time.Time)
 	Pending() int64
 }
+
+// MasterKeyLoader reads the operator key kept in a secret.
+type MasterKeyLoader func(ctx context.Context, secret string) (string, error)
 
 // NewDeps builds the dependencies of function from cfg, writing logs and
 // metrics to out.

@@ -74,6 +74,14 @@ type Refusals interface {
 	Add(ctx context.Context, accountID, keyID, endpoint string, now time.Time)
 }
 
+// MasterLimiter takes tokens of the master key's own rate limit
+// (apikey.Store).
+type MasterLimiter interface {
+	AuthorizeMaster(ctx context.Context, requestID string, perMinute int, now time.Time) (apikey.Grant, error)
+}
+
+var _ MasterLimiter = (*apikey.Store)(nil)
+
 // Options are the authorizer's dependencies.
 type Options struct {
 	// Refusals counts rate-limited requests; nil counts nothing.
@@ -87,6 +95,11 @@ type Options struct {
 	// MasterKey is the operator key; empty when the master key is
 	// disabled (config.Config.MasterKeyEnabled false).
 	MasterKey string
+	// MasterLimit is the master key's rate limit (default: Keys, when it
+	// is a MasterLimiter) and MasterPerMinute its requests a minute
+	// (default 60). A master key without a limiter is refused (503).
+	MasterLimit     MasterLimiter
+	MasterPerMinute int
 	// Metered are the route patterns ("POST /api/v1/indicators/{name}")
 	// that need an active session.
 	Metered []string
@@ -104,6 +117,8 @@ type Authorizer struct {
 	sessions Sessions
 	master   [sha256.Size]byte
 	masterOn bool
+	mlimit   MasterLimiter
+	mrate    int
 	metered  map[string]bool
 	log      *slog.Logger
 	now      func() time.Time
@@ -113,9 +128,15 @@ type Authorizer struct {
 // New returns an authorizer.
 func New(o Options) *Authorizer {
 	a := &Authorizer{keys: o.Keys, sessions: o.Sessions, metered: map[string]bool{}, log: o.Logger,
-		now: o.Now, timeout: o.Timeout, refusals: o.Refusals, endpoint: o.Endpoint}
+		now: o.Now, timeout: o.Timeout, refusals: o.Refusals, endpoint: o.Endpoint, mlimit: o.MasterLimit, mrate: o.MasterPerMinute}
 	if a.endpoint == nil {
 		a.endpoint = func(route, _ string) string { return route }
+	}
+	if a.mlimit == nil {
+		a.mlimit, _ = o.Keys.(MasterLimiter)
+	}
+	if a.mrate <= 0 {
+		a.mrate = 60
 	}
 	if o.MasterKey != "" {
 		a.master, a.masterOn = sha256.Sum256([]byte(o.MasterKey)), true
@@ -162,16 +183,15 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		log("unauthorized", slog.String("reason", "missing"))
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
 	}
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
 	if a.isMaster(key) {
-		log("allow", slog.String("key_id", MasterPrincipal))
-		return allow(req.MethodArn, MasterPrincipal, caller.Caller{Permission: caller.Master}.Context()), nil
+		return a.admitMaster(ctx, req, log, now)
 	}
 	if apikey.Check(key) != nil {
 		log("unauthorized", slog.String("reason", "malformed"))
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
 	}
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
 	g, err := a.keys.Authorize(ctx, apikey.Hash(key), reqID, now)
 	if err != nil {
 		log("error", slog.String("error", err.Error()))
@@ -221,6 +241,33 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 	}
 	log("allow", attrs...)
 	return allow(req.MethodArn, g.KeyID, c.Context()), nil
+}
+
+// admitMaster admits the master key within its own rate limit: over it, the
+// request is denied as any key's would be (API Gateway's 429 with the
+// limit's figures); when the limit cannot be taken, it is refused (503).
+func (a *Authorizer) admitMaster(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest,
+	log func(string, ...slog.Attr), now time.Time) (events.APIGatewayCustomAuthorizerResponse, error) {
+	attrs := []slog.Attr{slog.String("key_id", MasterPrincipal)}
+	if a.mlimit == nil {
+		log("error", append(attrs, slog.String("error", "no rate limit for the master key"))...)
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
+	}
+	g, err := a.mlimit.AuthorizeMaster(ctx, req.RequestContext.RequestID, a.mrate, now)
+	if err != nil {
+		log("error", append(attrs, slog.String("error", err.Error()))...)
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
+	}
+	c := caller.Caller{Permission: caller.Master}
+	rate(&c, g)
+	if g.Status == apikey.Limited {
+		// Denied as any key over its limit is: API Gateway answers the 429.
+		c.Refusal, c.RetryAfter = string(problem.RateLimited), max(g.Rate.RetryAfter, 1)
+		log("rate_limited", append(attrs, slog.Int("retry_after", c.RetryAfter))...)
+		return policy("Deny", req.MethodArn, MasterPrincipal, c.Context()), nil
+	}
+	log("allow", append(attrs, slog.Int("rate_remaining", c.RateRemaining))...)
+	return allow(req.MethodArn, MasterPrincipal, c.Context()), nil
 }
 
 func rate(c *caller.Caller, g apikey.Grant) {

@@ -28,6 +28,7 @@ import (
 	"github.com/waickoff/waickoff/infra/localdb"
 	"github.com/waickoff/waickoff/shared/account"
 	"github.com/waickoff/waickoff/shared/apikey"
+	"github.com/waickoff/waickoff/shared/app"
 	"github.com/waickoff/waickoff/shared/app/authorize"
 	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/authorizer"
@@ -280,7 +281,7 @@ func TestMasterKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.env), func(t *testing.T) {
-			tc.env["MASTER_API_KEY"] = master
+			tc.env["MASTER_KEY_SECRET"] = "test/master"
 			cfg, err := fx.Config(tc.env)
 			if err != nil {
 				t.Fatal(err)
@@ -289,6 +290,7 @@ func TestMasterKey(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			d.MasterKey = keyIn(map[string]string{"test/master": master})
 			h, err := authorize.Authorizer(d)
 			if err != nil {
 				t.Fatal(err)
@@ -306,8 +308,8 @@ func TestMasterKey(t *testing.T) {
 					t.Fatal(err)
 				}
 				c := callerOf(t, req, resp)
-				// No session needed on metered routes, no rate limit.
-				if !c.IsMaster() || c.Refusal != "" || c.RateLimit != 0 || resp.PrincipalID != "master" {
+				// No session needed on metered routes; its own rate limit.
+				if !c.IsMaster() || c.Refusal != "" || c.RateLimit != 60 || resp.PrincipalID != "master" {
 					t.Fatalf("master caller %+v", c)
 				}
 			}
@@ -317,6 +319,76 @@ func TestMasterKey(t *testing.T) {
 				t.Fatalf("near miss: %v", err)
 			}
 		})
+	}
+}
+
+// keyIn reads secrets from a map, as Secrets Manager would.
+func keyIn(params map[string]string) app.MasterKeyLoader {
+	return func(_ context.Context, name string) (string, error) {
+		v, ok := params[name]
+		if !ok {
+			return "", fmt.Errorf("secret %s not found", name)
+		}
+		return v, nil
+	}
+}
+
+// The master key has a rate limit of its own, held in the store so that
+// it binds every authorizer instance together; over it the master key is
+// refused like any key (429 with the limit's figures). A master key that
+// cannot be read, or is not in the key format, stops the authorizer from
+// being built at all.
+func TestMasterKeyRateLimit(t *testing.T) {
+	master := "wk_" + strings.Repeat("L", 43)
+	cfg, err := fx.IsolatedConfig(context.Background(), map[string]string{"MASTER_KEY_SECRET": "m", "MASTER_RATE_LIMIT_PER_MINUTE": "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(params map[string]string) (app.AuthorizerHandler, error) {
+		d, err := store.NewDeps(context.Background(), cfg, "test", io.Discard, fx.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.MasterKey = keyIn(params)
+		return authorize.Authorizer(d)
+	}
+	// Two instances share the limit.
+	h1, err := build(map[string]string{"m": master})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, err := build(map[string]string{"m": master})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range []app.AuthorizerHandler{h1, h2, h1, h2} {
+		req := request(t, plain, master)
+		resp, err := h(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 3 {
+			// Over the limit: denied, with the figures for API Gateway's 429.
+			st := resp.PolicyDocument.Statement
+			if len(st) != 1 || st[0].Effect != "Deny" || resp.PrincipalID != "master" || resp.Context["refusal"] != "rate_limited" ||
+				fmt.Sprint(resp.Context["rate_limit"]) != "3" || fmt.Sprint(resp.Context["retry_after"]) == "0" {
+				t.Fatalf("request %d over the master limit: %+v", i, resp)
+			}
+			continue
+		}
+		c := callerOf(t, req, resp)
+		if !c.IsMaster() || c.RateLimit != 3 || c.Refusal != "" {
+			t.Fatalf("request %d: %+v", i, c)
+		}
+	}
+	for name, params := range map[string]map[string]string{
+		"missing":      {},
+		"too short":    {"m": "wk_" + strings.Repeat("a", 39)},
+		"not url-safe": {"m": "wk_" + strings.Repeat("a", 39) + "+"},
+	} {
+		if _, err := build(params); err == nil {
+			t.Errorf("%s master key: the authorizer was built", name)
+		}
 	}
 }
 

@@ -41,10 +41,13 @@ type Tier struct {
 
 // Config is the validated service configuration.
 type Config struct {
-	Port                      int
-	Stage                     string
-	MasterAPIKey              string
+	Port  int
+	Stage string
+	// MasterKeySecret names the Secrets Manager secret holding the
+	// operator key; only the authorizer is given it (template.yaml).
+	MasterKeySecret           string
 	AllowMasterKey            bool
+	MasterRateLimitPerMinute  int
 	SessionTTL                time.Duration
 	SessionTokenLimit         int64
 	DefaultRateLimitPerMinute int
@@ -60,9 +63,10 @@ type Config struct {
 	LogLevel slog.Level
 }
 
-// MasterKeyEnabled reports whether the master key may be used at all.
+// MasterKeyEnabled reports whether the master key may be used at all: a
+// secret names it, and the stage is not prod unless AllowMasterKey.
 func (c Config) MasterKeyEnabled() bool {
-	if c.MasterAPIKey == "" {
+	if c.MasterKeySecret == "" {
 		return false
 	}
 	return c.Stage != StageProd || c.AllowMasterKey
@@ -99,7 +103,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("STAGE: want local, dev or prod, got %q", c.Stage))
 	}
-	c.MasterAPIKey = get("MASTER_API_KEY", "")
+	c.MasterKeySecret = get("MASTER_KEY_SECRET", "")
 	switch raw := get("ALLOW_MASTER_KEY", "false"); raw {
 	case "true", "1":
 		c.AllowMasterKey = true
@@ -115,6 +119,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.SessionTTL = ttl
 	c.SessionTokenLimit = intVar("SESSION_TOKEN_LIMIT", 100000, 1, 1<<40)
 	c.DefaultRateLimitPerMinute = int(intVar("DEFAULT_RATE_LIMIT_PER_MINUTE", 60, 1, MaxRateLimitPerMinute))
+	c.MasterRateLimitPerMinute = int(intVar("MASTER_RATE_LIMIT_PER_MINUTE", 60, 1, MaxRateLimitPerMinute))
 	defPayments := PaymentsPlaceholder
 	if c.Stage == StageProd {
 		defPayments = PaymentsDisabled

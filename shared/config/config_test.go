@@ -35,9 +35,9 @@ func TestProdDefaultsAndMasterKey(t *testing.T) {
 		payments   string
 		masterKeys bool
 	}{
-		{"prod refuses master", map[string]string{"STAGE": "prod", "MASTER_API_KEY": "wk_x"}, "disabled", false},
-		{"prod allows when told", map[string]string{"STAGE": "prod", "MASTER_API_KEY": "wk_x", "ALLOW_MASTER_KEY": "true"}, "disabled", true},
-		{"dev allows", map[string]string{"STAGE": "dev", "MASTER_API_KEY": "wk_x"}, "placeholder", true},
+		{"prod refuses master", map[string]string{"STAGE": "prod", "MASTER_KEY_SECRET": "m"}, "disabled", false},
+		{"prod allows when told", map[string]string{"STAGE": "prod", "MASTER_KEY_SECRET": "m", "ALLOW_MASTER_KEY": "true"}, "disabled", true},
+		{"dev allows", map[string]string{"STAGE": "dev", "MASTER_KEY_SECRET": "m"}, "placeholder", true},
 		{"prod placeholder on request", map[string]string{"STAGE": "prod", "PAYMENTS_MODE": "placeholder"}, "placeholder", false},
 	}
 	for _, tc := range tests {

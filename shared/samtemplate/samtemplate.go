@@ -31,6 +31,12 @@ type Template struct {
 	// GatewayResponses maps a response type (UNAUTHORIZED, ...) to its
 	// status and body.
 	GatewayResponses map[string]GatewayResponse
+
+	// The raw pieces Resolve evaluates (resolve.go).
+	globalEnv  map[string]yaml.Node
+	conditions map[string]yaml.Node
+	paramSpecs map[string]ParameterSpec
+	resources  map[string]string // logical ID -> resource type
 }
 
 // Value is an environment value: a literal, or a !Ref to a resource or
@@ -52,11 +58,17 @@ type Function struct {
 	Schedules   []Schedule
 	// Policies are the function's Policies, in template order.
 	Policies []Policy
+
+	// env is the function's own Environment.Variables and policies its
+	// Policies nodes (resolve.go, policy.go).
+	env      map[string]yaml.Node
+	policies []yaml.Node
 }
 
 // Policy is one entry of a function's Policies: a SAM policy template
 // (DynamoDBCrudPolicy, ...) with the logical ID of the table its TableName
-// refers to (a !Ref), or a managed policy's name with no table.
+// refers to (a !Ref), a managed policy's name with no table, or an inline
+// policy document (Template "Statement", also under a !If).
 type Policy struct {
 	Template string
 	Table    string
@@ -161,9 +173,14 @@ func Find(dir string) (string, error) {
 
 type rawTemplate struct {
 	Parameters map[string]struct {
-		Default yaml.Node `yaml:"Default"`
+		Type           string    `yaml:"Type"`
+		Default        yaml.Node `yaml:"Default"`
+		AllowedValues  []string  `yaml:"AllowedValues"`
+		AllowedPattern string    `yaml:"AllowedPattern"`
+		NoEcho         bool      `yaml:"NoEcho"`
 	} `yaml:"Parameters"`
-	Globals struct {
+	Conditions map[string]yaml.Node `yaml:"Conditions"`
+	Globals    struct {
 		Function struct {
 			Timeout     int `yaml:"Timeout"`
 			Environment struct {
@@ -179,6 +196,9 @@ type rawTemplate struct {
 }
 
 type rawFunction struct {
+	Environment struct {
+		Variables map[string]yaml.Node `yaml:"Variables"`
+	} `yaml:"Environment"`
 	CodeURI  string      `yaml:"CodeUri"`
 	Timeout  int         `yaml:"Timeout"`
 	Policies []yaml.Node `yaml:"Policies"`
@@ -294,14 +314,21 @@ func Parse(raw []byte) (*Template, error) {
 		Environment:      map[string]Value{},
 		Parameters:       map[string]string{},
 		GatewayResponses: map[string]GatewayResponse{},
+		globalEnv:        rt.Globals.Function.Environment.Variables,
+		conditions:       rt.Conditions,
+		paramSpecs:       map[string]ParameterSpec{},
+		resources:        map[string]string{},
 	}
 	for name, p := range rt.Parameters {
 		t.Parameters[name] = p.Default.Value
+		t.paramSpecs[name] = ParameterSpec{Type: p.Type, Default: p.Default.Value, HasDefault: !p.Default.IsZero(),
+			AllowedValues: p.AllowedValues, AllowedPattern: p.AllowedPattern, NoEcho: p.NoEcho}
 	}
 	for name, n := range rt.Globals.Function.Environment.Variables {
 		t.Environment[name] = nodeValue(n)
 	}
 	for id, res := range rt.Resources {
+		t.resources[id] = res.Type
 		switch res.Type {
 		case "AWS::Serverless::Function":
 			f, err := parseFunction(id, res.Metadata, res.Properties)
@@ -387,7 +414,9 @@ func parseFunction(id string, meta, props yaml.Node) (Function, error) {
 		return f, fmt.Errorf("function %s: %w", id, err)
 	}
 	f.CodeURI = rf.CodeURI
+	f.env = rf.Environment.Variables
 	f.Timeout = time.Duration(rf.Timeout) * time.Second
+	f.policies = rf.Policies
 	for _, p := range rf.Policies {
 		pol, err := parsePolicy(p)
 		if err != nil {
@@ -443,7 +472,12 @@ func parseFunction(id string, meta, props yaml.Node) (Function, error) {
 // parsePolicy reads `- ManagedPolicyName` or
 // `- SomePolicyTemplate: {TableName: !Ref Table}`.
 func parsePolicy(n yaml.Node) (Policy, error) {
+	if name, _, ok := intrinsic(&n); ok && name == "Fn::If" {
+		return Policy{Template: "Statement"}, nil
+	}
 	switch {
+	case n.Kind == yaml.MappingNode && len(n.Content) >= 2 && n.Content[0].Value == "Statement":
+		return Policy{Template: "Statement"}, nil
 	case n.Kind == yaml.ScalarNode:
 		return Policy{Template: n.Value}, nil
 	case n.Kind == yaml.MappingNode && len(n.Content) == 2:
