@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/waickoff/waickoff/shared/caller"
+	"github.com/waickoff/waickoff/shared/config"
 )
 
 func TestAccountCreate(t *testing.T) {
@@ -97,7 +98,7 @@ func TestKeyCreateValidation(t *testing.T) {
 		{"lower-case permission", map[string]any{"name": "x", "permission": "read"}, "permission"},
 		{"master permission", map[string]any{"name": "x", "permission": "MASTER"}, "permission"},
 		{"zero rate", map[string]any{"name": "x", "permission": "READ", "rate_limit_per_minute": 0}, "rate_limit_per_minute"},
-		{"huge rate", map[string]any{"name": "x", "permission": "READ", "rate_limit_per_minute": 100001}, "rate_limit_per_minute"},
+		{"huge rate", map[string]any{"name": "x", "permission": "READ", "rate_limit_per_minute": config.MaxRateLimitPerMinute + 1}, "rate_limit_per_minute"},
 		{"fractional rate", map[string]any{"name": "x", "permission": "READ", "rate_limit_per_minute": 1.5}, "rate_limit_per_minute"},
 		{"string rate", map[string]any{"name": "x", "permission": "READ", "rate_limit_per_minute": "10"}, "rate_limit_per_minute"},
 		{"past expiry", map[string]any{"name": "x", "permission": "READ", "expires_at": "2020-01-01T00:00:00Z"}, "expires_at"},
@@ -113,8 +114,8 @@ func TestKeyCreateValidation(t *testing.T) {
 		})
 	}
 	r := h.do(t, "POST", "/api/v1/keys", a.admin, map[string]any{"name": "ok", "permission": "WRITE",
-		"rate_limit_per_minute": 100000, "expires_at": future})
-	if r.status != 201 || !sameInstant(r.str("expires_at"), futureAt) || r.num("rate_limit_per_minute") != 100000 {
+		"rate_limit_per_minute": config.MaxRateLimitPerMinute, "expires_at": future})
+	if r.status != 201 || !sameInstant(r.str("expires_at"), futureAt) || r.num("rate_limit_per_minute") != config.MaxRateLimitPerMinute {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
 	if r := h.do(t, "POST", "/api/v1/keys", a.admin, map[string]any{"name": "ok", "permission": "READ"}); r.num("rate_limit_per_minute") != 60 {

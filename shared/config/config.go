@@ -161,8 +161,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// MaxRateLimitPerMinute bounds any key's rate limit.
-const MaxRateLimitPerMinute = 100000
+// MaxRateLimitPerMinute bounds any key's rate limit: what one DynamoDB
+// item can carry (DESIGN.md, "Hot items"). A key's busiest item is its
+// usage summary, written in a transaction (2 write units) by every
+// request; an item takes about 1,000 write units a second, so 500
+// requests a second at most, and 400 (24,000 a minute, 800 units) leaves
+// a fifth for the rest.
+const MaxRateLimitPerMinute = 24000
 
 // ParseTiers reads "min:pct,min:pct" (for example "10:10,50:20,100:30").
 // It returns an error unless minimums strictly increase and discounts lie

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/waickoff/waickoff/infra/local"
+	"github.com/waickoff/waickoff/shared/config"
 )
 
 var api *local.API
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 			case "DEFAULT_RATE_LIMIT_PER_MINUTE":
 				// The samples send many requests with one key: only
 				// the key made slow on purpose is rate limited.
-				return "100000"
+				return strconv.Itoa(config.MaxRateLimitPerMinute)
 			}
 			return ""
 		},
