@@ -16,7 +16,7 @@ import (
 // as one integer and writing them straight into the JSON layout costs about
 // half as much, and encoding is most of a batch's time.
 
-// Range of the powers of ten in pow10Tab: Schubfach needs 10^-k for
+// Range of the powers of ten in pow10Table: Schubfach needs 10^-k for
 // k = floor(log10(2^q)) over every float64 binary exponent q.
 const (
 	pow10Min = -292
@@ -62,7 +62,7 @@ func shortest(fraction uint64, biased int) (d uint64, k int) {
 	cb := 4 * c
 	cbr := 4*c + 2
 	h := q + floorLog2Pow10(-k) + 1 // 1..4
-	g := &pow10Tab[-k-pow10Min]
+	g := &pow10Table()[-k-pow10Min]
 	vbl := roundToOdd(g, cbl<<h)
 	vb := roundToOdd(g, cb<<h)
 	vbr := roundToOdd(g, cbr<<h)
@@ -142,7 +142,7 @@ func fixedFast(fraction uint64, biased, prec int) (d uint64, k int, ok bool) {
 	if q < pow10Min || q > pow10Max {
 		return 0, 0, false
 	}
-	g := &pow10Tab[q-pow10Min] // 10^q = g / 2^(127-floorLog2Pow10(q)), rounded up
+	g := &pow10Table()[q-pow10Min] // 10^q = g / 2^(127-floorLog2Pow10(q)), rounded up
 	midHi, _ := bits.Mul64(m, g[1])
 	hi, mid := bits.Mul64(m, g[0])
 	mid, carry := bits.Add64(mid, midHi, 0)
