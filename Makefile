@@ -14,7 +14,12 @@ define lambda
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(1)
 endef
 
-.PHONY: docs-assets browser-check py-check run test unit lint vet fmt-check fuzz build sizes bench eval soak clean clients clients-deps clients-check
+.PHONY: help docs-assets browser-check py-check run test unit lint vet fmt-check fuzz build sizes bench eval soak clean clients clients-deps clients-check
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+	  awk -F':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
+	@echo "  make build-<LogicalId>  one Lambda, as sam build runs it (ARTIFACTS_DIR)"
 
 # make run builds the local server once (go build, not go run, so that
 # make's SIGTERM reaches the server itself: the recipe execs it), prints
@@ -57,7 +62,7 @@ docs-assets: ## Copy the docs page's renderer (swagger-ui-dist, pinned) and its 
 	rm -rf $(DOCS_DIR)/assets && mkdir -p $(DOCS_DIR)/assets
 	cp $(addprefix $(DOCS_DIR)/node_modules/swagger-ui-dist/,$(DOCS_FILES)) $(DOCS_DIR)/assets/
 
-browser-check:
+browser-check: ## Check Chromium is installed (the docs page test drives it)
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROME_PATH" ] || { echo "make test needs Chromium for the docs page test: run apt-get update && apt-get install -y chromium"; exit 1; }
 
 # tests/contract generates clients from the OpenAPI document: the TypeScript
@@ -67,7 +72,7 @@ CONTRACT_DIR := tests/contract
 clients-deps: ## Install the npm packages tests/contract needs (openapi-typescript, typescript)
 	npm ci --prefix $(CONTRACT_DIR) --no-audit --no-fund
 
-clients-check:
+clients-check: ## Check Node.js, npm and tests/contract's npm packages are installed
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make test needs node and npm (for tests/contract): install Node.js and npm, then run make clients-deps"; exit 1; }
 	@test -x $(CONTRACT_DIR)/node_modules/.bin/openapi-typescript -a -x $(CONTRACT_DIR)/node_modules/.bin/tsc || { echo "make test needs openapi-typescript and typescript in $(CONTRACT_DIR)/node_modules: run make clients-deps"; exit 1; }
 
@@ -75,20 +80,33 @@ clients: ## Regenerate the Go client (tests/contract/goclient) after changing th
 	$(GO) test -count=1 ./shared/openapi -run TestGolden -update >/dev/null
 	cd $(CONTRACT_DIR)/goclient && $(GO) generate .
 
-lint: fmt-check
+lint: fmt-check ## cfn-lint on template.yaml and gofmt
 	cfn-lint template.yaml
 
-fmt-check:
+fmt-check: ## gofmt -l on every Go file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-vet:
+vet: ## go vet ./...
 	$(GO) vet ./...
 
+# A failing target shows its output and the path of the failing input
+# (the file to keep as a regression seed, and how to re-run it).
+FUZZ_PKGS ?= ./shared/...
 fuzz: ## Short fuzz runs of every decoder (FUZZTIME each)
-	@set -e; for pkg in $$($(GO) list ./shared/...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+	@for pkg in $$($(GO) list $(FUZZ_PKGS)); do \
+	  list=$$($(GO) test -list '^Fuzz' $$pkg 2>&1) || { echo "$$list"; exit 1; }; \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(echo "$$list" | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    if ! out=$$($(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg 2>&1); then \
+	      echo "$$out"; \
+	      input=$$(echo "$$out" | sed -n 's/.*Failing input written to \(.*\)$$/\1/p' | head -n1); \
+	      if [ -n "$$input" ]; then \
+	        echo "failing input: $${dir#$(CURDIR)/}/$$input (re-run: go test -run '$$f/'$$(basename $$input) $$pkg)"; \
+	      fi; \
+	      exit 1; \
+	    fi; \
 	  done; done
 
 sizes: ## Build every Lambda as sam build does; print each bootstrap's size against its goal
@@ -109,7 +127,7 @@ SOAK_MOTO_WORKERS ?= 8
 soak: ## Long load run (SOAK_DURATION) on moto and on memdb, audited; prints req/s, p50/p99, our overhead
 	$(GO) run ./tests/load/cmd/soak -duration $(SOAK_DURATION) -workers $(SOAK_WORKERS) -moto-workers $(SOAK_MOTO_WORKERS)
 
-clean:
+clean: ## Remove build outputs
 	rm -rf $(BUILD_DIR) .aws-sam bench.out
 
 FUNCTIONS := \

@@ -224,3 +224,59 @@ func TestPythonPackagesChecked(t *testing.T) {
 		t.Errorf("the pinned versions of infra/requirements.txt are not the ones installed: %v\n%s", err, out)
 	}
 }
+
+// make fuzz shows a failing target's output and the path of the input
+// that failed (a target of testdata/failingfuzz fails on inputs "hi...").
+func TestFuzzShowsTheFailure(t *testing.T) {
+	_, root, err := samtemplate.LoadNearest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pkg = "tests/makerun/testdata/failingfuzz"
+	t.Cleanup(func() { _ = os.RemoveAll(filepath.Join(root, pkg, "testdata")) })
+	out, err := exec.Command("make", "--no-print-directory", "-C", root, "fuzz", "FUZZ_PKGS=./"+pkg, "FUZZTIME=60s").CombinedOutput()
+	if err == nil {
+		t.Fatalf("make fuzz passed a failing target:\n%s", out)
+	}
+	if !strings.Contains(string(out), `found "hi`) {
+		t.Errorf("make fuzz does not show the target's failure:\n%s", out)
+	}
+	m := regexp.MustCompile(`(?m)^failing input: (` + regexp.QuoteMeta(pkg) + `/testdata/fuzz/FuzzFails/\w+) `).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("make fuzz does not name the failing input:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(root, string(m[1]))); err != nil {
+		t.Errorf("the named input %s: %v", m[1], err)
+	}
+}
+
+// make help lists every target the Makefile describes (## after its
+// name), and the everyday ones are among them.
+func TestHelpListsTheTargets(t *testing.T) {
+	_, root, err := samtemplate.LoadNearest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("make", "--no-print-directory", "-s", "-C", root, "help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make help: %v\n%s", err, out)
+	}
+	described := regexp.MustCompile(`(?m)^([a-zA-Z_-]+):.*## `).FindAllSubmatch(makefile, -1)
+	if len(described) < 10 {
+		t.Fatalf("the Makefile describes %d targets", len(described))
+	}
+	for _, m := range described {
+		if !regexp.MustCompile(`(?m)^  make ` + string(m[1]) + ` +\S`).Match(out) {
+			t.Errorf("make help does not list %s:\n%s", m[1], out)
+		}
+	}
+	for _, want := range []string{"run", "test", "fuzz", "bench", "sizes", "build", "docs-assets"} {
+		if !regexp.MustCompile(`(?m)^  make ` + want + ` `).Match(out) {
+			t.Errorf("make help does not list %s", want)
+		}
+	}
+}
