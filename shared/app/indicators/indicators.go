@@ -51,8 +51,9 @@ func Batch(d *store.Deps) (*httpapi.Server, error) {
 
 // metered mounts an indicator endpoint behind the session meter.
 func metered(d *store.Deps, pattern string, compute func(r *http.Request, body []byte) (indicatorapi.Result, error)) *httpapi.Server {
-	s := d.Server()
-	endpoint := func(r *http.Request) string { return usage.Endpoint(pattern, r) }
+	namer := usage.Namer(indicator.Known)
+	s := d.ServerNaming(namer)
+	endpoint := func(r *http.Request) string { return namer(pattern, r) }
 	s.Handle(pattern, httpapi.Need(caller.Read), d.Meter().Handler(endpoint,
 		func(w http.ResponseWriter, r *http.Request) (metering.Result, error) {
 			body, err := httpapi.ReadBody(r)
