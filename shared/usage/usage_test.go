@@ -177,6 +177,7 @@ func TestEndpoint(t *testing.T) {
 	}{
 		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/rsi", "indicators/rsi", named},
 		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/rsi", "POST /api/v1/indicators/{name}", usage.Endpoint},
+		{"POST /api/v1/analysis/wyckoff", "/api/v1/analysis/wyckoff", "analysis/wyckoff", usage.Endpoint},
 		{"POST /api/v1/indicators/batch", "/api/v1/indicators/batch", "indicators/batch", named},
 		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/nope", "POST /api/v1/indicators/{name}", named},
 		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/RSI", "POST /api/v1/indicators/{name}", named},

@@ -13,6 +13,7 @@ import (
 	"github.com/waickoff/waickoff/shared/indicatorapi"
 	"github.com/waickoff/waickoff/shared/metering"
 	"github.com/waickoff/waickoff/shared/usage"
+	"github.com/waickoff/waickoff/shared/wyckoffapi"
 )
 
 // limits are the catalog's request and answer limits.
@@ -28,7 +29,8 @@ func Catalog(d *store.Deps) (*httpapi.Server, error) {
 	catalog := map[string]any{"engine_version": indicatorapi.Engine, "count": len(indicator.Catalog()),
 		"indicators": indicatorapi.Catalog(), "settings": indicatorapi.Settings(), "metering": metering.PublishedTerms(),
 		"limits": limits{MaxCandles: candle.DefaultMaxCandles, MaxBatchItems: candle.DefaultMaxItems,
-			MaxRequestBytes: d.Config.MaxBodyBytes, MaxResponseBytes: metering.MaxResponseBytes}}
+			MaxRequestBytes: d.Config.MaxBodyBytes, MaxResponseBytes: metering.MaxResponseBytes},
+		"analyses": []any{wyckoffapi.Catalog()}}
 	s := d.Server()
 	s.Handle("GET /api/v1/indicators", httpapi.Need(caller.Read), func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "private, max-age=300")
