@@ -6926,7 +6926,7 @@ type AnalyzeWyckoffResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *MeteredForbidden
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
+	ApplicationproblemJSON413 *MeteredTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -6983,7 +6983,7 @@ func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON403() *MeteredForbidden
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON413() *MeteredTooLarge {
 	return r.ApplicationproblemJSON413
 }
 
@@ -12356,7 +12356,7 @@ func ParseAnalyzeWyckoffResponse(rsp *http.Response) (*AnalyzeWyckoffResponse, e
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+		var dest MeteredTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
