@@ -158,6 +158,7 @@ FUNCTIONS := \
 	SessionStartFunction \
 	SessionTerminateFunction \
 	UsageFunction \
+	WyckoffAnalysisFunction \
 
 build: $(addprefix build-,$(FUNCTIONS)) ## Cross-compile every Lambda to build/<LogicalId>/bootstrap (linux/arm64)
 
@@ -187,6 +188,9 @@ build-IndicatorCatalogFunction:
 
 build-IndicatorComputeFunction:
 	$(call lambda,indicatorcompute)
+
+build-WyckoffAnalysisFunction:
+	$(call lambda,wyckoffanalysis)
 
 build-KeyCreateFunction:
 	$(call lambda,keycreate)

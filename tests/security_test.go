@@ -730,6 +730,10 @@ func functionMatrix(t *testing.T) []string {
 			return req{path: "/api/v1/indicators/batch", json: map[string]any{"candles": candleRows(40),
 				"indicators": []any{map[string]any{"name": "sma"}, map[string]any{"name": "ema"}}}}
 		}},
+		{"POST /api/v1/analysis/wyckoff", [5]int{401, ok, ok, ok, ok}, func(t *testing.T, lv level) req {
+			tn.active(t)
+			return req{path: "/api/v1/analysis/wyckoff", json: candleBody(40)}
+		}},
 	}
 	levels := []level{{name: "none"}, {name: "READ", key: tn.read}, {name: "WRITE", key: tn.write},
 		{name: "ADMIN", key: tn.admin}, {name: "master", key: a.MasterKey, master: true}}

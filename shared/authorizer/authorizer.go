@@ -86,7 +86,7 @@ var _ MasterLimiter = (*apikey.Store)(nil)
 type Options struct {
 	// Refusals counts rate-limited requests; nil counts nothing.
 	Refusals Refusals
-	// Endpoint names a request's endpoint for usage (usage.EndpointName)
+	// Endpoint names a request's endpoint for usage (usage.NameOf)
 	// from its route pattern and {name} path parameter; nil uses the
 	// route pattern.
 	Endpoint func(route, name string) string

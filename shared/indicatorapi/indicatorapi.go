@@ -43,7 +43,7 @@ func Compute(name string, r *http.Request, body []byte) (Result, error) {
 	}
 	req, err := candle.Decode(r.Header.Get("Content-Type"), body, r.URL.Query(), candle.Limits{})
 	if err != nil {
-		return Result{}, decodeProblem(err)
+		return Result{}, candle.Problem(err)
 	}
 	if req.Items != nil {
 		return Result{}, problem.Invalid("indicators", "a list of indicators belongs in POST /api/v1/indicators/batch")
@@ -76,7 +76,7 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 	}
 	req, err := candle.Decode(ct, body, r.URL.Query(), candle.Limits{IgnoreQuery: []string{batchQuery}})
 	if err != nil {
-		return Result{}, decodeProblem(err)
+		return Result{}, candle.Problem(err)
 	}
 	if csvItems != nil {
 		if req.Items != nil {
@@ -127,7 +127,7 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 
 func runItem(item candle.Item, in indicator.Input, prefix string) (candle.Result, error) {
 	if item.Err != nil {
-		return candle.Result{}, decodeProblem(item.Err)
+		return candle.Result{}, candle.Problem(item.Err)
 	}
 	spec, ok := indicator.Lookup(item.Name)
 	if !ok {
@@ -192,28 +192,6 @@ func input(set candle.Set) (indicator.Input, error) {
 
 func meta(set candle.Set) map[string]any {
 	return map[string]any{"engine_version": Engine, "input_checksum": set.Checksum(), "candles": set.Len()}
-}
-
-// decodeProblem maps candle's errors to the contract's problems.
-func decodeProblem(err error) error {
-	if errors.Is(err, candle.ErrUnsupportedMediaType) {
-		return problem.New(problem.UnsupportedMediaType, "send application/json or text/csv")
-	}
-	var fe *candle.FieldError
-	if errors.As(err, &fe) {
-		pe := problem.Invalid(fe.Field, "%s", fe.Error())
-		if fe.Index >= 0 {
-			pe.Extra = map[string]any{"index": fe.Index}
-		}
-		if fe.Line > 0 {
-			if pe.Extra == nil {
-				pe.Extra = map[string]any{}
-			}
-			pe.Extra["line"] = fe.Line
-		}
-		return pe
-	}
-	return problem.Invalid("body", "the request body could not be read")
 }
 
 // csvBatchItems reads the indicators of a CSV batch from the query string

@@ -216,7 +216,7 @@ func TestDocumentDecodes(t *testing.T) {
 	for _, tag := range doc.Tags {
 		tags = append(tags, tag.Name)
 	}
-	if want := []string{"public", "accounts", "keys", "sessions", "quota", "usage", "indicators", "dashboard", "operator"}; !slices.Equal(tags, want) {
+	if want := []string{"public", "accounts", "keys", "sessions", "quota", "usage", "indicators", "dashboard", "operator", "analysis"}; !slices.Equal(tags, want) {
 		t.Errorf("tags = %v, want %v", tags, want)
 	}
 	if len(ops) == 0 {
@@ -327,6 +327,7 @@ func TestOperations(t *testing.T) {
 		{route: "GET /dashboard", tag: "dashboard", status: "200"},
 		{route: "GET /dashboard/{file}", tag: "dashboard", status: "200", extra: []string{"404"}},
 		{route: "GET /api/v1/operator/metrics", tag: "operator", permission: caller.Master, status: "200", extra: []string{"404"}},
+		{route: "POST /api/v1/analysis/wyckoff", tag: "analysis", permission: caller.Read, metered: true, status: "200", extra: []string{"402"}},
 	}
 	if len(tests) != len(ops) {
 		t.Errorf("the table has %d routes, the document %d operations", len(tests), len(ops))

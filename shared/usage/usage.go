@@ -32,7 +32,6 @@ import (
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/dynamo"
 	"github.com/waickoff/waickoff/shared/httpapi"
-	"github.com/waickoff/waickoff/shared/indicator"
 	"github.com/waickoff/waickoff/shared/problem"
 )
 
@@ -208,21 +207,31 @@ func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInp
 	}
 }
 
-// EndpointName is Endpoint for a route pattern and the request's {name}
-// path parameter ("" when the route has none), where no *http.Request is
-// at hand (the authorizer).
-func EndpointName(pattern, name string) string {
-	rest, ok := strings.CutPrefix(pattern, "POST /api/v1/indicators/")
-	if !ok {
-		return pattern
-	}
-	if rest == "{name}" {
-		if !indicator.Known(name) {
+// NameOf returns the usage namer for a route pattern and the request's
+// {name} path parameter ("" when the route has none), where no
+// *http.Request is at hand (the authorizer): the pattern, "indicators/<name>"
+// for POST /api/v1/indicators/{name} when known(name) (nil knows no name,
+// and an unknown name keeps the pattern: usage is not counted under names
+// a client makes up), "indicators/batch", "analysis/wyckoff". Callers that
+// serve indicators pass indicator.Known: usage does not import the
+// indicator engine, so that the functions that serve none do not link it.
+func NameOf(known func(name string) bool) func(pattern, name string) string {
+	return func(pattern, name string) string {
+		if a, ok := strings.CutPrefix(pattern, "POST /api/v1/analysis/"); ok {
+			return "analysis/" + a
+		}
+		rest, ok := strings.CutPrefix(pattern, "POST /api/v1/indicators/")
+		if !ok {
 			return pattern
 		}
-		rest = name
+		if rest == "{name}" {
+			if known == nil || !known(name) {
+				return pattern
+			}
+			rest = name
+		}
+		return "indicators/" + rest
 	}
-	return "indicators/" + rest
 }
 
 // ChargeItems returns the counter updates of one metered request that
@@ -351,10 +360,17 @@ func sortedKeys(m map[string]*Counters) []string {
 }
 
 // Endpoint is the usage name of a request (httpapi.Options.Endpoint): the
-// route pattern, or for the metered indicator routes "indicators/<name>"
-// ("indicators/batch" for a batch), whether the request was charged or
-// refused. A name that is no indicator keeps the pattern: usage is not
-// counted under names a client makes up (of any length).
+// route pattern, or for the metered routes "indicators/batch" and
+// "analysis/wyckoff", whether the request was charged or refused. It knows
+// no indicator names: POST /api/v1/indicators/{name} keeps its pattern
+// (the indicator functions name it with Namer).
 func Endpoint(pattern string, r *http.Request) string {
-	return EndpointName(pattern, r.PathValue("name"))
+	return NameOf(nil)(pattern, r.PathValue("name"))
+}
+
+// Namer returns Endpoint that also names POST /api/v1/indicators/{name}
+// "indicators/<name>" when known(name) (see NameOf).
+func Namer(known func(name string) bool) func(pattern string, r *http.Request) string {
+	name := NameOf(known)
+	return func(pattern string, r *http.Request) string { return name(pattern, r.PathValue("name")) }
 }

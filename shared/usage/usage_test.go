@@ -19,6 +19,7 @@ import (
 	"github.com/waickoff/waickoff/infra/localdb"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
+	"github.com/waickoff/waickoff/shared/indicator"
 	"github.com/waickoff/waickoff/shared/usage"
 )
 
@@ -169,20 +170,26 @@ func TestRecordIsIdempotent(t *testing.T) {
 }
 
 func TestEndpoint(t *testing.T) {
-	tests := []struct{ pattern, path, want string }{
-		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/rsi", "indicators/rsi"},
-		{"POST /api/v1/indicators/batch", "/api/v1/indicators/batch", "indicators/batch"},
-		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/nope", "POST /api/v1/indicators/{name}"},
-		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/RSI", "POST /api/v1/indicators/{name}"},
-		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/" + strings.Repeat("a", 64<<10), "POST /api/v1/indicators/{name}"},
-		{"GET /api/v1/keys", "/api/v1/keys", "GET /api/v1/keys"},
-		{"GET /api/v1/keys/{key_id}", "/api/v1/keys/key_1", "GET /api/v1/keys/{key_id}"},
+	named := usage.Namer(indicator.Known)
+	tests := []struct {
+		pattern, path, want string
+		namer               func(string, *http.Request) string
+	}{
+		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/rsi", "indicators/rsi", named},
+		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/rsi", "POST /api/v1/indicators/{name}", usage.Endpoint},
+		{"POST /api/v1/analysis/wyckoff", "/api/v1/analysis/wyckoff", "analysis/wyckoff", usage.Endpoint},
+		{"POST /api/v1/indicators/batch", "/api/v1/indicators/batch", "indicators/batch", named},
+		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/nope", "POST /api/v1/indicators/{name}", named},
+		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/RSI", "POST /api/v1/indicators/{name}", named},
+		{"POST /api/v1/indicators/{name}", "/api/v1/indicators/" + strings.Repeat("a", 64<<10), "POST /api/v1/indicators/{name}", named},
+		{"GET /api/v1/keys", "/api/v1/keys", "GET /api/v1/keys", named},
+		{"GET /api/v1/keys/{key_id}", "/api/v1/keys/key_1", "GET /api/v1/keys/{key_id}", named},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
 			var got string
 			mux := http.NewServeMux()
-			mux.HandleFunc(tc.pattern, func(_ http.ResponseWriter, r *http.Request) { got = usage.Endpoint(tc.pattern, r) })
+			mux.HandleFunc(tc.pattern, func(_ http.ResponseWriter, r *http.Request) { got = tc.namer(tc.pattern, r) })
 			method, _, _ := strings.Cut(tc.pattern, " ")
 			mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, tc.path, nil))
 			if got != tc.want {

@@ -709,6 +709,20 @@ func (e *engine) result(in Input, n int) Result {
 	for k := range r.Ranges {
 		r.Ranges[k].Count = e.count(in, k)
 	}
+	if in.Time != nil {
+		for k := range r.Events {
+			ev := &r.Events[k]
+			ev.Time, ev.ConfirmedTime = in.Time[ev.Bar], in.Time[ev.ConfirmedAt]
+		}
+		for k := range r.Ranges {
+			g := &r.Ranges[k]
+			g.StartTime = in.Time[g.Start]
+			if g.End >= 0 {
+				t := in.Time[g.End]
+				g.EndTime = &t
+			}
+		}
+	}
 	return r
 }
 

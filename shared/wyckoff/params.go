@@ -2,6 +2,7 @@ package wyckoff
 
 import (
 	"math"
+	"reflect"
 	"strconv"
 )
 
@@ -46,69 +47,137 @@ type Params struct {
 // rule that reads it.
 type ParamSpec struct {
 	Name        string  `json:"name"`
-	Type        string  `json:"type"` // "int" or "number"
+	Type        string  `json:"type"` // "integer" or "number"
 	Default     float64 `json:"default"`
-	Min         float64 `json:"min"`
-	Max         float64 `json:"max"`
+	Min         float64 `json:"minimum"`
+	Max         float64 `json:"maximum"`
 	Description string  `json:"description"`
-	get         func(*Params) float64
-	set         func(*Params, float64)
+	field       int     // index of the Params field it sets
 }
 
-func ip(name string, def, lo, hi float64, desc string, f func(*Params) *int) ParamSpec {
-	return ParamSpec{Name: name, Type: "int", Default: def, Min: lo, Max: hi, Description: desc,
-		get: func(p *Params) float64 { return float64(*f(p)) },
-		set: func(p *Params, v float64) { *f(p) = int(v) }}
+func ip(name string, def, lo, hi float64) ParamSpec {
+	return ParamSpec{Name: name, Type: "integer", Default: def, Min: lo, Max: hi}
 }
 
-func np(name string, def, lo, hi float64, desc string, f func(*Params) *float64) ParamSpec {
-	return ParamSpec{Name: name, Type: "number", Default: def, Min: lo, Max: hi, Description: desc,
-		get: func(p *Params) float64 { return *f(p) },
-		set: func(p *Params, v float64) { *f(p) = v }}
+func np(name string, def, lo, hi float64) ParamSpec {
+	return ParamSpec{Name: name, Type: "number", Default: def, Min: lo, Max: hi}
 }
 
-var specs = []ParamSpec{
-	ip("atr_period", 14, 2, 200, "Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured.", func(p *Params) *int { return &p.ATRPeriod }),
-	ip("volume_period", 20, 5, 500, "Bars before the measured one over which volume's mean and standard deviation are taken.", func(p *Params) *int { return &p.VolPeriod }),
-	ip("trend_bars", 20, 5, 500, "Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC).", func(p *Params) *int { return &p.TrendBars }),
-	np("trend_min_atr", 5, 0, 100, "SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR.", func(p *Params) *float64 { return &p.TrendMinATR }),
-	np("climax_volume_ratio", 2, 1, 50, "SC/BC: volume / mean volume at least this (VSA's ultra-high volume).", func(p *Params) *float64 { return &p.ClimaxVolRatio }),
-	np("climax_spread_atr", 1.5, 0, 20, "SC/BC: (high - low) / ATR at least this (VSA's wide spread).", func(p *Params) *float64 { return &p.ClimaxSpreadATR }),
-	np("ar_min_atr", 4, 0.1, 50, "AR: the rally (reaction) from the climax extreme reaches at least this many ATR.", func(p *Params) *float64 { return &p.ARMinATR }),
-	ip("ar_max_bars", 15, 2, 200, "AR: bars after the climax within which the rally must reach ar_min_atr.", func(p *Params) *int { return &p.ARMaxBars }),
-	np("swing_atr", 1, 0.1, 20, "Swing points: a low (high) is confirmed when a close is this many ATR above (below) it.", func(p *Params) *float64 { return &p.SwingATR }),
-	np("st_zone", 0.25, 0.05, 1, "ST: its low lies within this fraction of the range height above support (below resistance for distribution).", func(p *Params) *float64 { return &p.STZone }),
-	np("st_max_undercut_atr", 0.5, 0, 10, "ST: it may pass the climax extreme by at most this many ATR.", func(p *Params) *float64 { return &p.STMaxUndercutATR }),
-	np("st_volume_max", 0.7, 0.05, 5, "ST: volume at the ST extreme / climax volume at most this (supply diminished).", func(p *Params) *float64 { return &p.STVolMax }),
-	np("st_volume_ratio", 1, 0.05, 50, "ST: volume at the ST extreme / mean volume at most this (below average).", func(p *Params) *float64 { return &p.STVolRatio }),
-	ip("st_max_bars", 40, 2, 500, "ST: bars after the AR within which the phase-A ST must come, or the range is dropped.", func(p *Params) *int { return &p.STMaxBars }),
-	ip("cause_bars", 20, 1, 1000, "Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW.", func(p *Params) *int { return &p.CauseBars }),
-	np("spring_min_atr", 0.2, 0, 10, "Spring/UTAD: penetration beyond the range at least this many ATR.", func(p *Params) *float64 { return &p.SpringMinATR }),
-	np("spring_max_depth", 0.5, 0.01, 5, "Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken).", func(p *Params) *float64 { return &p.SpringMaxDepth }),
-	ip("spring_recover_bars", 3, 0, 50, "Spring/UTAD: a close back inside the range within this many bars after the extreme bar.", func(p *Params) *int { return &p.SpringRecoverBars }),
-	ip("test_max_bars", 15, 2, 500, "Test: bars after the Spring within which the test must come.", func(p *Params) *int { return &p.TestMaxBars }),
-	np("sos_volume_ratio", 1.5, 0, 50, "SOS/SOW: highest volume ratio in the breakout window at least this.", func(p *Params) *float64 { return &p.SOSVolRatio }),
-	np("sos_spread_atr", 1, 0, 20, "SOS/SOW: widest spread in the breakout window at least this many ATR.", func(p *Params) *float64 { return &p.SOSSpreadATR }),
-	ip("sos_window", 3, 1, 50, "SOS/SOW: bars of the breakout window, ending at the first close beyond the range.", func(p *Params) *int { return &p.SOSWindow }),
-	np("lps_volume_ratio", 1, 0, 50, "LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up).", func(p *Params) *float64 { return &p.LPSVolRatio }),
-	ip("lps_max_bars", 20, 2, 500, "LPS/LPSY: bars after the SOS/SOW within which it must come.", func(p *Params) *int { return &p.LPSMaxBars }),
-	np("bu_band_atr", 1, 0, 20, "BU: the pullback low lies within this many ATR of the broken resistance.", func(p *Params) *float64 { return &p.BUBandATR }),
-	ip("ps_window", 30, 3, 500, "PS/PSY: bars before the climax searched.", func(p *Params) *int { return &p.PSWindow }),
-	np("ps_volume_ratio", 1.5, 1, 50, "PS/PSY: volume ratio at least this on a swing extreme that held for three bars.", func(p *Params) *float64 { return &p.PSVolRatio }),
-	np("phase_e_height", 1, 0.1, 50, "Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW.", func(p *Params) *float64 { return &p.PhaseEHeight }),
-	np("box_atr", 1, 0.01, 100, "Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0).", func(p *Params) *float64 { return &p.BoxATR }),
-	np("box_percent", 0, 0, 50, "Point and figure: box as a percent of the close at the count's last bar (0: unused).", func(p *Params) *float64 { return &p.BoxPercent }),
-	np("box_size", 0, 0, 1e18, "Point and figure: a fixed box in price units (0: unused; wins over box_percent).", func(p *Params) *float64 { return &p.BoxSize }),
-	ip("reversal", 3, 1, 20, "Point and figure: boxes a reversal needs (also the count's multiplier).", func(p *Params) *int { return &p.Reversal }),
+func (s ParamSpec) get(p *Params) float64 {
+	f := reflect.ValueOf(p).Elem().Field(s.field)
+	if s.Type == "integer" {
+		return float64(f.Int())
+	}
+	return f.Float()
+}
+
+func (s ParamSpec) set(p *Params, v float64) {
+	f := reflect.ValueOf(p).Elem().Field(s.field)
+	if s.Type == "integer" {
+		f.SetInt(int64(v))
+		return
+	}
+	f.SetFloat(v)
+}
+
+// paramSpecs returns the table, the k-th entry setting the k-th field of
+// Params (TestParamSpecsMatchFields). It is built on each call: a
+// package-level table would be linked into every binary that imports the
+// package (the indicator functions import it for the catalog only), and
+// per-field accessors would double its code.
+func paramSpecs() []ParamSpec {
+	s := []ParamSpec{
+		ip("atr_period", 14, 2, 200),
+		ip("volume_period", 20, 5, 500),
+		ip("trend_bars", 20, 5, 500),
+		np("trend_min_atr", 5, 0, 100),
+		np("climax_volume_ratio", 2, 1, 50),
+		np("climax_spread_atr", 1.5, 0, 20),
+		np("ar_min_atr", 4, 0.1, 50),
+		ip("ar_max_bars", 15, 2, 200),
+		np("swing_atr", 1, 0.1, 20),
+		np("st_zone", 0.25, 0.05, 1),
+		np("st_max_undercut_atr", 0.5, 0, 10),
+		np("st_volume_max", 0.7, 0.05, 5),
+		np("st_volume_ratio", 1, 0.05, 50),
+		ip("st_max_bars", 40, 2, 500),
+		ip("cause_bars", 20, 1, 1000),
+		np("spring_min_atr", 0.2, 0, 10),
+		np("spring_max_depth", 0.5, 0.01, 5),
+		ip("spring_recover_bars", 3, 0, 50),
+		ip("test_max_bars", 15, 2, 500),
+		np("sos_volume_ratio", 1.5, 0, 50),
+		np("sos_spread_atr", 1, 0, 20),
+		ip("sos_window", 3, 1, 50),
+		np("lps_volume_ratio", 1, 0, 50),
+		ip("lps_max_bars", 20, 2, 500),
+		np("bu_band_atr", 1, 0, 20),
+		ip("ps_window", 30, 3, 500),
+		np("ps_volume_ratio", 1.5, 1, 50),
+		np("phase_e_height", 1, 0.1, 50),
+		np("box_atr", 1, 0.01, 100),
+		np("box_percent", 0, 0, 50),
+		np("box_size", 0, 0, 1e18),
+		ip("reversal", 3, 1, 20),
+	}
+	for k := range s {
+		s[k].field = k
+	}
+	return s
 }
 
 // ParamSpecs returns the documentation of every parameter, in a fixed order.
-func ParamSpecs() []ParamSpec { return append([]ParamSpec(nil), specs...) }
+func ParamSpecs() []ParamSpec {
+	s := paramSpecs()
+	for k, d := range paramDocs() {
+		s[k].Description = d
+	}
+	return s
+}
+
+// paramDocs holds the descriptions, in paramSpecs order, apart from the
+// table the engine reads: only the catalog needs them.
+func paramDocs() []string {
+	return []string{
+		"Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured.",
+		"Bars before the measured one over which volume's mean and standard deviation are taken.",
+		"Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC).",
+		"SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR.",
+		"SC/BC: volume / mean volume at least this (VSA's ultra-high volume).",
+		"SC/BC: (high - low) / ATR at least this (VSA's wide spread).",
+		"AR: the rally (reaction) from the climax extreme reaches at least this many ATR.",
+		"AR: bars after the climax within which the rally must reach ar_min_atr.",
+		"Swing points: a low (high) is confirmed when a close is this many ATR above (below) it.",
+		"ST: its low lies within this fraction of the range height above support (below resistance for distribution).",
+		"ST: it may pass the climax extreme by at most this many ATR.",
+		"ST: volume at the ST extreme / climax volume at most this (supply diminished).",
+		"ST: volume at the ST extreme / mean volume at most this (below average).",
+		"ST: bars after the AR within which the phase-A ST must come, or the range is dropped.",
+		"Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW.",
+		"Spring/UTAD: penetration beyond the range at least this many ATR.",
+		"Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken).",
+		"Spring/UTAD: a close back inside the range within this many bars after the extreme bar.",
+		"Test: bars after the Spring within which the test must come.",
+		"SOS/SOW: highest volume ratio in the breakout window at least this.",
+		"SOS/SOW: widest spread in the breakout window at least this many ATR.",
+		"SOS/SOW: bars of the breakout window, ending at the first close beyond the range.",
+		"LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up).",
+		"LPS/LPSY: bars after the SOS/SOW within which it must come.",
+		"BU: the pullback low lies within this many ATR of the broken resistance.",
+		"PS/PSY: bars before the climax searched.",
+		"PS/PSY: volume ratio at least this on a swing extreme that held for three bars.",
+		"Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW.",
+		"Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0).",
+		"Point and figure: box as a percent of the close at the count's last bar (0: unused).",
+		"Point and figure: a fixed box in price units (0: unused; wins over box_percent).",
+		"Point and figure: boxes a reversal needs (also the count's multiplier).",
+	}
+}
 
 // DefaultParams returns every parameter at its default.
 func DefaultParams() Params {
 	var p Params
-	for _, s := range specs {
+	for _, s := range paramSpecs() {
 		s.set(&p, s.Default)
 	}
 	return p
@@ -116,8 +185,9 @@ func DefaultParams() Params {
 
 // Map returns the parameters by API name.
 func (p Params) Map() map[string]float64 {
+	specs := paramSpecs()
 	m := make(map[string]float64, len(specs))
-	for _, s := range specs {
+	for _, s := range paramSpecs() {
 		m[s.Name] = s.get(&p)
 	}
 	return m
@@ -152,7 +222,7 @@ func Resolve(raw map[string]float64) (Params, error) {
 }
 
 func lookup(name string) (ParamSpec, bool) {
-	for _, s := range specs {
+	for _, s := range paramSpecs() {
 		if s.Name == name {
 			return s, true
 		}
@@ -164,7 +234,7 @@ func (s ParamSpec) check(v float64) *ParamError {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return &ParamError{Param: s.Name, Reason: "must be a finite number"}
 	}
-	if s.Type == "int" && v != math.Trunc(v) {
+	if s.Type == "integer" && v != math.Trunc(v) {
 		return &ParamError{Param: s.Name, Reason: "must be an integer"}
 	}
 	if v < s.Min || v > s.Max {
@@ -176,7 +246,7 @@ func (s ParamSpec) check(v float64) *ParamError {
 // Validate checks every parameter against its bounds; it returns the first
 // *ParamError found.
 func (p Params) Validate() error {
-	for _, s := range specs {
+	for _, s := range paramSpecs() {
 		if err := s.check(s.get(&p)); err != nil {
 			return err
 		}

@@ -42,6 +42,12 @@ type verdict struct {
 	k  int
 }
 
+// need and info are not inlined: called once per condition of every
+// rule, inlined they would make the rules several times larger (the
+// Lambda's size goal) for no speed that matters (rules run on candidates,
+// not on every bar).
+//
+//go:noinline
 func (v *verdict) need(name string, value float64, op string, threshold float64) {
 	pass := value >= threshold
 	if op == "<=" {
@@ -55,6 +61,7 @@ func (v *verdict) need(name string, value float64, op string, threshold float64)
 	v.k++
 }
 
+//go:noinline
 func (v *verdict) info(name string, value float64) {
 	v.m[v.k] = Measure{Name: name, Value: value, Pass: true}
 	v.k++

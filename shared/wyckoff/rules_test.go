@@ -2,6 +2,7 @@ package wyckoff
 
 import (
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -107,5 +108,34 @@ func TestSeriesByHand(t *testing.T) {
 	// Spread 4 / 1.75; close 15 in 12..16 is 3/4 of the bar.
 	if math.Abs(b.spread()-4/1.75) > 1e-12 || b.closePos() != 0.75 || !f.ready {
 		t.Errorf("spread %v close position %v ready %v", b.spread(), b.closePos(), f.ready)
+	}
+}
+
+// TestParamSpecsMatchFields: the k-th parameter sets the k-th field of
+// Params, of its type, and that field only.
+func TestParamSpecsMatchFields(t *testing.T) {
+	specs := ParamSpecs()
+	typ := reflect.TypeOf(Params{})
+	if typ.NumField() != len(specs) {
+		t.Fatalf("%d fields, %d parameters", typ.NumField(), len(specs))
+	}
+	for k, s := range specs {
+		f := typ.Field(k)
+		if (s.Type == "integer") != (f.Type.Kind() == reflect.Int) {
+			t.Errorf("%s is %s, field %s is %s", s.Name, s.Type, f.Name, f.Type)
+		}
+		p := DefaultParams()
+		s.set(&p, s.Max)
+		for j := range specs {
+			if got := specs[j].get(&p); j != k && got != specs[j].Default {
+				t.Errorf("setting %s changed %s", s.Name, specs[j].Name)
+			} else if j == k && got != s.Max {
+				t.Errorf("%s set to %v reads %v", s.Name, s.Max, got)
+			}
+		}
+	}
+	// Names follow the fields: atr_period is ATRPeriod, reversal Reversal.
+	if specs[0].Name != "atr_period" || typ.Field(0).Name != "ATRPeriod" || specs[len(specs)-1].Name != "reversal" || typ.Field(len(specs)-1).Name != "Reversal" {
+		t.Error("the table and the fields are out of order")
 	}
 }

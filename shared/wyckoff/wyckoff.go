@@ -28,7 +28,8 @@ package wyckoff
 
 import (
 	"errors"
-	"fmt"
+	"math"
+	"strconv"
 )
 
 // Version is the engine version reported with every analysis. It changes
@@ -38,6 +39,9 @@ const Version = "wyckoff-1.0.0"
 // Input holds the candles, oldest first, all series of the same length.
 type Input struct {
 	Open, High, Low, Close, Volume []float64
+	// Time is optional: the bars' times (Unix seconds), copied to the
+	// events and ranges; nil leaves their times 0.
+	Time []int64
 }
 
 // Event types.
@@ -88,17 +92,19 @@ type Reading struct {
 
 // Event is one Wyckoff event with its evidence.
 type Event struct {
-	Type         string    `json:"type"`
-	Range        int       `json:"range"` // index in Result.Ranges
-	Bar          int       `json:"bar"`
-	ConfirmedAt  int       `json:"confirmed_at"`
-	Price        float64   `json:"price"`
-	Phase        string    `json:"phase"`
-	Rule         string    `json:"rule"`
-	Score        float64   `json:"score"`
-	Evidence     []Measure `json:"evidence"`
-	Text         string    `json:"text"`
-	Alternatives []Reading `json:"alternatives"`
+	Type          string    `json:"type"`
+	Range         int       `json:"range"` // index in Result.Ranges
+	Bar           int       `json:"bar"`
+	ConfirmedAt   int       `json:"confirmed_at"`
+	Price         float64   `json:"price"`
+	Phase         string    `json:"phase"`
+	Rule          string    `json:"rule"`
+	Score         float64   `json:"score"`
+	Evidence      []Measure `json:"evidence"`
+	Text          string    `json:"text"`
+	Alternatives  []Reading `json:"alternatives"`
+	Time          int64     `json:"time"`           // Input.Time of Bar
+	ConfirmedTime int64     `json:"confirmed_time"` // Input.Time of ConfirmedAt
 }
 
 // PhaseSpan is the start of a phase of a range.
@@ -123,6 +129,8 @@ type Range struct {
 	Phases      []PhaseSpan `json:"phases"`
 	Bias        string      `json:"bias"`
 	Count       *Count      `json:"count,omitempty"`
+	StartTime   int64       `json:"start_time"`         // Input.Time of Start
+	EndTime     *int64      `json:"end_time,omitempty"` // Input.Time of End; absent while open
 
 	lpsSet   bool // the LPS (LPSY) the count runs along
 	lps      int
@@ -142,35 +150,84 @@ type Result struct {
 	StableUntil int `json:"stable_until"`
 }
 
-// Errors returned by Analyze.
+// Sentinel errors wrapped by *InputError.
 var (
-	ErrLengthMismatch = errors.New("wyckoff: series lengths differ")
-	ErrNotFinite      = errors.New("wyckoff: value is not a finite number")
-	ErrBadCandle      = errors.New("wyckoff: candle breaks high >= low or volume >= 0")
+	ErrLengthMismatch = errors.New("series lengths differ")
+	ErrNotFinite      = errors.New("value is not a finite number")
+	ErrOutOfRange     = errors.New("value magnitude out of range")
+	ErrHighBelowLow   = errors.New("high is below low")
+	ErrNegativeVolume = errors.New("volume is negative")
 )
 
+// Limits on input magnitudes (the indicator engine's): within them no
+// ratio or percent overflows.
+const (
+	MaxAbsValue = 1e18
+	MinAbsValue = 1e-18
+)
+
+// InputError reports candles Analyze cannot use.
+type InputError struct {
+	Series string // "open", "high", "low", "close", "volume"
+	Index  int    // the offending candle, -1 when not about one candle
+	Err    error  // one of the Err* sentinels
+}
+
+func (e *InputError) Error() string {
+	if e.Index < 0 {
+		return e.Series + ": " + e.Err.Error()
+	}
+	return e.Series + "[" + strconv.Itoa(e.Index) + "]: " + e.Err.Error()
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inRange(x float64) bool {
+	a := math.Abs(x)
+	return (a <= MaxAbsValue && a >= MinAbsValue) || x == 0
+}
+
+// badCandle names what is wrong with candle i, which failed the fast check.
+func badCandle(i int, o, h, l, c, v float64) *InputError {
+	for _, s := range [...]struct {
+		name string
+		x    float64
+	}{{"open", o}, {"high", h}, {"low", l}, {"close", c}, {"volume", v}} {
+		if math.IsNaN(s.x) || math.IsInf(s.x, 0) {
+			return &InputError{Series: s.name, Index: i, Err: ErrNotFinite}
+		}
+		if !inRange(s.x) {
+			return &InputError{Series: s.name, Index: i, Err: ErrOutOfRange}
+		}
+	}
+	if h < l {
+		return &InputError{Series: "high", Index: i, Err: ErrHighBelowLow}
+	}
+	return &InputError{Series: "volume", Index: i, Err: ErrNegativeVolume}
+}
+
 // Analyze runs the engine over the candles with parameters p (checked with
-// p.Validate). It returns ErrLengthMismatch, ErrNotFinite or ErrBadCandle
-// (wrapped with the bar) for candles it cannot use, and a *ParamError for
-// bad parameters. Fewer candles than the warm-up give an empty result.
+// p.Validate). It returns an *InputError for candles it cannot use (series
+// of different lengths, a value not finite or of a magnitude outside
+// [MinAbsValue, MaxAbsValue] other than 0, high below low, negative
+// volume), and a *ParamError for bad parameters. Fewer candles than the
+// warm-up give an empty result.
 func Analyze(in Input, p Params) (Result, error) {
 	if err := p.Validate(); err != nil {
 		return Result{}, err
 	}
 	n := len(in.Close)
-	if len(in.Open) != n || len(in.High) != n || len(in.Low) != n || len(in.Volume) != n {
-		return Result{}, ErrLengthMismatch
+	if len(in.Open) != n || len(in.High) != n || len(in.Low) != n || len(in.Volume) != n || (in.Time != nil && len(in.Time) != n) {
+		return Result{}, &InputError{Series: "close", Index: -1, Err: ErrLengthMismatch}
 	}
 	e := newEngine(p)
 	open, high, low, volume := in.Open[:n], in.High[:n], in.Low[:n], in.Volume[:n]
 	for i, c := range in.Close {
 		o, h, l, v := open[i], high[i], low[i], volume[i]
 		// x-x is 0 for a finite x and NaN for an infinity or a NaN.
-		if o-o+h-h+l-l+c-c+v-v != 0 {
-			return Result{}, fmt.Errorf("bar %d: %w", i, ErrNotFinite)
-		}
-		if h < l || v < 0 {
-			return Result{}, fmt.Errorf("bar %d: %w", i, ErrBadCandle)
+		if o-o+h-h+l-l+c-c+v-v != 0 || h < l || v < 0 ||
+			!inRange(o) || !inRange(h) || !inRange(l) || !inRange(c) || !inRange(v) {
+			return Result{}, badCandle(i, o, h, l, c, v)
 		}
 		e.step(i, o, h, l, c, v)
 	}

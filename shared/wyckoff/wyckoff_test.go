@@ -194,18 +194,31 @@ func TestAnalyzeRefusesBadCandles(t *testing.T) {
 		name string
 		mut  func(in *wyckoff.Input)
 		want error
+
+		series string
+		index  int
 	}{
-		{"short volume", func(in *wyckoff.Input) { in.Volume = in.Volume[:49] }, wyckoff.ErrLengthMismatch},
-		{"NaN close", func(in *wyckoff.Input) { in.Close[7] = math.NaN() }, wyckoff.ErrNotFinite},
-		{"high below low", func(in *wyckoff.Input) { in.High[3] = in.Low[3] - 1 }, wyckoff.ErrBadCandle},
-		{"negative volume", func(in *wyckoff.Input) { in.Volume[9] = -1 }, wyckoff.ErrBadCandle},
+		{"short volume", func(in *wyckoff.Input) { in.Volume = in.Volume[:49] }, wyckoff.ErrLengthMismatch, "close", -1},
+		{"NaN close", func(in *wyckoff.Input) { in.Close[7] = math.NaN() }, wyckoff.ErrNotFinite, "close", 7},
+		{"infinite volume", func(in *wyckoff.Input) { in.Volume[8] = math.Inf(1) }, wyckoff.ErrNotFinite, "volume", 8},
+		{"huge open", func(in *wyckoff.Input) { in.Open[5] = 1e19 }, wyckoff.ErrOutOfRange, "open", 5},
+		{"tiny low", func(in *wyckoff.Input) { in.Low[6] = 1e-19 }, wyckoff.ErrOutOfRange, "low", 6},
+		{"high below low", func(in *wyckoff.Input) { in.High[3] = in.Low[3] - 1 }, wyckoff.ErrHighBelowLow, "high", 3},
+		{"negative volume", func(in *wyckoff.Input) { in.Volume[9] = -1 }, wyckoff.ErrNegativeVolume, "volume", 9},
 	}
 	for _, tt := range tests {
 		in := clone(good)
 		tt.mut(&in)
-		if _, err := wyckoff.Analyze(in, wyckoff.DefaultParams()); !errors.Is(err, tt.want) {
-			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		_, err := wyckoff.Analyze(in, wyckoff.DefaultParams())
+		var ie *wyckoff.InputError
+		if !errors.Is(err, tt.want) || !errors.As(err, &ie) || ie.Series != tt.series || ie.Index != tt.index {
+			t.Errorf("%s: %v, want %v on %s[%d]", tt.name, err, tt.want, tt.series, tt.index)
 		}
+	}
+	zero := clone(good)
+	zero.Volume[4], zero.Low[4], zero.Open[4] = 0, 0, 0
+	if _, err := wyckoff.Analyze(zero, wyckoff.DefaultParams()); err != nil {
+		t.Errorf("zeros refused: %v", err)
 	}
 	res, err := wyckoff.Analyze(clone(good), wyckoff.DefaultParams())
 	if err != nil || res.Bars != 50 || res.Events == nil || res.Ranges == nil {
@@ -224,5 +237,34 @@ func TestDeterministic(t *testing.T) {
 	b, _ := wyckoff.Analyze(in, wyckoff.DefaultParams())
 	if !reflect.DeepEqual(a, b) {
 		t.Error("two runs differ")
+	}
+}
+
+// TestRulesNameEveryParameter: the published rules and the parameters
+// agree both ways.
+func TestRulesNameEveryParameter(t *testing.T) {
+	known := map[string]bool{}
+	for _, s := range wyckoff.ParamSpecs() {
+		known[s.Name] = true
+		if s.Description == "" || s.Default < s.Min || s.Default > s.Max {
+			t.Errorf("parameter %+v", s)
+		}
+	}
+	used := map[string]bool{}
+	for _, r := range wyckoff.Rules() {
+		if r.Formula == "" {
+			t.Errorf("rule %s has no formula", r.Name)
+		}
+		for _, p := range r.Params {
+			if !known[p] {
+				t.Errorf("rule %s names unknown parameter %s", r.Name, p)
+			}
+			used[p] = true
+		}
+	}
+	for p := range known {
+		if !used[p] {
+			t.Errorf("parameter %s is in no rule", p)
+		}
 	}
 }

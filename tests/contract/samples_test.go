@@ -1,5 +1,11 @@
 package contract
 
+import (
+	"encoding/json"
+
+	"github.com/waickoff/waickoff/shared/wyckoff/schematic"
+)
+
 // samples are the requests TestResponsesMatchSchemas sends, in order,
 // before its generic ones (a body over the limit on every route, no key
 // on every keyed route). Each answer must have the status `want` and
@@ -123,6 +129,12 @@ var samples = []sample{
 		key: "read", contentType: csvType, body: csv, want: 200},
 	{method: "POST", path: "/api/v1/indicators/batch", key: "read", contentType: jsonType, body: `{` + columns + `,"indicators":[]}`, want: 400},
 
+	// the Wyckoff analysis: a planted accumulation (ranges, events and a
+	// point-and-figure count in the answer), too few candles, a bad parameter
+	{method: "POST", path: "/api/v1/analysis/wyckoff", key: "read", contentType: jsonType, body: wyckoffBody(), want: 200},
+	{method: "POST", path: "/api/v1/analysis/wyckoff?reversal=2", key: "read", contentType: csvType, body: csv, want: 400},
+	{method: "POST", path: "/api/v1/analysis/wyckoff", key: "read", contentType: jsonType, body: `{` + columns + `,"params":{"reversal":0}}`, want: 400},
+
 	// usage
 	{method: "GET", path: "/api/v1/usage", key: "read", want: 200},
 	{method: "GET", path: "/api/v1/usage?from=2026-02-01&to=2026-01-01", key: "read", want: 400},
@@ -134,4 +146,18 @@ var samples = []sample{
 	{method: "POST", path: "/api/v1/sessions/${session}/terminate", key: "admin", contentType: jsonType, body: `{}`, want: 409},
 	{method: "POST", path: "/api/v1/indicators/sma?period=2", key: "read", contentType: csvType, body: csv, want: 403},
 	{method: "GET", path: "/api/v1/sessions?status=ended", key: "read", want: 200},
+}
+
+// wyckoffBody is a planted accumulation schematic as JSON columns.
+func wyckoffBody() string {
+	s := schematic.Generate(schematic.Accumulation1, 7)
+	t := make([]int64, len(s.Close))
+	for i := range t {
+		t[i] = 1700000000 + 60*int64(i)
+	}
+	b, err := json.Marshal(map[string]any{"time": t, "open": s.Open, "high": s.High, "low": s.Low, "close": s.Close, "volume": s.Volume})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

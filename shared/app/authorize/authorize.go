@@ -14,6 +14,7 @@ import (
 	"github.com/waickoff/waickoff/shared/app"
 	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/authorizer"
+	"github.com/waickoff/waickoff/shared/indicator"
 	"github.com/waickoff/waickoff/shared/masterkey"
 	"github.com/waickoff/waickoff/shared/refusals"
 	"github.com/waickoff/waickoff/shared/usage"
@@ -42,7 +43,7 @@ func options(ctx context.Context, d *store.Deps) (authorizer.Options, error) {
 	d.Flushers = append(d.Flushers, tally)
 	keys := d.Keys()
 	o := authorizer.Options{Keys: keys, Sessions: d.Sessions(), Metered: store.MeteredRoutes, Logger: d.Logger, Now: d.Now,
-		Refusals: tally, Endpoint: usage.EndpointName, MasterLimit: keys, MasterPerMinute: d.Config.MasterRateLimitPerMinute}
+		Refusals: tally, Endpoint: usage.NameOf(indicator.Known), MasterLimit: keys, MasterPerMinute: d.Config.MasterRateLimitPerMinute}
 	if !d.Config.MasterKeyEnabled() {
 		return o, nil
 	}

@@ -6,6 +6,7 @@ package catalogue
 
 import (
 	"github.com/waickoff/waickoff/shared/app"
+	"github.com/waickoff/waickoff/shared/app/analysis"
 	"github.com/waickoff/waickoff/shared/app/authorize"
 	"github.com/waickoff/waickoff/shared/app/indicators"
 	"github.com/waickoff/waickoff/shared/app/keys"
@@ -59,6 +60,8 @@ func Functions() Catalogue {
 			"IndicatorBatchFunction":   store.Open(indicators.Batch),
 
 			"OperatorMetricsFunction": store.Open(operator.Metrics),
+
+			"WyckoffAnalysisFunction": store.Open(analysis.Wyckoff),
 		},
 		Authorizer: map[string]app.Builder[app.AuthorizerHandler]{
 			"AuthorizerFunction": store.Open(authorize.Authorizer),

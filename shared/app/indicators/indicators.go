@@ -13,6 +13,7 @@ import (
 	"github.com/waickoff/waickoff/shared/indicatorapi"
 	"github.com/waickoff/waickoff/shared/metering"
 	"github.com/waickoff/waickoff/shared/usage"
+	"github.com/waickoff/waickoff/shared/wyckoffapi"
 )
 
 // limits are the catalog's request and answer limits.
@@ -28,7 +29,8 @@ func Catalog(d *store.Deps) (*httpapi.Server, error) {
 	catalog := map[string]any{"engine_version": indicatorapi.Engine, "count": len(indicator.Catalog()),
 		"indicators": indicatorapi.Catalog(), "settings": indicatorapi.Settings(), "metering": metering.PublishedTerms(),
 		"limits": limits{MaxCandles: candle.DefaultMaxCandles, MaxBatchItems: candle.DefaultMaxItems,
-			MaxRequestBytes: d.Config.MaxBodyBytes, MaxResponseBytes: metering.MaxResponseBytes}}
+			MaxRequestBytes: d.Config.MaxBodyBytes, MaxResponseBytes: metering.MaxResponseBytes},
+		"analyses": []any{wyckoffapi.Catalog()}}
 	s := d.Server()
 	s.Handle("GET /api/v1/indicators", httpapi.Need(caller.Read), func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "private, max-age=300")
@@ -51,8 +53,9 @@ func Batch(d *store.Deps) (*httpapi.Server, error) {
 
 // metered mounts an indicator endpoint behind the session meter.
 func metered(d *store.Deps, pattern string, compute func(r *http.Request, body []byte) (indicatorapi.Result, error)) *httpapi.Server {
-	s := d.Server()
-	endpoint := func(r *http.Request) string { return usage.Endpoint(pattern, r) }
+	namer := usage.Namer(indicator.Known)
+	s := d.ServerNaming(namer)
+	endpoint := func(r *http.Request) string { return namer(pattern, r) }
 	s.Handle(pattern, httpapi.Need(caller.Read), d.Meter().Handler(endpoint,
 		func(w http.ResponseWriter, r *http.Request) (metering.Result, error) {
 			body, err := httpapi.ReadBody(r)

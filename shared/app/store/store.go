@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -29,6 +30,7 @@ import (
 var MeteredRoutes = []string{
 	"POST /api/v1/indicators/{name}",
 	"POST /api/v1/indicators/batch",
+	"POST /api/v1/analysis/wyckoff",
 }
 
 // Deps are a function's deps and its DynamoDB client.
@@ -80,7 +82,13 @@ func Open[H any](b Builder[H]) app.Builder[H] {
 
 // Server returns an httpapi server that records every keyed request in
 // the usage table.
-func (d *Deps) Server() *httpapi.Server { return d.Deps.Server(d.Usage(), usage.Endpoint) }
+func (d *Deps) Server() *httpapi.Server { return d.ServerNaming(usage.Endpoint) }
+
+// ServerNaming is Server with usage named by endpoint (the indicator
+// functions name indicators, usage.Namer).
+func (d *Deps) ServerNaming(endpoint func(pattern string, r *http.Request) string) *httpapi.Server {
+	return d.Deps.Server(d.Usage(), endpoint)
+}
 
 // Keys is the key store over the ApiKeysTable.
 func (d *Deps) Keys() *apikey.Store { return apikey.NewStore(d.DB, d.Config.Tables.APIKeys) }

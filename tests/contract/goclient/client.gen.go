@@ -324,6 +324,276 @@ func (e SessionDetailStatus) Valid() bool {
 	}
 }
 
+// Defines values for WyckoffColumnDir.
+const (
+	O WyckoffColumnDir = "O"
+	X WyckoffColumnDir = "X"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffColumnDir enum.
+func (e WyckoffColumnDir) Valid() bool {
+	switch e {
+	case O:
+		return true
+	case X:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffCountBoxMethod.
+const (
+	Atr     WyckoffCountBoxMethod = "atr"
+	Fixed   WyckoffCountBoxMethod = "fixed"
+	Percent WyckoffCountBoxMethod = "percent"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffCountBoxMethod enum.
+func (e WyckoffCountBoxMethod) Valid() bool {
+	switch e {
+	case Atr:
+		return true
+	case Fixed:
+		return true
+	case Percent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffEventPhase.
+const (
+	WyckoffEventPhaseA WyckoffEventPhase = "A"
+	WyckoffEventPhaseB WyckoffEventPhase = "B"
+	WyckoffEventPhaseC WyckoffEventPhase = "C"
+	WyckoffEventPhaseD WyckoffEventPhase = "D"
+	WyckoffEventPhaseE WyckoffEventPhase = "E"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffEventPhase enum.
+func (e WyckoffEventPhase) Valid() bool {
+	switch e {
+	case WyckoffEventPhaseA:
+		return true
+	case WyckoffEventPhaseB:
+		return true
+	case WyckoffEventPhaseC:
+		return true
+	case WyckoffEventPhaseD:
+		return true
+	case WyckoffEventPhaseE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffEventType.
+const (
+	AR     WyckoffEventType = "AR"
+	BC     WyckoffEventType = "BC"
+	BU     WyckoffEventType = "BU"
+	LPS    WyckoffEventType = "LPS"
+	LPSY   WyckoffEventType = "LPSY"
+	PS     WyckoffEventType = "PS"
+	PSY    WyckoffEventType = "PSY"
+	SC     WyckoffEventType = "SC"
+	SOS    WyckoffEventType = "SOS"
+	SOW    WyckoffEventType = "SOW"
+	ST     WyckoffEventType = "ST"
+	Spring WyckoffEventType = "Spring"
+	Test   WyckoffEventType = "Test"
+	UT     WyckoffEventType = "UT"
+	UTAD   WyckoffEventType = "UTAD"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffEventType enum.
+func (e WyckoffEventType) Valid() bool {
+	switch e {
+	case AR:
+		return true
+	case BC:
+		return true
+	case BU:
+		return true
+	case LPS:
+		return true
+	case LPSY:
+		return true
+	case PS:
+		return true
+	case PSY:
+		return true
+	case SC:
+		return true
+	case SOS:
+		return true
+	case SOW:
+		return true
+	case ST:
+		return true
+	case Spring:
+		return true
+	case Test:
+		return true
+	case UT:
+		return true
+	case UTAD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffMeasureOp.
+const (
+	GreaterThanEqual WyckoffMeasureOp = ">="
+	LessThanEqual    WyckoffMeasureOp = "<="
+)
+
+// Valid indicates whether the value is a known member of the WyckoffMeasureOp enum.
+func (e WyckoffMeasureOp) Valid() bool {
+	switch e {
+	case GreaterThanEqual:
+		return true
+	case LessThanEqual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffPhasePhase.
+const (
+	WyckoffPhasePhaseA WyckoffPhasePhase = "A"
+	WyckoffPhasePhaseB WyckoffPhasePhase = "B"
+	WyckoffPhasePhaseC WyckoffPhasePhase = "C"
+	WyckoffPhasePhaseD WyckoffPhasePhase = "D"
+	WyckoffPhasePhaseE WyckoffPhasePhase = "E"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffPhasePhase enum.
+func (e WyckoffPhasePhase) Valid() bool {
+	switch e {
+	case WyckoffPhasePhaseA:
+		return true
+	case WyckoffPhasePhaseB:
+		return true
+	case WyckoffPhasePhaseC:
+		return true
+	case WyckoffPhasePhaseD:
+		return true
+	case WyckoffPhasePhaseE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffRangeBias.
+const (
+	Bearish WyckoffRangeBias = "bearish"
+	Bullish WyckoffRangeBias = "bullish"
+	Neutral WyckoffRangeBias = "neutral"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffRangeBias enum.
+func (e WyckoffRangeBias) Valid() bool {
+	switch e {
+	case Bearish:
+		return true
+	case Bullish:
+		return true
+	case Neutral:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffRangeKind.
+const (
+	Accumulation WyckoffRangeKind = "accumulation"
+	Distribution WyckoffRangeKind = "distribution"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffRangeKind enum.
+func (e WyckoffRangeKind) Valid() bool {
+	switch e {
+	case Accumulation:
+		return true
+	case Distribution:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffRangePhase.
+const (
+	WyckoffRangePhaseA WyckoffRangePhase = "A"
+	WyckoffRangePhaseB WyckoffRangePhase = "B"
+	WyckoffRangePhaseC WyckoffRangePhase = "C"
+	WyckoffRangePhaseD WyckoffRangePhase = "D"
+	WyckoffRangePhaseE WyckoffRangePhase = "E"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffRangePhase enum.
+func (e WyckoffRangePhase) Valid() bool {
+	switch e {
+	case WyckoffRangePhaseA:
+		return true
+	case WyckoffRangePhaseB:
+		return true
+	case WyckoffRangePhaseC:
+		return true
+	case WyckoffRangePhaseD:
+		return true
+	case WyckoffRangePhaseE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffRangeStatus.
+const (
+	WyckoffRangeStatusCompleted WyckoffRangeStatus = "completed"
+	WyckoffRangeStatusFailed    WyckoffRangeStatus = "failed"
+	WyckoffRangeStatusOpen      WyckoffRangeStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffRangeStatus enum.
+func (e WyckoffRangeStatus) Valid() bool {
+	switch e {
+	case WyckoffRangeStatusCompleted:
+		return true
+	case WyckoffRangeStatusFailed:
+		return true
+	case WyckoffRangeStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WyckoffResultAnalysis.
+const (
+	Wyckoff WyckoffResultAnalysis = "wyckoff"
+)
+
+// Valid indicates whether the value is a known member of the WyckoffResultAnalysis enum.
+func (e WyckoffResultAnalysis) Valid() bool {
+	switch e {
+	case Wyckoff:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SessionStatusParam.
 const (
 	SessionStatusParamActive SessionStatusParam = "active"
@@ -678,6 +948,9 @@ type CandlesRows struct {
 
 // Catalog defines model for Catalog.
 type Catalog struct {
+	// Analyses The analyses besides the indicators (the Wyckoff analysis), with their parameters and every rule's formula.
+	Analyses *[]CatalogAnalysis `json:"analyses,omitempty"`
+
 	// Count The number of indicators listed.
 	//
 	// Example: 26
@@ -701,6 +974,24 @@ type Catalog struct {
 
 	// Settings The request settings of the compute and batch routes (not indicator parameters).
 	Settings []CatalogSetting `json:"settings"`
+}
+
+// CatalogAnalysis defines model for CatalogAnalysis.
+type CatalogAnalysis struct {
+	Description   string   `json:"description"`
+	EngineVersion string   `json:"engine_version"`
+	Events        []string `json:"events"`
+
+	// Method Example: POST
+	Method string `json:"method"`
+
+	// Name Example: wyckoff
+	Name   string         `json:"name"`
+	Params []CatalogParam `json:"params"`
+
+	// Path Example: /api/v1/analysis/wyckoff
+	Path  string        `json:"path"`
+	Rules []CatalogRule `json:"rules"`
 }
 
 // CatalogIndicator defines model for CatalogIndicator.
@@ -840,6 +1131,17 @@ type CatalogParam struct {
 
 // CatalogParamType `integer` parameters take whole numbers only.
 type CatalogParamType string
+
+// CatalogRule defines model for CatalogRule.
+type CatalogRule struct {
+	Events  []string `json:"events"`
+	Formula string   `json:"formula"`
+	Name    string   `json:"name"`
+	Params  []string `json:"params"`
+
+	// Why Why this rule, where the published detectors differ.
+	Why *string `json:"why,omitempty"`
+}
 
 // CatalogSetting defines model for CatalogSetting.
 type CatalogSetting struct {
@@ -1844,6 +2146,225 @@ type UsageReport struct {
 // Example: {"period":2}
 type UsedParams map[string]float64
 
+// WyckoffColumn defines model for WyckoffColumn.
+type WyckoffColumn struct {
+	Boxes int              `json:"boxes"`
+	Dir   WyckoffColumnDir `json:"dir"`
+	End   int              `json:"end"`
+	High  float64          `json:"high"`
+	Low   float64          `json:"low"`
+	Start int              `json:"start"`
+}
+
+// WyckoffColumnDir defines model for WyckoffColumn.Dir.
+type WyckoffColumnDir string
+
+// WyckoffCount The point-and-figure horizontal count along the LPS (LPSY) line; present once the range has one.
+type WyckoffCount struct {
+	// Aggressive Count line + columns x box x reversal (distribution: count line - columns x box x reversal).
+	Aggressive float64               `json:"aggressive"`
+	Box        float64               `json:"box"`
+	BoxMethod  WyckoffCountBoxMethod `json:"box_method"`
+	Chart      []WyckoffColumn       `json:"chart"`
+
+	// Columns Columns counted.
+	Columns int `json:"columns"`
+
+	// Conservative Lowest box + columns x box x reversal (distribution: highest box - columns x box x reversal).
+	Conservative float64 `json:"conservative"`
+
+	// From First bar counted (the climax, the left wall).
+	From int `json:"from"`
+
+	// Line The count line, the LPS (LPSY) box.
+	Line     float64 `json:"line"`
+	Reversal int     `json:"reversal"`
+
+	// To Last bar counted (the LPS or LPSY).
+	To int `json:"to"`
+}
+
+// WyckoffCountBoxMethod defines model for WyckoffCount.BoxMethod.
+type WyckoffCountBoxMethod string
+
+// WyckoffEvent defines model for WyckoffEvent.
+type WyckoffEvent struct {
+	Alternatives []WyckoffReading `json:"alternatives"`
+
+	// Bar Index of the candle it happened on.
+	Bar int `json:"bar"`
+
+	// ConfirmedAt Index of the first candle at which the rules could know it (>= bar).
+	ConfirmedAt   int               `json:"confirmed_at"`
+	ConfirmedTime int64             `json:"confirmed_time"`
+	Evidence      []WyckoffMeasure  `json:"evidence"`
+	Phase         WyckoffEventPhase `json:"phase"`
+
+	// Price The event's price (the low of a low, the high of a high, the close of a breakout).
+	Price float64 `json:"price"`
+
+	// Range Index of its range in `ranges`.
+	Range int `json:"range"`
+
+	// Rule The rule that fired (see the catalog's `analyses[].rules`).
+	Rule string `json:"rule"`
+
+	// Score Mean over the rule's conditions of how far each value lies past its threshold (0.5 at the threshold, 1 at twice it).
+	Score float64 `json:"score"`
+
+	// Text One sentence built from the measured values.
+	Text string `json:"text"`
+
+	// Time That candle's time (Unix seconds).
+	Time int64            `json:"time"`
+	Type WyckoffEventType `json:"type"`
+}
+
+// WyckoffEventPhase defines model for WyckoffEvent.Phase.
+type WyckoffEventPhase string
+
+// WyckoffEventType defines model for WyckoffEvent.Type.
+type WyckoffEventType string
+
+// WyckoffMeasure defines model for WyckoffMeasure.
+type WyckoffMeasure struct {
+	// Name Example: volume_ratio
+	Name string `json:"name"`
+
+	// Op The condition the rule requires; absent for a value reported for information.
+	Op        *WyckoffMeasureOp `json:"op,omitempty"`
+	Pass      bool              `json:"pass"`
+	Threshold *float64          `json:"threshold,omitempty"`
+	Value     float64           `json:"value"`
+}
+
+// WyckoffMeasureOp The condition the rule requires; absent for a value reported for information.
+type WyckoffMeasureOp string
+
+// WyckoffMeta The metering of this request, the engine version, the input checksum and every parameter used.
+type WyckoffMeta struct {
+	// Candles The number of candles the values were computed over.
+	//
+	// Example: 3
+	Candles int `json:"candles"`
+
+	// EngineVersion The version of the indicator engine that computed the values (as the catalog's `engine_version`).
+	//
+	// Example: waickoff-indicators/1.0 (TA-Lib 0.6 conventions)
+	EngineVersion string `json:"engine_version"`
+
+	// InputChecksum `sha256:` and the hex SHA-256 of the candles as parsed, the same whether they came as rows, columns or CSV; ties a result to its input.
+	//
+	// Example: sha256:9f2b6c1de0a4b7f3c5e8d2a1b0c9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1
+	InputChecksum string `json:"input_checksum"`
+
+	// Params Every parameter, sent or defaulted, by name.
+	Params map[string]float64 `json:"params"`
+
+	// SessionId The session charged; null when the master key calls outside a session.
+	//
+	// Example: ses_01a21c7291009e7d21aa6b
+	SessionId *string `json:"session_id"`
+
+	// Tokens Tokens this request cost, ceil((request body bytes + response body bytes) / 4).
+	//
+	// Example: 412
+	Tokens int64 `json:"tokens"`
+
+	// TokensRemaining The session's tokens left (as `X-Session-Tokens-Remaining`); null outside a session.
+	//
+	// Example: 98468
+	TokensRemaining *int64 `json:"tokens_remaining"`
+
+	// TokensUsed The session's tokens used, this request included (as `X-Session-Tokens-Used`); null outside a session.
+	//
+	// Example: 1532
+	TokensUsed *int64 `json:"tokens_used"`
+}
+
+// WyckoffPhase defines model for WyckoffPhase.
+type WyckoffPhase struct {
+	ConfirmedAt int               `json:"confirmed_at"`
+	Phase       WyckoffPhasePhase `json:"phase"`
+	Start       int               `json:"start"`
+}
+
+// WyckoffPhasePhase defines model for WyckoffPhase.Phase.
+type WyckoffPhasePhase string
+
+// WyckoffRange defines model for WyckoffRange.
+type WyckoffRange struct {
+	Bias WyckoffRangeBias `json:"bias"`
+
+	// ConfirmedAt The bar at which phase A was complete.
+	ConfirmedAt int `json:"confirmed_at"`
+
+	// Count The point-and-figure horizontal count along the LPS (LPSY) line; present once the range has one.
+	Count *WyckoffCount `json:"count,omitempty"`
+
+	// Creek Mean of the rally highs inside the range.
+	Creek float64 `json:"creek"`
+
+	// End The range's last bar; -1 while it is open.
+	End int `json:"end"`
+
+	// EndTime Absent while the range is open.
+	EndTime *int64 `json:"end_time,omitempty"`
+
+	// Ice Mean of the reaction lows inside the range.
+	Ice        float64           `json:"ice"`
+	Kind       WyckoffRangeKind  `json:"kind"`
+	Phase      WyckoffRangePhase `json:"phase"`
+	Phases     []WyckoffPhase    `json:"phases"`
+	Resistance float64           `json:"resistance"`
+
+	// Start The climax bar (SC or BC).
+	Start     int                `json:"start"`
+	StartTime int64              `json:"start_time"`
+	Status    WyckoffRangeStatus `json:"status"`
+	Support   float64            `json:"support"`
+}
+
+// WyckoffRangeBias defines model for WyckoffRange.Bias.
+type WyckoffRangeBias string
+
+// WyckoffRangeKind defines model for WyckoffRange.Kind.
+type WyckoffRangeKind string
+
+// WyckoffRangePhase defines model for WyckoffRange.Phase.
+type WyckoffRangePhase string
+
+// WyckoffRangeStatus defines model for WyckoffRange.Status.
+type WyckoffRangeStatus string
+
+// WyckoffReading defines model for WyckoffReading.
+type WyckoffReading struct {
+	Score float64 `json:"score"`
+	Type  string  `json:"type"`
+	Why   string  `json:"why"`
+}
+
+// WyckoffResult A Wyckoff analysis, with the session's metering in `meta`.
+type WyckoffResult struct {
+	Analysis WyckoffResultAnalysis `json:"analysis"`
+
+	// Count Candles analysed.
+	Count int `json:"count"`
+
+	// Events In the order they were confirmed.
+	Events []WyckoffEvent `json:"events"`
+
+	// Meta The metering of this request, the engine version, the input checksum and every parameter used.
+	Meta   WyckoffMeta    `json:"meta"`
+	Ranges []WyckoffRange `json:"ranges"`
+
+	// StableUntil The first bar at which more candles could still add an event, a phase or a count; bars before it are final.
+	StableUntil int `json:"stable_until"`
+}
+
+// WyckoffResultAnalysis defines model for WyckoffResult.Analysis.
+type WyckoffResultAnalysis string
+
 // AccountIDParam Example: acc_7b2f9d41c0e8a3d5
 type AccountIDParam = string
 
@@ -1949,6 +2470,17 @@ type Unauthorized = Problem
 // listed here; those beyond the required five come with particular
 // errors only.
 type UnsupportedMediaType = Problem
+
+// AnalyzeWyckoffParams defines parameters for AnalyzeWyckoff.
+type AnalyzeWyckoffParams struct {
+	// Params With a `text/csv` body only: the indicator's parameters, one query
+	// parameter each (for example `?period=14` or
+	// `?fast_period=12&slow_period=26&signal_period=9`), each given once
+	// and written as a number. With a JSON body, parameters go in the
+	// body's `params` and any query parameter is 400 `invalid_request`
+	// (`field` `query.<name>`).
+	Params *CSVQueryParam `form:"params,omitempty" json:"params,omitempty"`
+}
 
 // ComputeIndicatorBatchParams defines parameters for ComputeIndicatorBatch.
 type ComputeIndicatorBatchParams struct {
@@ -2125,6 +2657,9 @@ type GetUsageParams struct {
 
 // CreateAccountJSONRequestBody defines body for CreateAccount for application/json ContentType.
 type CreateAccountJSONRequestBody = AccountCreateRequest
+
+// AnalyzeWyckoffJSONRequestBody defines body for AnalyzeWyckoff for application/json ContentType.
+type AnalyzeWyckoffJSONRequestBody = Candles
 
 // ComputeIndicatorBatchJSONRequestBody defines body for ComputeIndicatorBatch for application/json ContentType.
 type ComputeIndicatorBatchJSONRequestBody = BatchRequest
@@ -2402,6 +2937,186 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/accounts (the `CreateAccount` operationId).
 	CreateAccount(ctx context.Context, body CreateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnalyzeWyckoffWithBody Wyckoff analysis of the posted candles
+	//
+	// Needs `READ` and an active session (metered exactly as the indicator
+	// endpoints: the same token estimate, session rules, limits, errors and
+	// problem codes; the master key needs none). Candles come as rows
+	// (`candles`), as columns (`time`, `open`, ...) or as `text/csv`;
+	// parameters go in `params` (JSON) or in the query string (`text/csv`).
+	// Omitted parameters take their defaults (below, and in the catalog's
+	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
+	// `precision`, a setting of the indicator routes, is refused (400
+	// naming `precision`, or `query.precision` for CSV).
+	//
+	// The analysis finds trading ranges (support, resistance, creek, ice),
+	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
+	// BU; distribution: PSY, BC, AR, ST, UT, UTAD, SOW, LPSY), each range's
+	// phase A to E and bias, and a point-and-figure horizontal count along
+	// the LPS (LPSY) line with its targets. Each event carries its `bar`,
+	// `confirmed_at` (the first bar at which the rules could know it), the
+	// rule that fired, every measured value next to its threshold
+	// (`evidence`), a `score` in [0, 1], a sentence built from the values
+	// and the other readings the rules allow (`alternatives`).
+	//
+	// Never repaints: the analysis of the first t+1 candles reports exactly
+	// the events of the analysis of all the candles whose `confirmed_at` is
+	// at most t, with the same values. `stable_until` is the first bar at
+	// which more candles could still add an event or a phase.
+	//
+	// Distribution is found by the same rules applied to the mirrored
+	// series (prices negated, high and low swapped); the rules read in
+	// accumulation terms. ATR is Wilder's ATR(`atr_period`) through the bar
+	// before the one measured; a volume ratio is the bar's volume over the
+	// mean of the `volume_period` bars before it; a swing point is
+	// confirmed by a close `swing_atr` ATR away from it.
+	//
+	// Rules:
+	//
+	// - **climax** ([SC BC]): volume / mean(volume, volume_period bars before) >= climax_volume_ratio AND volume >= the highest volume of the trend_bars bars before AND (high - low) / ATR(atr_period, previous bar) >= climax_spread_atr AND (highest high of trend_bars bars - low) / ATR >= trend_min_atr. *Why:* Volume as a ratio to its recent mean, as Wyckoff and VSA read it (ultra-high is about twice), not a z-score, which is undefined or explosive when volume barely varies (reported as evidence). The mean excludes the climax bar. Where the bar closed is reported, not required: the low is often made on the climax bar and the turn seen the next.
+	// - **automatic_rally** ([AR]): (highest high after the climax - climax low) / ATR at the climax >= ar_min_atr, reached within ar_max_bars bars; its top is confirmed when a close falls swing_atr ATR below it. *Why:* The AR's high is the range's resistance, so it must be known, not guessed: it is confirmed by the reaction that follows it.
+	// - **secondary_test** ([ST]): a swing low (confirmed by a close swing_atr ATR above it) with (low - support) / (resistance - support) <= st_zone AND (support - low) / ATR <= st_max_undercut_atr AND its volume / climax volume <= st_volume_max AND its volume / mean volume <= st_volume_ratio; the first one, within st_max_bars bars of the AR, completes phase A. *Why:* The ST revisits the climax area on significantly diminished volume: diminished against the climax and below average. No event of a range is reported before its phase A is complete, so a lone volume spike never is.
+	// - **spring** ([Spring UTAD ST UT]): low < support, (support - lowest low) / ATR >= spring_min_atr AND (support - lowest low) / (resistance - support) <= spring_max_depth AND a close back above support within spring_recover_bars bars of the lowest low; a Spring (UTAD) when the lowest low is cause_bars or more bars after the climax, an ST (UT) of phase B before. *Why:* Volume is not a condition: Wyckoff defines the spring by price (support broken and quickly recovered); volume grades it (light: supply exhausted; heavy: a shakeout that needs a test). Detectors that demand light volume (< 0.7x) miss shakeouts, those that demand a high z-score (>= 0.8) miss the classic light spring. The other reading (ST/UT or Spring/UTAD) is listed with its score.
+	// - **test** ([Test]): the first swing low after a Spring, within test_max_bars bars, with low >= spring low AND (low - support) / (resistance - support) <= st_zone AND its volume <= the spring's volume.
+	// - **breakout** ([SOS SOW]): close > resistance AND max volume ratio of the last sos_window bars >= sos_volume_ratio AND max (high - low) / ATR of those bars >= sos_spread_atr, after a Spring or cause_bars bars after the climax. *Why:* A sign of strength is a close beyond the range with effort (widening spread, increasing volume), not a poke of an intrabar high.
+	// - **last_point** ([LPS LPSY]): the first swing low after the SOS, within lps_max_bars bars, with (low - support) / (resistance - support) >= 0.5 AND volume ratio <= lps_volume_ratio.
+	// - **back_up** ([BU]): a swing low after the LPS with |low - resistance| / ATR <= bu_band_atr AND volume ratio <= lps_volume_ratio.
+	// - **preliminary_support** ([PS PSY]): in the ps_window bars before the climax (3 or more bars before it), the swing low (lowest of two bars either side) with the highest volume ratio >= ps_volume_ratio and a low above the climax low.
+	// - **phases** ([]): A: from PS (or the climax) to the phase-A ST; B: from that ST; C: from the Spring (UTAD); D: from the SOS (SOW); E: when a close lies phase_e_height range heights beyond the range after the SOS (SOW). A range fails when a close stays beyond support (resistance) longer than spring_recover_bars bars or deeper than spring_max_depth. Bias: neutral in A and B, bullish (bearish) from C on, the opposite when the range fails.
+	// - **horizontal_count** ([]): point-and-figure columns (high/low method, box = box_size, or box_percent % of the close, or box_atr x ATR at the LPS; reversal boxes) from the climax bar to the LPS (LPSY) bar; cause = columns x box x reversal; aggressive target = LPS box + cause (LPSY box - cause), conservative = lowest box + cause (highest box - cause).
+	//
+	// Parameters (name, type, default, bounds, meaning):
+	//
+	// | name | type | default | bounds | meaning |
+	// | --- | --- | --- | --- | --- |
+	// | `atr_period` | integer | 14 | 2..200 | Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured. |
+	// | `volume_period` | integer | 20 | 5..500 | Bars before the measured one over which volume's mean and standard deviation are taken. |
+	// | `trend_bars` | integer | 20 | 5..500 | Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC). |
+	// | `trend_min_atr` | number | 5 | 0..100 | SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR. |
+	// | `climax_volume_ratio` | number | 2 | 1..50 | SC/BC: volume / mean volume at least this (VSA's ultra-high volume). |
+	// | `climax_spread_atr` | number | 1.5 | 0..20 | SC/BC: (high - low) / ATR at least this (VSA's wide spread). |
+	// | `ar_min_atr` | number | 4 | 0.1..50 | AR: the rally (reaction) from the climax extreme reaches at least this many ATR. |
+	// | `ar_max_bars` | integer | 15 | 2..200 | AR: bars after the climax within which the rally must reach ar_min_atr. |
+	// | `swing_atr` | number | 1 | 0.1..20 | Swing points: a low (high) is confirmed when a close is this many ATR above (below) it. |
+	// | `st_zone` | number | 0.25 | 0.05..1 | ST: its low lies within this fraction of the range height above support (below resistance for distribution). |
+	// | `st_max_undercut_atr` | number | 0.5 | 0..10 | ST: it may pass the climax extreme by at most this many ATR. |
+	// | `st_volume_max` | number | 0.7 | 0.05..5 | ST: volume at the ST extreme / climax volume at most this (supply diminished). |
+	// | `st_volume_ratio` | number | 1 | 0.05..50 | ST: volume at the ST extreme / mean volume at most this (below average). |
+	// | `st_max_bars` | integer | 40 | 2..500 | ST: bars after the AR within which the phase-A ST must come, or the range is dropped. |
+	// | `cause_bars` | integer | 20 | 1..1000 | Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW. |
+	// | `spring_min_atr` | number | 0.2 | 0..10 | Spring/UTAD: penetration beyond the range at least this many ATR. |
+	// | `spring_max_depth` | number | 0.5 | 0.01..5 | Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken). |
+	// | `spring_recover_bars` | integer | 3 | 0..50 | Spring/UTAD: a close back inside the range within this many bars after the extreme bar. |
+	// | `test_max_bars` | integer | 15 | 2..500 | Test: bars after the Spring within which the test must come. |
+	// | `sos_volume_ratio` | number | 1.5 | 0..50 | SOS/SOW: highest volume ratio in the breakout window at least this. |
+	// | `sos_spread_atr` | number | 1 | 0..20 | SOS/SOW: widest spread in the breakout window at least this many ATR. |
+	// | `sos_window` | integer | 3 | 1..50 | SOS/SOW: bars of the breakout window, ending at the first close beyond the range. |
+	// | `lps_volume_ratio` | number | 1 | 0..50 | LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up). |
+	// | `lps_max_bars` | integer | 20 | 2..500 | LPS/LPSY: bars after the SOS/SOW within which it must come. |
+	// | `bu_band_atr` | number | 1 | 0..20 | BU: the pullback low lies within this many ATR of the broken resistance. |
+	// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
+	// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
+	// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
+	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
+	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
+	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+	// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/analysis/wyckoff (the `AnalyzeWyckoff` operationId).
+	AnalyzeWyckoffWithBody(ctx context.Context, params *AnalyzeWyckoffParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnalyzeWyckoff Wyckoff analysis of the posted candles
+	//
+	// Needs `READ` and an active session (metered exactly as the indicator
+	// endpoints: the same token estimate, session rules, limits, errors and
+	// problem codes; the master key needs none). Candles come as rows
+	// (`candles`), as columns (`time`, `open`, ...) or as `text/csv`;
+	// parameters go in `params` (JSON) or in the query string (`text/csv`).
+	// Omitted parameters take their defaults (below, and in the catalog's
+	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
+	// `precision`, a setting of the indicator routes, is refused (400
+	// naming `precision`, or `query.precision` for CSV).
+	//
+	// The analysis finds trading ranges (support, resistance, creek, ice),
+	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
+	// BU; distribution: PSY, BC, AR, ST, UT, UTAD, SOW, LPSY), each range's
+	// phase A to E and bias, and a point-and-figure horizontal count along
+	// the LPS (LPSY) line with its targets. Each event carries its `bar`,
+	// `confirmed_at` (the first bar at which the rules could know it), the
+	// rule that fired, every measured value next to its threshold
+	// (`evidence`), a `score` in [0, 1], a sentence built from the values
+	// and the other readings the rules allow (`alternatives`).
+	//
+	// Never repaints: the analysis of the first t+1 candles reports exactly
+	// the events of the analysis of all the candles whose `confirmed_at` is
+	// at most t, with the same values. `stable_until` is the first bar at
+	// which more candles could still add an event or a phase.
+	//
+	// Distribution is found by the same rules applied to the mirrored
+	// series (prices negated, high and low swapped); the rules read in
+	// accumulation terms. ATR is Wilder's ATR(`atr_period`) through the bar
+	// before the one measured; a volume ratio is the bar's volume over the
+	// mean of the `volume_period` bars before it; a swing point is
+	// confirmed by a close `swing_atr` ATR away from it.
+	//
+	// Rules:
+	//
+	// - **climax** ([SC BC]): volume / mean(volume, volume_period bars before) >= climax_volume_ratio AND volume >= the highest volume of the trend_bars bars before AND (high - low) / ATR(atr_period, previous bar) >= climax_spread_atr AND (highest high of trend_bars bars - low) / ATR >= trend_min_atr. *Why:* Volume as a ratio to its recent mean, as Wyckoff and VSA read it (ultra-high is about twice), not a z-score, which is undefined or explosive when volume barely varies (reported as evidence). The mean excludes the climax bar. Where the bar closed is reported, not required: the low is often made on the climax bar and the turn seen the next.
+	// - **automatic_rally** ([AR]): (highest high after the climax - climax low) / ATR at the climax >= ar_min_atr, reached within ar_max_bars bars; its top is confirmed when a close falls swing_atr ATR below it. *Why:* The AR's high is the range's resistance, so it must be known, not guessed: it is confirmed by the reaction that follows it.
+	// - **secondary_test** ([ST]): a swing low (confirmed by a close swing_atr ATR above it) with (low - support) / (resistance - support) <= st_zone AND (support - low) / ATR <= st_max_undercut_atr AND its volume / climax volume <= st_volume_max AND its volume / mean volume <= st_volume_ratio; the first one, within st_max_bars bars of the AR, completes phase A. *Why:* The ST revisits the climax area on significantly diminished volume: diminished against the climax and below average. No event of a range is reported before its phase A is complete, so a lone volume spike never is.
+	// - **spring** ([Spring UTAD ST UT]): low < support, (support - lowest low) / ATR >= spring_min_atr AND (support - lowest low) / (resistance - support) <= spring_max_depth AND a close back above support within spring_recover_bars bars of the lowest low; a Spring (UTAD) when the lowest low is cause_bars or more bars after the climax, an ST (UT) of phase B before. *Why:* Volume is not a condition: Wyckoff defines the spring by price (support broken and quickly recovered); volume grades it (light: supply exhausted; heavy: a shakeout that needs a test). Detectors that demand light volume (< 0.7x) miss shakeouts, those that demand a high z-score (>= 0.8) miss the classic light spring. The other reading (ST/UT or Spring/UTAD) is listed with its score.
+	// - **test** ([Test]): the first swing low after a Spring, within test_max_bars bars, with low >= spring low AND (low - support) / (resistance - support) <= st_zone AND its volume <= the spring's volume.
+	// - **breakout** ([SOS SOW]): close > resistance AND max volume ratio of the last sos_window bars >= sos_volume_ratio AND max (high - low) / ATR of those bars >= sos_spread_atr, after a Spring or cause_bars bars after the climax. *Why:* A sign of strength is a close beyond the range with effort (widening spread, increasing volume), not a poke of an intrabar high.
+	// - **last_point** ([LPS LPSY]): the first swing low after the SOS, within lps_max_bars bars, with (low - support) / (resistance - support) >= 0.5 AND volume ratio <= lps_volume_ratio.
+	// - **back_up** ([BU]): a swing low after the LPS with |low - resistance| / ATR <= bu_band_atr AND volume ratio <= lps_volume_ratio.
+	// - **preliminary_support** ([PS PSY]): in the ps_window bars before the climax (3 or more bars before it), the swing low (lowest of two bars either side) with the highest volume ratio >= ps_volume_ratio and a low above the climax low.
+	// - **phases** ([]): A: from PS (or the climax) to the phase-A ST; B: from that ST; C: from the Spring (UTAD); D: from the SOS (SOW); E: when a close lies phase_e_height range heights beyond the range after the SOS (SOW). A range fails when a close stays beyond support (resistance) longer than spring_recover_bars bars or deeper than spring_max_depth. Bias: neutral in A and B, bullish (bearish) from C on, the opposite when the range fails.
+	// - **horizontal_count** ([]): point-and-figure columns (high/low method, box = box_size, or box_percent % of the close, or box_atr x ATR at the LPS; reversal boxes) from the climax bar to the LPS (LPSY) bar; cause = columns x box x reversal; aggressive target = LPS box + cause (LPSY box - cause), conservative = lowest box + cause (highest box - cause).
+	//
+	// Parameters (name, type, default, bounds, meaning):
+	//
+	// | name | type | default | bounds | meaning |
+	// | --- | --- | --- | --- | --- |
+	// | `atr_period` | integer | 14 | 2..200 | Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured. |
+	// | `volume_period` | integer | 20 | 5..500 | Bars before the measured one over which volume's mean and standard deviation are taken. |
+	// | `trend_bars` | integer | 20 | 5..500 | Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC). |
+	// | `trend_min_atr` | number | 5 | 0..100 | SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR. |
+	// | `climax_volume_ratio` | number | 2 | 1..50 | SC/BC: volume / mean volume at least this (VSA's ultra-high volume). |
+	// | `climax_spread_atr` | number | 1.5 | 0..20 | SC/BC: (high - low) / ATR at least this (VSA's wide spread). |
+	// | `ar_min_atr` | number | 4 | 0.1..50 | AR: the rally (reaction) from the climax extreme reaches at least this many ATR. |
+	// | `ar_max_bars` | integer | 15 | 2..200 | AR: bars after the climax within which the rally must reach ar_min_atr. |
+	// | `swing_atr` | number | 1 | 0.1..20 | Swing points: a low (high) is confirmed when a close is this many ATR above (below) it. |
+	// | `st_zone` | number | 0.25 | 0.05..1 | ST: its low lies within this fraction of the range height above support (below resistance for distribution). |
+	// | `st_max_undercut_atr` | number | 0.5 | 0..10 | ST: it may pass the climax extreme by at most this many ATR. |
+	// | `st_volume_max` | number | 0.7 | 0.05..5 | ST: volume at the ST extreme / climax volume at most this (supply diminished). |
+	// | `st_volume_ratio` | number | 1 | 0.05..50 | ST: volume at the ST extreme / mean volume at most this (below average). |
+	// | `st_max_bars` | integer | 40 | 2..500 | ST: bars after the AR within which the phase-A ST must come, or the range is dropped. |
+	// | `cause_bars` | integer | 20 | 1..1000 | Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW. |
+	// | `spring_min_atr` | number | 0.2 | 0..10 | Spring/UTAD: penetration beyond the range at least this many ATR. |
+	// | `spring_max_depth` | number | 0.5 | 0.01..5 | Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken). |
+	// | `spring_recover_bars` | integer | 3 | 0..50 | Spring/UTAD: a close back inside the range within this many bars after the extreme bar. |
+	// | `test_max_bars` | integer | 15 | 2..500 | Test: bars after the Spring within which the test must come. |
+	// | `sos_volume_ratio` | number | 1.5 | 0..50 | SOS/SOW: highest volume ratio in the breakout window at least this. |
+	// | `sos_spread_atr` | number | 1 | 0..20 | SOS/SOW: widest spread in the breakout window at least this many ATR. |
+	// | `sos_window` | integer | 3 | 1..50 | SOS/SOW: bars of the breakout window, ending at the first close beyond the range. |
+	// | `lps_volume_ratio` | number | 1 | 0..50 | LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up). |
+	// | `lps_max_bars` | integer | 20 | 2..500 | LPS/LPSY: bars after the SOS/SOW within which it must come. |
+	// | `bu_band_atr` | number | 1 | 0..20 | BU: the pullback low lies within this many ATR of the broken resistance. |
+	// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
+	// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
+	// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
+	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
+	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
+	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+	// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/analysis/wyckoff (the `AnalyzeWyckoff` operationId).
+	AnalyzeWyckoff(ctx context.Context, params *AnalyzeWyckoffParams, body AnalyzeWyckoffJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDocs This API's reference, for people
 	//
@@ -2859,6 +3574,206 @@ func (c *Client) CreateAccountWithBody(ctx context.Context, contentType string, 
 // Corresponds with POST /api/v1/accounts (the `CreateAccount` operationId).
 func (c *Client) CreateAccount(ctx context.Context, body CreateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateAccountRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnalyzeWyckoffWithBody Wyckoff analysis of the posted candles
+//
+// Needs `READ` and an active session (metered exactly as the indicator
+// endpoints: the same token estimate, session rules, limits, errors and
+// problem codes; the master key needs none). Candles come as rows
+// (`candles`), as columns (`time`, `open`, ...) or as `text/csv`;
+// parameters go in `params` (JSON) or in the query string (`text/csv`).
+// Omitted parameters take their defaults (below, and in the catalog's
+// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
+// `precision`, a setting of the indicator routes, is refused (400
+// naming `precision`, or `query.precision` for CSV).
+//
+// The analysis finds trading ranges (support, resistance, creek, ice),
+// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
+// BU; distribution: PSY, BC, AR, ST, UT, UTAD, SOW, LPSY), each range's
+// phase A to E and bias, and a point-and-figure horizontal count along
+// the LPS (LPSY) line with its targets. Each event carries its `bar`,
+// `confirmed_at` (the first bar at which the rules could know it), the
+// rule that fired, every measured value next to its threshold
+// (`evidence`), a `score` in [0, 1], a sentence built from the values
+// and the other readings the rules allow (`alternatives`).
+//
+// Never repaints: the analysis of the first t+1 candles reports exactly
+// the events of the analysis of all the candles whose `confirmed_at` is
+// at most t, with the same values. `stable_until` is the first bar at
+// which more candles could still add an event or a phase.
+//
+// Distribution is found by the same rules applied to the mirrored
+// series (prices negated, high and low swapped); the rules read in
+// accumulation terms. ATR is Wilder's ATR(`atr_period`) through the bar
+// before the one measured; a volume ratio is the bar's volume over the
+// mean of the `volume_period` bars before it; a swing point is
+// confirmed by a close `swing_atr` ATR away from it.
+//
+// Rules:
+//
+// - **climax** ([SC BC]): volume / mean(volume, volume_period bars before) >= climax_volume_ratio AND volume >= the highest volume of the trend_bars bars before AND (high - low) / ATR(atr_period, previous bar) >= climax_spread_atr AND (highest high of trend_bars bars - low) / ATR >= trend_min_atr. *Why:* Volume as a ratio to its recent mean, as Wyckoff and VSA read it (ultra-high is about twice), not a z-score, which is undefined or explosive when volume barely varies (reported as evidence). The mean excludes the climax bar. Where the bar closed is reported, not required: the low is often made on the climax bar and the turn seen the next.
+// - **automatic_rally** ([AR]): (highest high after the climax - climax low) / ATR at the climax >= ar_min_atr, reached within ar_max_bars bars; its top is confirmed when a close falls swing_atr ATR below it. *Why:* The AR's high is the range's resistance, so it must be known, not guessed: it is confirmed by the reaction that follows it.
+// - **secondary_test** ([ST]): a swing low (confirmed by a close swing_atr ATR above it) with (low - support) / (resistance - support) <= st_zone AND (support - low) / ATR <= st_max_undercut_atr AND its volume / climax volume <= st_volume_max AND its volume / mean volume <= st_volume_ratio; the first one, within st_max_bars bars of the AR, completes phase A. *Why:* The ST revisits the climax area on significantly diminished volume: diminished against the climax and below average. No event of a range is reported before its phase A is complete, so a lone volume spike never is.
+// - **spring** ([Spring UTAD ST UT]): low < support, (support - lowest low) / ATR >= spring_min_atr AND (support - lowest low) / (resistance - support) <= spring_max_depth AND a close back above support within spring_recover_bars bars of the lowest low; a Spring (UTAD) when the lowest low is cause_bars or more bars after the climax, an ST (UT) of phase B before. *Why:* Volume is not a condition: Wyckoff defines the spring by price (support broken and quickly recovered); volume grades it (light: supply exhausted; heavy: a shakeout that needs a test). Detectors that demand light volume (< 0.7x) miss shakeouts, those that demand a high z-score (>= 0.8) miss the classic light spring. The other reading (ST/UT or Spring/UTAD) is listed with its score.
+// - **test** ([Test]): the first swing low after a Spring, within test_max_bars bars, with low >= spring low AND (low - support) / (resistance - support) <= st_zone AND its volume <= the spring's volume.
+// - **breakout** ([SOS SOW]): close > resistance AND max volume ratio of the last sos_window bars >= sos_volume_ratio AND max (high - low) / ATR of those bars >= sos_spread_atr, after a Spring or cause_bars bars after the climax. *Why:* A sign of strength is a close beyond the range with effort (widening spread, increasing volume), not a poke of an intrabar high.
+// - **last_point** ([LPS LPSY]): the first swing low after the SOS, within lps_max_bars bars, with (low - support) / (resistance - support) >= 0.5 AND volume ratio <= lps_volume_ratio.
+// - **back_up** ([BU]): a swing low after the LPS with |low - resistance| / ATR <= bu_band_atr AND volume ratio <= lps_volume_ratio.
+// - **preliminary_support** ([PS PSY]): in the ps_window bars before the climax (3 or more bars before it), the swing low (lowest of two bars either side) with the highest volume ratio >= ps_volume_ratio and a low above the climax low.
+// - **phases** ([]): A: from PS (or the climax) to the phase-A ST; B: from that ST; C: from the Spring (UTAD); D: from the SOS (SOW); E: when a close lies phase_e_height range heights beyond the range after the SOS (SOW). A range fails when a close stays beyond support (resistance) longer than spring_recover_bars bars or deeper than spring_max_depth. Bias: neutral in A and B, bullish (bearish) from C on, the opposite when the range fails.
+// - **horizontal_count** ([]): point-and-figure columns (high/low method, box = box_size, or box_percent % of the close, or box_atr x ATR at the LPS; reversal boxes) from the climax bar to the LPS (LPSY) bar; cause = columns x box x reversal; aggressive target = LPS box + cause (LPSY box - cause), conservative = lowest box + cause (highest box - cause).
+//
+// Parameters (name, type, default, bounds, meaning):
+//
+// | name | type | default | bounds | meaning |
+// | --- | --- | --- | --- | --- |
+// | `atr_period` | integer | 14 | 2..200 | Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured. |
+// | `volume_period` | integer | 20 | 5..500 | Bars before the measured one over which volume's mean and standard deviation are taken. |
+// | `trend_bars` | integer | 20 | 5..500 | Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC). |
+// | `trend_min_atr` | number | 5 | 0..100 | SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR. |
+// | `climax_volume_ratio` | number | 2 | 1..50 | SC/BC: volume / mean volume at least this (VSA's ultra-high volume). |
+// | `climax_spread_atr` | number | 1.5 | 0..20 | SC/BC: (high - low) / ATR at least this (VSA's wide spread). |
+// | `ar_min_atr` | number | 4 | 0.1..50 | AR: the rally (reaction) from the climax extreme reaches at least this many ATR. |
+// | `ar_max_bars` | integer | 15 | 2..200 | AR: bars after the climax within which the rally must reach ar_min_atr. |
+// | `swing_atr` | number | 1 | 0.1..20 | Swing points: a low (high) is confirmed when a close is this many ATR above (below) it. |
+// | `st_zone` | number | 0.25 | 0.05..1 | ST: its low lies within this fraction of the range height above support (below resistance for distribution). |
+// | `st_max_undercut_atr` | number | 0.5 | 0..10 | ST: it may pass the climax extreme by at most this many ATR. |
+// | `st_volume_max` | number | 0.7 | 0.05..5 | ST: volume at the ST extreme / climax volume at most this (supply diminished). |
+// | `st_volume_ratio` | number | 1 | 0.05..50 | ST: volume at the ST extreme / mean volume at most this (below average). |
+// | `st_max_bars` | integer | 40 | 2..500 | ST: bars after the AR within which the phase-A ST must come, or the range is dropped. |
+// | `cause_bars` | integer | 20 | 1..1000 | Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW. |
+// | `spring_min_atr` | number | 0.2 | 0..10 | Spring/UTAD: penetration beyond the range at least this many ATR. |
+// | `spring_max_depth` | number | 0.5 | 0.01..5 | Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken). |
+// | `spring_recover_bars` | integer | 3 | 0..50 | Spring/UTAD: a close back inside the range within this many bars after the extreme bar. |
+// | `test_max_bars` | integer | 15 | 2..500 | Test: bars after the Spring within which the test must come. |
+// | `sos_volume_ratio` | number | 1.5 | 0..50 | SOS/SOW: highest volume ratio in the breakout window at least this. |
+// | `sos_spread_atr` | number | 1 | 0..20 | SOS/SOW: widest spread in the breakout window at least this many ATR. |
+// | `sos_window` | integer | 3 | 1..50 | SOS/SOW: bars of the breakout window, ending at the first close beyond the range. |
+// | `lps_volume_ratio` | number | 1 | 0..50 | LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up). |
+// | `lps_max_bars` | integer | 20 | 2..500 | LPS/LPSY: bars after the SOS/SOW within which it must come. |
+// | `bu_band_atr` | number | 1 | 0..20 | BU: the pullback low lies within this many ATR of the broken resistance. |
+// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
+// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
+// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
+// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
+// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
+// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/analysis/wyckoff (the `AnalyzeWyckoff` operationId).
+func (c *Client) AnalyzeWyckoffWithBody(ctx context.Context, params *AnalyzeWyckoffParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnalyzeWyckoffRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnalyzeWyckoff Wyckoff analysis of the posted candles
+//
+// Needs `READ` and an active session (metered exactly as the indicator
+// endpoints: the same token estimate, session rules, limits, errors and
+// problem codes; the master key needs none). Candles come as rows
+// (`candles`), as columns (`time`, `open`, ...) or as `text/csv`;
+// parameters go in `params` (JSON) or in the query string (`text/csv`).
+// Omitted parameters take their defaults (below, and in the catalog's
+// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
+// `precision`, a setting of the indicator routes, is refused (400
+// naming `precision`, or `query.precision` for CSV).
+//
+// The analysis finds trading ranges (support, resistance, creek, ice),
+// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
+// BU; distribution: PSY, BC, AR, ST, UT, UTAD, SOW, LPSY), each range's
+// phase A to E and bias, and a point-and-figure horizontal count along
+// the LPS (LPSY) line with its targets. Each event carries its `bar`,
+// `confirmed_at` (the first bar at which the rules could know it), the
+// rule that fired, every measured value next to its threshold
+// (`evidence`), a `score` in [0, 1], a sentence built from the values
+// and the other readings the rules allow (`alternatives`).
+//
+// Never repaints: the analysis of the first t+1 candles reports exactly
+// the events of the analysis of all the candles whose `confirmed_at` is
+// at most t, with the same values. `stable_until` is the first bar at
+// which more candles could still add an event or a phase.
+//
+// Distribution is found by the same rules applied to the mirrored
+// series (prices negated, high and low swapped); the rules read in
+// accumulation terms. ATR is Wilder's ATR(`atr_period`) through the bar
+// before the one measured; a volume ratio is the bar's volume over the
+// mean of the `volume_period` bars before it; a swing point is
+// confirmed by a close `swing_atr` ATR away from it.
+//
+// Rules:
+//
+// - **climax** ([SC BC]): volume / mean(volume, volume_period bars before) >= climax_volume_ratio AND volume >= the highest volume of the trend_bars bars before AND (high - low) / ATR(atr_period, previous bar) >= climax_spread_atr AND (highest high of trend_bars bars - low) / ATR >= trend_min_atr. *Why:* Volume as a ratio to its recent mean, as Wyckoff and VSA read it (ultra-high is about twice), not a z-score, which is undefined or explosive when volume barely varies (reported as evidence). The mean excludes the climax bar. Where the bar closed is reported, not required: the low is often made on the climax bar and the turn seen the next.
+// - **automatic_rally** ([AR]): (highest high after the climax - climax low) / ATR at the climax >= ar_min_atr, reached within ar_max_bars bars; its top is confirmed when a close falls swing_atr ATR below it. *Why:* The AR's high is the range's resistance, so it must be known, not guessed: it is confirmed by the reaction that follows it.
+// - **secondary_test** ([ST]): a swing low (confirmed by a close swing_atr ATR above it) with (low - support) / (resistance - support) <= st_zone AND (support - low) / ATR <= st_max_undercut_atr AND its volume / climax volume <= st_volume_max AND its volume / mean volume <= st_volume_ratio; the first one, within st_max_bars bars of the AR, completes phase A. *Why:* The ST revisits the climax area on significantly diminished volume: diminished against the climax and below average. No event of a range is reported before its phase A is complete, so a lone volume spike never is.
+// - **spring** ([Spring UTAD ST UT]): low < support, (support - lowest low) / ATR >= spring_min_atr AND (support - lowest low) / (resistance - support) <= spring_max_depth AND a close back above support within spring_recover_bars bars of the lowest low; a Spring (UTAD) when the lowest low is cause_bars or more bars after the climax, an ST (UT) of phase B before. *Why:* Volume is not a condition: Wyckoff defines the spring by price (support broken and quickly recovered); volume grades it (light: supply exhausted; heavy: a shakeout that needs a test). Detectors that demand light volume (< 0.7x) miss shakeouts, those that demand a high z-score (>= 0.8) miss the classic light spring. The other reading (ST/UT or Spring/UTAD) is listed with its score.
+// - **test** ([Test]): the first swing low after a Spring, within test_max_bars bars, with low >= spring low AND (low - support) / (resistance - support) <= st_zone AND its volume <= the spring's volume.
+// - **breakout** ([SOS SOW]): close > resistance AND max volume ratio of the last sos_window bars >= sos_volume_ratio AND max (high - low) / ATR of those bars >= sos_spread_atr, after a Spring or cause_bars bars after the climax. *Why:* A sign of strength is a close beyond the range with effort (widening spread, increasing volume), not a poke of an intrabar high.
+// - **last_point** ([LPS LPSY]): the first swing low after the SOS, within lps_max_bars bars, with (low - support) / (resistance - support) >= 0.5 AND volume ratio <= lps_volume_ratio.
+// - **back_up** ([BU]): a swing low after the LPS with |low - resistance| / ATR <= bu_band_atr AND volume ratio <= lps_volume_ratio.
+// - **preliminary_support** ([PS PSY]): in the ps_window bars before the climax (3 or more bars before it), the swing low (lowest of two bars either side) with the highest volume ratio >= ps_volume_ratio and a low above the climax low.
+// - **phases** ([]): A: from PS (or the climax) to the phase-A ST; B: from that ST; C: from the Spring (UTAD); D: from the SOS (SOW); E: when a close lies phase_e_height range heights beyond the range after the SOS (SOW). A range fails when a close stays beyond support (resistance) longer than spring_recover_bars bars or deeper than spring_max_depth. Bias: neutral in A and B, bullish (bearish) from C on, the opposite when the range fails.
+// - **horizontal_count** ([]): point-and-figure columns (high/low method, box = box_size, or box_percent % of the close, or box_atr x ATR at the LPS; reversal boxes) from the climax bar to the LPS (LPSY) bar; cause = columns x box x reversal; aggressive target = LPS box + cause (LPSY box - cause), conservative = lowest box + cause (highest box - cause).
+//
+// Parameters (name, type, default, bounds, meaning):
+//
+// | name | type | default | bounds | meaning |
+// | --- | --- | --- | --- | --- |
+// | `atr_period` | integer | 14 | 2..200 | Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured. |
+// | `volume_period` | integer | 20 | 5..500 | Bars before the measured one over which volume's mean and standard deviation are taken. |
+// | `trend_bars` | integer | 20 | 5..500 | Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC). |
+// | `trend_min_atr` | number | 5 | 0..100 | SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR. |
+// | `climax_volume_ratio` | number | 2 | 1..50 | SC/BC: volume / mean volume at least this (VSA's ultra-high volume). |
+// | `climax_spread_atr` | number | 1.5 | 0..20 | SC/BC: (high - low) / ATR at least this (VSA's wide spread). |
+// | `ar_min_atr` | number | 4 | 0.1..50 | AR: the rally (reaction) from the climax extreme reaches at least this many ATR. |
+// | `ar_max_bars` | integer | 15 | 2..200 | AR: bars after the climax within which the rally must reach ar_min_atr. |
+// | `swing_atr` | number | 1 | 0.1..20 | Swing points: a low (high) is confirmed when a close is this many ATR above (below) it. |
+// | `st_zone` | number | 0.25 | 0.05..1 | ST: its low lies within this fraction of the range height above support (below resistance for distribution). |
+// | `st_max_undercut_atr` | number | 0.5 | 0..10 | ST: it may pass the climax extreme by at most this many ATR. |
+// | `st_volume_max` | number | 0.7 | 0.05..5 | ST: volume at the ST extreme / climax volume at most this (supply diminished). |
+// | `st_volume_ratio` | number | 1 | 0.05..50 | ST: volume at the ST extreme / mean volume at most this (below average). |
+// | `st_max_bars` | integer | 40 | 2..500 | ST: bars after the AR within which the phase-A ST must come, or the range is dropped. |
+// | `cause_bars` | integer | 20 | 1..1000 | Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW. |
+// | `spring_min_atr` | number | 0.2 | 0..10 | Spring/UTAD: penetration beyond the range at least this many ATR. |
+// | `spring_max_depth` | number | 0.5 | 0.01..5 | Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken). |
+// | `spring_recover_bars` | integer | 3 | 0..50 | Spring/UTAD: a close back inside the range within this many bars after the extreme bar. |
+// | `test_max_bars` | integer | 15 | 2..500 | Test: bars after the Spring within which the test must come. |
+// | `sos_volume_ratio` | number | 1.5 | 0..50 | SOS/SOW: highest volume ratio in the breakout window at least this. |
+// | `sos_spread_atr` | number | 1 | 0..20 | SOS/SOW: widest spread in the breakout window at least this many ATR. |
+// | `sos_window` | integer | 3 | 1..50 | SOS/SOW: bars of the breakout window, ending at the first close beyond the range. |
+// | `lps_volume_ratio` | number | 1 | 0..50 | LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up). |
+// | `lps_max_bars` | integer | 20 | 2..500 | LPS/LPSY: bars after the SOS/SOW within which it must come. |
+// | `bu_band_atr` | number | 1 | 0..20 | BU: the pullback low lies within this many ATR of the broken resistance. |
+// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
+// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
+// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
+// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
+// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
+// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/analysis/wyckoff (the `AnalyzeWyckoff` operationId).
+func (c *Client) AnalyzeWyckoff(ctx context.Context, params *AnalyzeWyckoffParams, body AnalyzeWyckoffJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnalyzeWyckoffRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3638,6 +4553,73 @@ func NewCreateAccountRequestWithBody(server string, contentType string, body io.
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAnalyzeWyckoffRequest calls the generic AnalyzeWyckoff builder with application/json body
+func NewAnalyzeWyckoffRequest(server string, params *AnalyzeWyckoffParams, body AnalyzeWyckoffJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnalyzeWyckoffRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewAnalyzeWyckoffRequestWithBody constructs an http.Request for the AnalyzeWyckoff method, with any body, and a specified content type
+func NewAnalyzeWyckoffRequestWithBody(server string, params *AnalyzeWyckoffParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/analysis/wyckoff")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Params != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "params", *params.Params, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
@@ -5037,6 +6019,186 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/accounts (the `CreateAccount` operationId).
 	CreateAccountWithResponse(ctx context.Context, body CreateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAccountResponse, error)
 
+	// AnalyzeWyckoffWithBodyWithResponse Wyckoff analysis of the posted candles
+	//
+	// Needs `READ` and an active session (metered exactly as the indicator
+	// endpoints: the same token estimate, session rules, limits, errors and
+	// problem codes; the master key needs none). Candles come as rows
+	// (`candles`), as columns (`time`, `open`, ...) or as `text/csv`;
+	// parameters go in `params` (JSON) or in the query string (`text/csv`).
+	// Omitted parameters take their defaults (below, and in the catalog's
+	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
+	// `precision`, a setting of the indicator routes, is refused (400
+	// naming `precision`, or `query.precision` for CSV).
+	//
+	// The analysis finds trading ranges (support, resistance, creek, ice),
+	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
+	// BU; distribution: PSY, BC, AR, ST, UT, UTAD, SOW, LPSY), each range's
+	// phase A to E and bias, and a point-and-figure horizontal count along
+	// the LPS (LPSY) line with its targets. Each event carries its `bar`,
+	// `confirmed_at` (the first bar at which the rules could know it), the
+	// rule that fired, every measured value next to its threshold
+	// (`evidence`), a `score` in [0, 1], a sentence built from the values
+	// and the other readings the rules allow (`alternatives`).
+	//
+	// Never repaints: the analysis of the first t+1 candles reports exactly
+	// the events of the analysis of all the candles whose `confirmed_at` is
+	// at most t, with the same values. `stable_until` is the first bar at
+	// which more candles could still add an event or a phase.
+	//
+	// Distribution is found by the same rules applied to the mirrored
+	// series (prices negated, high and low swapped); the rules read in
+	// accumulation terms. ATR is Wilder's ATR(`atr_period`) through the bar
+	// before the one measured; a volume ratio is the bar's volume over the
+	// mean of the `volume_period` bars before it; a swing point is
+	// confirmed by a close `swing_atr` ATR away from it.
+	//
+	// Rules:
+	//
+	// - **climax** ([SC BC]): volume / mean(volume, volume_period bars before) >= climax_volume_ratio AND volume >= the highest volume of the trend_bars bars before AND (high - low) / ATR(atr_period, previous bar) >= climax_spread_atr AND (highest high of trend_bars bars - low) / ATR >= trend_min_atr. *Why:* Volume as a ratio to its recent mean, as Wyckoff and VSA read it (ultra-high is about twice), not a z-score, which is undefined or explosive when volume barely varies (reported as evidence). The mean excludes the climax bar. Where the bar closed is reported, not required: the low is often made on the climax bar and the turn seen the next.
+	// - **automatic_rally** ([AR]): (highest high after the climax - climax low) / ATR at the climax >= ar_min_atr, reached within ar_max_bars bars; its top is confirmed when a close falls swing_atr ATR below it. *Why:* The AR's high is the range's resistance, so it must be known, not guessed: it is confirmed by the reaction that follows it.
+	// - **secondary_test** ([ST]): a swing low (confirmed by a close swing_atr ATR above it) with (low - support) / (resistance - support) <= st_zone AND (support - low) / ATR <= st_max_undercut_atr AND its volume / climax volume <= st_volume_max AND its volume / mean volume <= st_volume_ratio; the first one, within st_max_bars bars of the AR, completes phase A. *Why:* The ST revisits the climax area on significantly diminished volume: diminished against the climax and below average. No event of a range is reported before its phase A is complete, so a lone volume spike never is.
+	// - **spring** ([Spring UTAD ST UT]): low < support, (support - lowest low) / ATR >= spring_min_atr AND (support - lowest low) / (resistance - support) <= spring_max_depth AND a close back above support within spring_recover_bars bars of the lowest low; a Spring (UTAD) when the lowest low is cause_bars or more bars after the climax, an ST (UT) of phase B before. *Why:* Volume is not a condition: Wyckoff defines the spring by price (support broken and quickly recovered); volume grades it (light: supply exhausted; heavy: a shakeout that needs a test). Detectors that demand light volume (< 0.7x) miss shakeouts, those that demand a high z-score (>= 0.8) miss the classic light spring. The other reading (ST/UT or Spring/UTAD) is listed with its score.
+	// - **test** ([Test]): the first swing low after a Spring, within test_max_bars bars, with low >= spring low AND (low - support) / (resistance - support) <= st_zone AND its volume <= the spring's volume.
+	// - **breakout** ([SOS SOW]): close > resistance AND max volume ratio of the last sos_window bars >= sos_volume_ratio AND max (high - low) / ATR of those bars >= sos_spread_atr, after a Spring or cause_bars bars after the climax. *Why:* A sign of strength is a close beyond the range with effort (widening spread, increasing volume), not a poke of an intrabar high.
+	// - **last_point** ([LPS LPSY]): the first swing low after the SOS, within lps_max_bars bars, with (low - support) / (resistance - support) >= 0.5 AND volume ratio <= lps_volume_ratio.
+	// - **back_up** ([BU]): a swing low after the LPS with |low - resistance| / ATR <= bu_band_atr AND volume ratio <= lps_volume_ratio.
+	// - **preliminary_support** ([PS PSY]): in the ps_window bars before the climax (3 or more bars before it), the swing low (lowest of two bars either side) with the highest volume ratio >= ps_volume_ratio and a low above the climax low.
+	// - **phases** ([]): A: from PS (or the climax) to the phase-A ST; B: from that ST; C: from the Spring (UTAD); D: from the SOS (SOW); E: when a close lies phase_e_height range heights beyond the range after the SOS (SOW). A range fails when a close stays beyond support (resistance) longer than spring_recover_bars bars or deeper than spring_max_depth. Bias: neutral in A and B, bullish (bearish) from C on, the opposite when the range fails.
+	// - **horizontal_count** ([]): point-and-figure columns (high/low method, box = box_size, or box_percent % of the close, or box_atr x ATR at the LPS; reversal boxes) from the climax bar to the LPS (LPSY) bar; cause = columns x box x reversal; aggressive target = LPS box + cause (LPSY box - cause), conservative = lowest box + cause (highest box - cause).
+	//
+	// Parameters (name, type, default, bounds, meaning):
+	//
+	// | name | type | default | bounds | meaning |
+	// | --- | --- | --- | --- | --- |
+	// | `atr_period` | integer | 14 | 2..200 | Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured. |
+	// | `volume_period` | integer | 20 | 5..500 | Bars before the measured one over which volume's mean and standard deviation are taken. |
+	// | `trend_bars` | integer | 20 | 5..500 | Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC). |
+	// | `trend_min_atr` | number | 5 | 0..100 | SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR. |
+	// | `climax_volume_ratio` | number | 2 | 1..50 | SC/BC: volume / mean volume at least this (VSA's ultra-high volume). |
+	// | `climax_spread_atr` | number | 1.5 | 0..20 | SC/BC: (high - low) / ATR at least this (VSA's wide spread). |
+	// | `ar_min_atr` | number | 4 | 0.1..50 | AR: the rally (reaction) from the climax extreme reaches at least this many ATR. |
+	// | `ar_max_bars` | integer | 15 | 2..200 | AR: bars after the climax within which the rally must reach ar_min_atr. |
+	// | `swing_atr` | number | 1 | 0.1..20 | Swing points: a low (high) is confirmed when a close is this many ATR above (below) it. |
+	// | `st_zone` | number | 0.25 | 0.05..1 | ST: its low lies within this fraction of the range height above support (below resistance for distribution). |
+	// | `st_max_undercut_atr` | number | 0.5 | 0..10 | ST: it may pass the climax extreme by at most this many ATR. |
+	// | `st_volume_max` | number | 0.7 | 0.05..5 | ST: volume at the ST extreme / climax volume at most this (supply diminished). |
+	// | `st_volume_ratio` | number | 1 | 0.05..50 | ST: volume at the ST extreme / mean volume at most this (below average). |
+	// | `st_max_bars` | integer | 40 | 2..500 | ST: bars after the AR within which the phase-A ST must come, or the range is dropped. |
+	// | `cause_bars` | integer | 20 | 1..1000 | Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW. |
+	// | `spring_min_atr` | number | 0.2 | 0..10 | Spring/UTAD: penetration beyond the range at least this many ATR. |
+	// | `spring_max_depth` | number | 0.5 | 0.01..5 | Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken). |
+	// | `spring_recover_bars` | integer | 3 | 0..50 | Spring/UTAD: a close back inside the range within this many bars after the extreme bar. |
+	// | `test_max_bars` | integer | 15 | 2..500 | Test: bars after the Spring within which the test must come. |
+	// | `sos_volume_ratio` | number | 1.5 | 0..50 | SOS/SOW: highest volume ratio in the breakout window at least this. |
+	// | `sos_spread_atr` | number | 1 | 0..20 | SOS/SOW: widest spread in the breakout window at least this many ATR. |
+	// | `sos_window` | integer | 3 | 1..50 | SOS/SOW: bars of the breakout window, ending at the first close beyond the range. |
+	// | `lps_volume_ratio` | number | 1 | 0..50 | LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up). |
+	// | `lps_max_bars` | integer | 20 | 2..500 | LPS/LPSY: bars after the SOS/SOW within which it must come. |
+	// | `bu_band_atr` | number | 1 | 0..20 | BU: the pullback low lies within this many ATR of the broken resistance. |
+	// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
+	// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
+	// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
+	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
+	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
+	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+	// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/analysis/wyckoff (the `AnalyzeWyckoff` operationId).
+	AnalyzeWyckoffWithBodyWithResponse(ctx context.Context, params *AnalyzeWyckoffParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnalyzeWyckoffResponse, error)
+
+	// AnalyzeWyckoffWithResponse Wyckoff analysis of the posted candles
+	//
+	// Needs `READ` and an active session (metered exactly as the indicator
+	// endpoints: the same token estimate, session rules, limits, errors and
+	// problem codes; the master key needs none). Candles come as rows
+	// (`candles`), as columns (`time`, `open`, ...) or as `text/csv`;
+	// parameters go in `params` (JSON) or in the query string (`text/csv`).
+	// Omitted parameters take their defaults (below, and in the catalog's
+	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
+	// `precision`, a setting of the indicator routes, is refused (400
+	// naming `precision`, or `query.precision` for CSV).
+	//
+	// The analysis finds trading ranges (support, resistance, creek, ice),
+	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
+	// BU; distribution: PSY, BC, AR, ST, UT, UTAD, SOW, LPSY), each range's
+	// phase A to E and bias, and a point-and-figure horizontal count along
+	// the LPS (LPSY) line with its targets. Each event carries its `bar`,
+	// `confirmed_at` (the first bar at which the rules could know it), the
+	// rule that fired, every measured value next to its threshold
+	// (`evidence`), a `score` in [0, 1], a sentence built from the values
+	// and the other readings the rules allow (`alternatives`).
+	//
+	// Never repaints: the analysis of the first t+1 candles reports exactly
+	// the events of the analysis of all the candles whose `confirmed_at` is
+	// at most t, with the same values. `stable_until` is the first bar at
+	// which more candles could still add an event or a phase.
+	//
+	// Distribution is found by the same rules applied to the mirrored
+	// series (prices negated, high and low swapped); the rules read in
+	// accumulation terms. ATR is Wilder's ATR(`atr_period`) through the bar
+	// before the one measured; a volume ratio is the bar's volume over the
+	// mean of the `volume_period` bars before it; a swing point is
+	// confirmed by a close `swing_atr` ATR away from it.
+	//
+	// Rules:
+	//
+	// - **climax** ([SC BC]): volume / mean(volume, volume_period bars before) >= climax_volume_ratio AND volume >= the highest volume of the trend_bars bars before AND (high - low) / ATR(atr_period, previous bar) >= climax_spread_atr AND (highest high of trend_bars bars - low) / ATR >= trend_min_atr. *Why:* Volume as a ratio to its recent mean, as Wyckoff and VSA read it (ultra-high is about twice), not a z-score, which is undefined or explosive when volume barely varies (reported as evidence). The mean excludes the climax bar. Where the bar closed is reported, not required: the low is often made on the climax bar and the turn seen the next.
+	// - **automatic_rally** ([AR]): (highest high after the climax - climax low) / ATR at the climax >= ar_min_atr, reached within ar_max_bars bars; its top is confirmed when a close falls swing_atr ATR below it. *Why:* The AR's high is the range's resistance, so it must be known, not guessed: it is confirmed by the reaction that follows it.
+	// - **secondary_test** ([ST]): a swing low (confirmed by a close swing_atr ATR above it) with (low - support) / (resistance - support) <= st_zone AND (support - low) / ATR <= st_max_undercut_atr AND its volume / climax volume <= st_volume_max AND its volume / mean volume <= st_volume_ratio; the first one, within st_max_bars bars of the AR, completes phase A. *Why:* The ST revisits the climax area on significantly diminished volume: diminished against the climax and below average. No event of a range is reported before its phase A is complete, so a lone volume spike never is.
+	// - **spring** ([Spring UTAD ST UT]): low < support, (support - lowest low) / ATR >= spring_min_atr AND (support - lowest low) / (resistance - support) <= spring_max_depth AND a close back above support within spring_recover_bars bars of the lowest low; a Spring (UTAD) when the lowest low is cause_bars or more bars after the climax, an ST (UT) of phase B before. *Why:* Volume is not a condition: Wyckoff defines the spring by price (support broken and quickly recovered); volume grades it (light: supply exhausted; heavy: a shakeout that needs a test). Detectors that demand light volume (< 0.7x) miss shakeouts, those that demand a high z-score (>= 0.8) miss the classic light spring. The other reading (ST/UT or Spring/UTAD) is listed with its score.
+	// - **test** ([Test]): the first swing low after a Spring, within test_max_bars bars, with low >= spring low AND (low - support) / (resistance - support) <= st_zone AND its volume <= the spring's volume.
+	// - **breakout** ([SOS SOW]): close > resistance AND max volume ratio of the last sos_window bars >= sos_volume_ratio AND max (high - low) / ATR of those bars >= sos_spread_atr, after a Spring or cause_bars bars after the climax. *Why:* A sign of strength is a close beyond the range with effort (widening spread, increasing volume), not a poke of an intrabar high.
+	// - **last_point** ([LPS LPSY]): the first swing low after the SOS, within lps_max_bars bars, with (low - support) / (resistance - support) >= 0.5 AND volume ratio <= lps_volume_ratio.
+	// - **back_up** ([BU]): a swing low after the LPS with |low - resistance| / ATR <= bu_band_atr AND volume ratio <= lps_volume_ratio.
+	// - **preliminary_support** ([PS PSY]): in the ps_window bars before the climax (3 or more bars before it), the swing low (lowest of two bars either side) with the highest volume ratio >= ps_volume_ratio and a low above the climax low.
+	// - **phases** ([]): A: from PS (or the climax) to the phase-A ST; B: from that ST; C: from the Spring (UTAD); D: from the SOS (SOW); E: when a close lies phase_e_height range heights beyond the range after the SOS (SOW). A range fails when a close stays beyond support (resistance) longer than spring_recover_bars bars or deeper than spring_max_depth. Bias: neutral in A and B, bullish (bearish) from C on, the opposite when the range fails.
+	// - **horizontal_count** ([]): point-and-figure columns (high/low method, box = box_size, or box_percent % of the close, or box_atr x ATR at the LPS; reversal boxes) from the climax bar to the LPS (LPSY) bar; cause = columns x box x reversal; aggressive target = LPS box + cause (LPSY box - cause), conservative = lowest box + cause (highest box - cause).
+	//
+	// Parameters (name, type, default, bounds, meaning):
+	//
+	// | name | type | default | bounds | meaning |
+	// | --- | --- | --- | --- | --- |
+	// | `atr_period` | integer | 14 | 2..200 | Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured. |
+	// | `volume_period` | integer | 20 | 5..500 | Bars before the measured one over which volume's mean and standard deviation are taken. |
+	// | `trend_bars` | integer | 20 | 5..500 | Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC). |
+	// | `trend_min_atr` | number | 5 | 0..100 | SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR. |
+	// | `climax_volume_ratio` | number | 2 | 1..50 | SC/BC: volume / mean volume at least this (VSA's ultra-high volume). |
+	// | `climax_spread_atr` | number | 1.5 | 0..20 | SC/BC: (high - low) / ATR at least this (VSA's wide spread). |
+	// | `ar_min_atr` | number | 4 | 0.1..50 | AR: the rally (reaction) from the climax extreme reaches at least this many ATR. |
+	// | `ar_max_bars` | integer | 15 | 2..200 | AR: bars after the climax within which the rally must reach ar_min_atr. |
+	// | `swing_atr` | number | 1 | 0.1..20 | Swing points: a low (high) is confirmed when a close is this many ATR above (below) it. |
+	// | `st_zone` | number | 0.25 | 0.05..1 | ST: its low lies within this fraction of the range height above support (below resistance for distribution). |
+	// | `st_max_undercut_atr` | number | 0.5 | 0..10 | ST: it may pass the climax extreme by at most this many ATR. |
+	// | `st_volume_max` | number | 0.7 | 0.05..5 | ST: volume at the ST extreme / climax volume at most this (supply diminished). |
+	// | `st_volume_ratio` | number | 1 | 0.05..50 | ST: volume at the ST extreme / mean volume at most this (below average). |
+	// | `st_max_bars` | integer | 40 | 2..500 | ST: bars after the AR within which the phase-A ST must come, or the range is dropped. |
+	// | `cause_bars` | integer | 20 | 1..1000 | Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW. |
+	// | `spring_min_atr` | number | 0.2 | 0..10 | Spring/UTAD: penetration beyond the range at least this many ATR. |
+	// | `spring_max_depth` | number | 0.5 | 0.01..5 | Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken). |
+	// | `spring_recover_bars` | integer | 3 | 0..50 | Spring/UTAD: a close back inside the range within this many bars after the extreme bar. |
+	// | `test_max_bars` | integer | 15 | 2..500 | Test: bars after the Spring within which the test must come. |
+	// | `sos_volume_ratio` | number | 1.5 | 0..50 | SOS/SOW: highest volume ratio in the breakout window at least this. |
+	// | `sos_spread_atr` | number | 1 | 0..20 | SOS/SOW: widest spread in the breakout window at least this many ATR. |
+	// | `sos_window` | integer | 3 | 1..50 | SOS/SOW: bars of the breakout window, ending at the first close beyond the range. |
+	// | `lps_volume_ratio` | number | 1 | 0..50 | LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up). |
+	// | `lps_max_bars` | integer | 20 | 2..500 | LPS/LPSY: bars after the SOS/SOW within which it must come. |
+	// | `bu_band_atr` | number | 1 | 0..20 | BU: the pullback low lies within this many ATR of the broken resistance. |
+	// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
+	// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
+	// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
+	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
+	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
+	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+	// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/analysis/wyckoff (the `AnalyzeWyckoff` operationId).
+	AnalyzeWyckoffWithResponse(ctx context.Context, params *AnalyzeWyckoffParams, body AnalyzeWyckoffJSONRequestBody, reqEditors ...RequestEditorFn) (*AnalyzeWyckoffResponse, error)
+
 	// GetDocsWithResponse This API's reference, for people
 	//
 	// An HTML page that renders this document (Swagger UI, served with the
@@ -5667,6 +6829,207 @@ func (r CreateAccountResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AnalyzeWyckoffResponse200Headers the declared response headers of an HTTP 200 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse200Headers struct {
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
+}
+
+// AnalyzeWyckoffResponse400Headers the declared response headers of an HTTP 400 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse400Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// AnalyzeWyckoffResponse401Headers the declared response headers of an HTTP 401 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      string
+}
+
+// AnalyzeWyckoffResponse402Headers the declared response headers of an HTTP 402 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse402Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// AnalyzeWyckoffResponse403Headers the declared response headers of an HTTP 403 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// AnalyzeWyckoffResponse413Headers the declared response headers of an HTTP 413 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse413Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// AnalyzeWyckoffResponse415Headers the declared response headers of an HTTP 415 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse415Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// AnalyzeWyckoffResponse429Headers the declared response headers of an HTTP 429 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// AnalyzeWyckoffResponse500Headers the declared response headers of an HTTP 500 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse500Headers struct {
+	XRequestId string
+}
+
+// AnalyzeWyckoffResponse503Headers the declared response headers of an HTTP 503 response for AnalyzeWyckoff
+type AnalyzeWyckoffResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type AnalyzeWyckoffResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WyckoffResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON402 the response for an HTTP 402 `application/problem+json` response
+	ApplicationproblemJSON402 *InsufficientTokens
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *MeteredForbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *MeteredTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AnalyzeWyckoffResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AnalyzeWyckoffResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AnalyzeWyckoffResponse401Headers
+	// Headers402 the parsed response headers for an HTTP 402 response
+	Headers402 *AnalyzeWyckoffResponse402Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AnalyzeWyckoffResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AnalyzeWyckoffResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AnalyzeWyckoffResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AnalyzeWyckoffResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *AnalyzeWyckoffResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AnalyzeWyckoffResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnalyzeWyckoffResponse) GetJSON200() *WyckoffResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON402 returns the response for an HTTP 402 `application/problem+json` response
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON402() *InsufficientTokens {
+	return r.ApplicationproblemJSON402
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON403() *MeteredForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON413() *MeteredTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r AnalyzeWyckoffResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AnalyzeWyckoffResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnalyzeWyckoffResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnalyzeWyckoffResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnalyzeWyckoffResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9801,6 +11164,198 @@ func (c *ClientWithResponses) CreateAccountWithResponse(ctx context.Context, bod
 	return ParseCreateAccountResponse(rsp)
 }
 
+// AnalyzeWyckoffWithBodyWithResponse Wyckoff analysis of the posted candles
+//
+// Needs `READ` and an active session (metered exactly as the indicator
+// endpoints: the same token estimate, session rules, limits, errors and
+// problem codes; the master key needs none). Candles come as rows
+// (`candles`), as columns (`time`, `open`, ...) or as `text/csv`;
+// parameters go in `params` (JSON) or in the query string (`text/csv`).
+// Omitted parameters take their defaults (below, and in the catalog's
+// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
+// `precision`, a setting of the indicator routes, is refused (400
+// naming `precision`, or `query.precision` for CSV).
+//
+// The analysis finds trading ranges (support, resistance, creek, ice),
+// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
+// BU; distribution: PSY, BC, AR, ST, UT, UTAD, SOW, LPSY), each range's
+// phase A to E and bias, and a point-and-figure horizontal count along
+// the LPS (LPSY) line with its targets. Each event carries its `bar`,
+// `confirmed_at` (the first bar at which the rules could know it), the
+// rule that fired, every measured value next to its threshold
+// (`evidence`), a `score` in [0, 1], a sentence built from the values
+// and the other readings the rules allow (`alternatives`).
+//
+// Never repaints: the analysis of the first t+1 candles reports exactly
+// the events of the analysis of all the candles whose `confirmed_at` is
+// at most t, with the same values. `stable_until` is the first bar at
+// which more candles could still add an event or a phase.
+//
+// Distribution is found by the same rules applied to the mirrored
+// series (prices negated, high and low swapped); the rules read in
+// accumulation terms. ATR is Wilder's ATR(`atr_period`) through the bar
+// before the one measured; a volume ratio is the bar's volume over the
+// mean of the `volume_period` bars before it; a swing point is
+// confirmed by a close `swing_atr` ATR away from it.
+//
+// Rules:
+//
+// - **climax** ([SC BC]): volume / mean(volume, volume_period bars before) >= climax_volume_ratio AND volume >= the highest volume of the trend_bars bars before AND (high - low) / ATR(atr_period, previous bar) >= climax_spread_atr AND (highest high of trend_bars bars - low) / ATR >= trend_min_atr. *Why:* Volume as a ratio to its recent mean, as Wyckoff and VSA read it (ultra-high is about twice), not a z-score, which is undefined or explosive when volume barely varies (reported as evidence). The mean excludes the climax bar. Where the bar closed is reported, not required: the low is often made on the climax bar and the turn seen the next.
+// - **automatic_rally** ([AR]): (highest high after the climax - climax low) / ATR at the climax >= ar_min_atr, reached within ar_max_bars bars; its top is confirmed when a close falls swing_atr ATR below it. *Why:* The AR's high is the range's resistance, so it must be known, not guessed: it is confirmed by the reaction that follows it.
+// - **secondary_test** ([ST]): a swing low (confirmed by a close swing_atr ATR above it) with (low - support) / (resistance - support) <= st_zone AND (support - low) / ATR <= st_max_undercut_atr AND its volume / climax volume <= st_volume_max AND its volume / mean volume <= st_volume_ratio; the first one, within st_max_bars bars of the AR, completes phase A. *Why:* The ST revisits the climax area on significantly diminished volume: diminished against the climax and below average. No event of a range is reported before its phase A is complete, so a lone volume spike never is.
+// - **spring** ([Spring UTAD ST UT]): low < support, (support - lowest low) / ATR >= spring_min_atr AND (support - lowest low) / (resistance - support) <= spring_max_depth AND a close back above support within spring_recover_bars bars of the lowest low; a Spring (UTAD) when the lowest low is cause_bars or more bars after the climax, an ST (UT) of phase B before. *Why:* Volume is not a condition: Wyckoff defines the spring by price (support broken and quickly recovered); volume grades it (light: supply exhausted; heavy: a shakeout that needs a test). Detectors that demand light volume (< 0.7x) miss shakeouts, those that demand a high z-score (>= 0.8) miss the classic light spring. The other reading (ST/UT or Spring/UTAD) is listed with its score.
+// - **test** ([Test]): the first swing low after a Spring, within test_max_bars bars, with low >= spring low AND (low - support) / (resistance - support) <= st_zone AND its volume <= the spring's volume.
+// - **breakout** ([SOS SOW]): close > resistance AND max volume ratio of the last sos_window bars >= sos_volume_ratio AND max (high - low) / ATR of those bars >= sos_spread_atr, after a Spring or cause_bars bars after the climax. *Why:* A sign of strength is a close beyond the range with effort (widening spread, increasing volume), not a poke of an intrabar high.
+// - **last_point** ([LPS LPSY]): the first swing low after the SOS, within lps_max_bars bars, with (low - support) / (resistance - support) >= 0.5 AND volume ratio <= lps_volume_ratio.
+// - **back_up** ([BU]): a swing low after the LPS with |low - resistance| / ATR <= bu_band_atr AND volume ratio <= lps_volume_ratio.
+// - **preliminary_support** ([PS PSY]): in the ps_window bars before the climax (3 or more bars before it), the swing low (lowest of two bars either side) with the highest volume ratio >= ps_volume_ratio and a low above the climax low.
+// - **phases** ([]): A: from PS (or the climax) to the phase-A ST; B: from that ST; C: from the Spring (UTAD); D: from the SOS (SOW); E: when a close lies phase_e_height range heights beyond the range after the SOS (SOW). A range fails when a close stays beyond support (resistance) longer than spring_recover_bars bars or deeper than spring_max_depth. Bias: neutral in A and B, bullish (bearish) from C on, the opposite when the range fails.
+// - **horizontal_count** ([]): point-and-figure columns (high/low method, box = box_size, or box_percent % of the close, or box_atr x ATR at the LPS; reversal boxes) from the climax bar to the LPS (LPSY) bar; cause = columns x box x reversal; aggressive target = LPS box + cause (LPSY box - cause), conservative = lowest box + cause (highest box - cause).
+//
+// Parameters (name, type, default, bounds, meaning):
+//
+// | name | type | default | bounds | meaning |
+// | --- | --- | --- | --- | --- |
+// | `atr_period` | integer | 14 | 2..200 | Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured. |
+// | `volume_period` | integer | 20 | 5..500 | Bars before the measured one over which volume's mean and standard deviation are taken. |
+// | `trend_bars` | integer | 20 | 5..500 | Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC). |
+// | `trend_min_atr` | number | 5 | 0..100 | SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR. |
+// | `climax_volume_ratio` | number | 2 | 1..50 | SC/BC: volume / mean volume at least this (VSA's ultra-high volume). |
+// | `climax_spread_atr` | number | 1.5 | 0..20 | SC/BC: (high - low) / ATR at least this (VSA's wide spread). |
+// | `ar_min_atr` | number | 4 | 0.1..50 | AR: the rally (reaction) from the climax extreme reaches at least this many ATR. |
+// | `ar_max_bars` | integer | 15 | 2..200 | AR: bars after the climax within which the rally must reach ar_min_atr. |
+// | `swing_atr` | number | 1 | 0.1..20 | Swing points: a low (high) is confirmed when a close is this many ATR above (below) it. |
+// | `st_zone` | number | 0.25 | 0.05..1 | ST: its low lies within this fraction of the range height above support (below resistance for distribution). |
+// | `st_max_undercut_atr` | number | 0.5 | 0..10 | ST: it may pass the climax extreme by at most this many ATR. |
+// | `st_volume_max` | number | 0.7 | 0.05..5 | ST: volume at the ST extreme / climax volume at most this (supply diminished). |
+// | `st_volume_ratio` | number | 1 | 0.05..50 | ST: volume at the ST extreme / mean volume at most this (below average). |
+// | `st_max_bars` | integer | 40 | 2..500 | ST: bars after the AR within which the phase-A ST must come, or the range is dropped. |
+// | `cause_bars` | integer | 20 | 1..1000 | Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW. |
+// | `spring_min_atr` | number | 0.2 | 0..10 | Spring/UTAD: penetration beyond the range at least this many ATR. |
+// | `spring_max_depth` | number | 0.5 | 0.01..5 | Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken). |
+// | `spring_recover_bars` | integer | 3 | 0..50 | Spring/UTAD: a close back inside the range within this many bars after the extreme bar. |
+// | `test_max_bars` | integer | 15 | 2..500 | Test: bars after the Spring within which the test must come. |
+// | `sos_volume_ratio` | number | 1.5 | 0..50 | SOS/SOW: highest volume ratio in the breakout window at least this. |
+// | `sos_spread_atr` | number | 1 | 0..20 | SOS/SOW: widest spread in the breakout window at least this many ATR. |
+// | `sos_window` | integer | 3 | 1..50 | SOS/SOW: bars of the breakout window, ending at the first close beyond the range. |
+// | `lps_volume_ratio` | number | 1 | 0..50 | LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up). |
+// | `lps_max_bars` | integer | 20 | 2..500 | LPS/LPSY: bars after the SOS/SOW within which it must come. |
+// | `bu_band_atr` | number | 1 | 0..20 | BU: the pullback low lies within this many ATR of the broken resistance. |
+// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
+// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
+// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
+// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
+// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
+// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/analysis/wyckoff (the `AnalyzeWyckoff` operationId).
+func (c *ClientWithResponses) AnalyzeWyckoffWithBodyWithResponse(ctx context.Context, params *AnalyzeWyckoffParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnalyzeWyckoffResponse, error) {
+	rsp, err := c.AnalyzeWyckoffWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnalyzeWyckoffResponse(rsp)
+}
+
+// AnalyzeWyckoffWithResponse Wyckoff analysis of the posted candles
+//
+// Needs `READ` and an active session (metered exactly as the indicator
+// endpoints: the same token estimate, session rules, limits, errors and
+// problem codes; the master key needs none). Candles come as rows
+// (`candles`), as columns (`time`, `open`, ...) or as `text/csv`;
+// parameters go in `params` (JSON) or in the query string (`text/csv`).
+// Omitted parameters take their defaults (below, and in the catalog's
+// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
+// `precision`, a setting of the indicator routes, is refused (400
+// naming `precision`, or `query.precision` for CSV).
+//
+// The analysis finds trading ranges (support, resistance, creek, ice),
+// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
+// BU; distribution: PSY, BC, AR, ST, UT, UTAD, SOW, LPSY), each range's
+// phase A to E and bias, and a point-and-figure horizontal count along
+// the LPS (LPSY) line with its targets. Each event carries its `bar`,
+// `confirmed_at` (the first bar at which the rules could know it), the
+// rule that fired, every measured value next to its threshold
+// (`evidence`), a `score` in [0, 1], a sentence built from the values
+// and the other readings the rules allow (`alternatives`).
+//
+// Never repaints: the analysis of the first t+1 candles reports exactly
+// the events of the analysis of all the candles whose `confirmed_at` is
+// at most t, with the same values. `stable_until` is the first bar at
+// which more candles could still add an event or a phase.
+//
+// Distribution is found by the same rules applied to the mirrored
+// series (prices negated, high and low swapped); the rules read in
+// accumulation terms. ATR is Wilder's ATR(`atr_period`) through the bar
+// before the one measured; a volume ratio is the bar's volume over the
+// mean of the `volume_period` bars before it; a swing point is
+// confirmed by a close `swing_atr` ATR away from it.
+//
+// Rules:
+//
+// - **climax** ([SC BC]): volume / mean(volume, volume_period bars before) >= climax_volume_ratio AND volume >= the highest volume of the trend_bars bars before AND (high - low) / ATR(atr_period, previous bar) >= climax_spread_atr AND (highest high of trend_bars bars - low) / ATR >= trend_min_atr. *Why:* Volume as a ratio to its recent mean, as Wyckoff and VSA read it (ultra-high is about twice), not a z-score, which is undefined or explosive when volume barely varies (reported as evidence). The mean excludes the climax bar. Where the bar closed is reported, not required: the low is often made on the climax bar and the turn seen the next.
+// - **automatic_rally** ([AR]): (highest high after the climax - climax low) / ATR at the climax >= ar_min_atr, reached within ar_max_bars bars; its top is confirmed when a close falls swing_atr ATR below it. *Why:* The AR's high is the range's resistance, so it must be known, not guessed: it is confirmed by the reaction that follows it.
+// - **secondary_test** ([ST]): a swing low (confirmed by a close swing_atr ATR above it) with (low - support) / (resistance - support) <= st_zone AND (support - low) / ATR <= st_max_undercut_atr AND its volume / climax volume <= st_volume_max AND its volume / mean volume <= st_volume_ratio; the first one, within st_max_bars bars of the AR, completes phase A. *Why:* The ST revisits the climax area on significantly diminished volume: diminished against the climax and below average. No event of a range is reported before its phase A is complete, so a lone volume spike never is.
+// - **spring** ([Spring UTAD ST UT]): low < support, (support - lowest low) / ATR >= spring_min_atr AND (support - lowest low) / (resistance - support) <= spring_max_depth AND a close back above support within spring_recover_bars bars of the lowest low; a Spring (UTAD) when the lowest low is cause_bars or more bars after the climax, an ST (UT) of phase B before. *Why:* Volume is not a condition: Wyckoff defines the spring by price (support broken and quickly recovered); volume grades it (light: supply exhausted; heavy: a shakeout that needs a test). Detectors that demand light volume (< 0.7x) miss shakeouts, those that demand a high z-score (>= 0.8) miss the classic light spring. The other reading (ST/UT or Spring/UTAD) is listed with its score.
+// - **test** ([Test]): the first swing low after a Spring, within test_max_bars bars, with low >= spring low AND (low - support) / (resistance - support) <= st_zone AND its volume <= the spring's volume.
+// - **breakout** ([SOS SOW]): close > resistance AND max volume ratio of the last sos_window bars >= sos_volume_ratio AND max (high - low) / ATR of those bars >= sos_spread_atr, after a Spring or cause_bars bars after the climax. *Why:* A sign of strength is a close beyond the range with effort (widening spread, increasing volume), not a poke of an intrabar high.
+// - **last_point** ([LPS LPSY]): the first swing low after the SOS, within lps_max_bars bars, with (low - support) / (resistance - support) >= 0.5 AND volume ratio <= lps_volume_ratio.
+// - **back_up** ([BU]): a swing low after the LPS with |low - resistance| / ATR <= bu_band_atr AND volume ratio <= lps_volume_ratio.
+// - **preliminary_support** ([PS PSY]): in the ps_window bars before the climax (3 or more bars before it), the swing low (lowest of two bars either side) with the highest volume ratio >= ps_volume_ratio and a low above the climax low.
+// - **phases** ([]): A: from PS (or the climax) to the phase-A ST; B: from that ST; C: from the Spring (UTAD); D: from the SOS (SOW); E: when a close lies phase_e_height range heights beyond the range after the SOS (SOW). A range fails when a close stays beyond support (resistance) longer than spring_recover_bars bars or deeper than spring_max_depth. Bias: neutral in A and B, bullish (bearish) from C on, the opposite when the range fails.
+// - **horizontal_count** ([]): point-and-figure columns (high/low method, box = box_size, or box_percent % of the close, or box_atr x ATR at the LPS; reversal boxes) from the climax bar to the LPS (LPSY) bar; cause = columns x box x reversal; aggressive target = LPS box + cause (LPSY box - cause), conservative = lowest box + cause (highest box - cause).
+//
+// Parameters (name, type, default, bounds, meaning):
+//
+// | name | type | default | bounds | meaning |
+// | --- | --- | --- | --- | --- |
+// | `atr_period` | integer | 14 | 2..200 | Wilder ATR period (TA-Lib seeding); every spread and distance is in ATR through the bar before the one measured. |
+// | `volume_period` | integer | 20 | 5..500 | Bars before the measured one over which volume's mean and standard deviation are taken. |
+// | `trend_bars` | integer | 20 | 5..500 | Bars looked back for the move a climax ends (highest high before a SC, lowest low before a BC). |
+// | `trend_min_atr` | number | 5 | 0..100 | SC/BC: the move into the climax, extreme of trend_bars to the climax bar's extreme, at least this many ATR. |
+// | `climax_volume_ratio` | number | 2 | 1..50 | SC/BC: volume / mean volume at least this (VSA's ultra-high volume). |
+// | `climax_spread_atr` | number | 1.5 | 0..20 | SC/BC: (high - low) / ATR at least this (VSA's wide spread). |
+// | `ar_min_atr` | number | 4 | 0.1..50 | AR: the rally (reaction) from the climax extreme reaches at least this many ATR. |
+// | `ar_max_bars` | integer | 15 | 2..200 | AR: bars after the climax within which the rally must reach ar_min_atr. |
+// | `swing_atr` | number | 1 | 0.1..20 | Swing points: a low (high) is confirmed when a close is this many ATR above (below) it. |
+// | `st_zone` | number | 0.25 | 0.05..1 | ST: its low lies within this fraction of the range height above support (below resistance for distribution). |
+// | `st_max_undercut_atr` | number | 0.5 | 0..10 | ST: it may pass the climax extreme by at most this many ATR. |
+// | `st_volume_max` | number | 0.7 | 0.05..5 | ST: volume at the ST extreme / climax volume at most this (supply diminished). |
+// | `st_volume_ratio` | number | 1 | 0.05..50 | ST: volume at the ST extreme / mean volume at most this (below average). |
+// | `st_max_bars` | integer | 40 | 2..500 | ST: bars after the AR within which the phase-A ST must come, or the range is dropped. |
+// | `cause_bars` | integer | 20 | 1..1000 | Bars from the climax after which a penetration is a phase-C Spring/UTAD (before: ST/UT) and a breakout without one may be a SOS/SOW. |
+// | `spring_min_atr` | number | 0.2 | 0..10 | Spring/UTAD: penetration beyond the range at least this many ATR. |
+// | `spring_max_depth` | number | 0.5 | 0.01..5 | Spring/UTAD: penetration at most this fraction of the range height (beyond it the range has broken). |
+// | `spring_recover_bars` | integer | 3 | 0..50 | Spring/UTAD: a close back inside the range within this many bars after the extreme bar. |
+// | `test_max_bars` | integer | 15 | 2..500 | Test: bars after the Spring within which the test must come. |
+// | `sos_volume_ratio` | number | 1.5 | 0..50 | SOS/SOW: highest volume ratio in the breakout window at least this. |
+// | `sos_spread_atr` | number | 1 | 0..20 | SOS/SOW: widest spread in the breakout window at least this many ATR. |
+// | `sos_window` | integer | 3 | 1..50 | SOS/SOW: bars of the breakout window, ending at the first close beyond the range. |
+// | `lps_volume_ratio` | number | 1 | 0..50 | LPS/LPSY: volume ratio at the swing extreme at most this (supply/demand dried up). |
+// | `lps_max_bars` | integer | 20 | 2..500 | LPS/LPSY: bars after the SOS/SOW within which it must come. |
+// | `bu_band_atr` | number | 1 | 0..20 | BU: the pullback low lies within this many ATR of the broken resistance. |
+// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
+// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
+// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
+// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
+// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
+// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/analysis/wyckoff (the `AnalyzeWyckoff` operationId).
+func (c *ClientWithResponses) AnalyzeWyckoffWithResponse(ctx context.Context, params *AnalyzeWyckoffParams, body AnalyzeWyckoffJSONRequestBody, reqEditors ...RequestEditorFn) (*AnalyzeWyckoffResponse, error) {
+	rsp, err := c.AnalyzeWyckoff(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnalyzeWyckoffResponse(rsp)
+}
+
 // GetDocsWithResponse This API's reference, for people
 //
 // An HTML page that renders this document (Swagger UI, served with the
@@ -10731,6 +12286,387 @@ func ParseCreateAccountResponse(rsp *http.Response) (*CreateAccountResponse, err
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateAccountResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAnalyzeWyckoffResponse parses an HTTP response from a AnalyzeWyckoffWithResponse call
+func ParseAnalyzeWyckoffResponse(rsp *http.Response) (*AnalyzeWyckoffResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnalyzeWyckoffResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WyckoffResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
+		var dest InsufficientTokens
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON402 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MeteredForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest MeteredTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AnalyzeWyckoffResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers AnalyzeWyckoffResponse400Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AnalyzeWyckoffResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 402:
+		var headers AnalyzeWyckoffResponse402Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers402 = &headers
+	case rsp.StatusCode == 403:
+		var headers AnalyzeWyckoffResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers AnalyzeWyckoffResponse413Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AnalyzeWyckoffResponse415Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers AnalyzeWyckoffResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers AnalyzeWyckoffResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers AnalyzeWyckoffResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -1,0 +1,130 @@
+// Package wyckoffapi serves the Wyckoff engine (package wyckoff) over HTTP:
+// POST /api/v1/analysis/wyckoff decodes candles exactly as the indicator
+// endpoints do (package candle: JSON rows, JSON columns or CSV, the same
+// limits and field names), resolves the parameters, runs the analysis and
+// encodes it. Run is the same analysis as a Go call, for callers that are
+// not HTTP handlers (the MCP function).
+package wyckoffapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/waickoff/waickoff/shared/candle"
+	"github.com/waickoff/waickoff/shared/problem"
+	"github.com/waickoff/waickoff/shared/wyckoff"
+)
+
+// Request is one analysis: candles (validated, as candle.Decode returns
+// them) and parameters by name (nil for the defaults).
+type Request struct {
+	Candles candle.Set
+	Params  map[string]float64
+}
+
+// Response is the analysis as the endpoint returns it, meta aside.
+type Response struct {
+	Analysis    string          `json:"analysis"` // "wyckoff"
+	Count       int             `json:"count"`    // candles analysed
+	StableUntil int             `json:"stable_until"`
+	Ranges      []wyckoff.Range `json:"ranges"`
+	Events      []wyckoff.Event `json:"events"`
+}
+
+// Meta is what the analysis adds to the response's meta (the meter adds
+// the session's members).
+type Meta struct {
+	EngineVersion string             `json:"engine_version"`
+	InputChecksum string             `json:"input_checksum"`
+	Candles       int                `json:"candles"`
+	Params        map[string]float64 `json:"params"`
+}
+
+// Run analyses req. It returns a *problem.Error (400 invalid_request naming
+// the field) for parameters or candles the engine refuses.
+func Run(req Request) (Response, Meta, error) {
+	p, err := wyckoff.Resolve(req.Params)
+	if err != nil {
+		var pe *wyckoff.ParamError
+		if errors.As(err, &pe) {
+			return Response{}, Meta{}, problem.Invalid("params."+pe.Param, "%s", pe.Reason)
+		}
+		return Response{}, Meta{}, problem.Invalid("params", "%s", err.Error())
+	}
+	set := req.Candles
+	if need := MinCandles(p); set.Len() < need {
+		return Response{}, Meta{}, problem.Invalid("candles",
+			"the Wyckoff analysis with these parameters needs at least %d candles (its warm-up), got %d", need, set.Len())
+	}
+	res, err := wyckoff.Analyze(wyckoff.Input{Open: set.Open, High: set.High, Low: set.Low, Close: set.Close, Volume: set.Volume, Time: set.Time}, p)
+	if err != nil {
+		var ie *wyckoff.InputError
+		if errors.As(err, &ie) && ie.Index >= 0 {
+			return Response{}, Meta{}, &problem.Error{Code: problem.InvalidRequest, Field: ie.Series + "[" + strconv.Itoa(ie.Index) + "]",
+				Detail: ie.Error(), Extra: map[string]any{"index": ie.Index}}
+		}
+		return Response{}, Meta{}, problem.Invalid("candles", "%s", err.Error())
+	}
+	out := Response{Analysis: "wyckoff", Count: res.Bars, StableUntil: res.StableUntil, Ranges: res.Ranges, Events: res.Events}
+	meta := Meta{EngineVersion: wyckoff.Version, InputChecksum: set.Checksum(), Candles: set.Len(), Params: p.Map()}
+	return out, meta, nil
+}
+
+// MinCandles is the warm-up of the analysis: the bars before the first one
+// the rules can read (ATR and the volume baseline), plus one.
+func MinCandles(p wyckoff.Params) int { return max(p.ATRPeriod, p.VolPeriod) + 1 }
+
+// Result is what the endpoint produced: the JSON body without its meta,
+// and the meta members the analysis adds.
+type Result struct {
+	Body []byte
+	Meta Meta
+}
+
+// Analyze serves POST /api/v1/analysis/wyckoff: the candles and
+// parameters of the request body (or, for CSV, the query string). It
+// returns a problem error for anything the client must fix.
+func Analyze(r *http.Request, body []byte) (Result, error) {
+	req, err := candle.Decode(r.Header.Get("Content-Type"), body, r.URL.Query(), candle.Limits{})
+	if err != nil {
+		return Result{}, candle.Problem(err)
+	}
+	if req.Items != nil {
+		return Result{}, problem.Invalid("indicators", "the Wyckoff analysis takes no indicators; POST /api/v1/indicators/batch does")
+	}
+	if req.Precision != 0 {
+		field := "precision"
+		if r.URL.Query().Has("precision") {
+			field = "query.precision"
+		}
+		return Result{}, problem.Invalid(field, "precision is a setting of the indicator routes; the analysis reports its values at fixed rounding")
+	}
+	res, meta, err := Run(Request{Candles: req.Candles, Params: req.Params})
+	if err != nil {
+		return Result{}, err
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Body: b, Meta: meta}, nil
+}
+
+// Path is the route of the analysis.
+const Path = "/api/v1/analysis/wyckoff"
+
+// Catalog describes the analysis for GET /api/v1/indicators: its route,
+// engine version, parameters with defaults and bounds, the events it
+// reports and every rule's formula.
+func Catalog() map[string]any {
+	return map[string]any{
+		"name": "wyckoff", "method": "POST", "path": Path, "engine_version": wyckoff.Version,
+		"description": "Wyckoff trading ranges with their events, evidence, phases and point-and-figure targets; never repaints (an event is reported from its confirmed_at bar on, and stable_until says from which bar a result can still change).",
+		"events": []string{wyckoff.PS, wyckoff.SC, wyckoff.AR, wyckoff.ST, wyckoff.Spring, wyckoff.Test, wyckoff.SOS, wyckoff.LPS, wyckoff.BU,
+			wyckoff.PSY, wyckoff.BC, wyckoff.UT, wyckoff.UTAD, wyckoff.SOW, wyckoff.LPSY},
+		"params": wyckoff.ParamSpecs(),
+		"rules":  wyckoff.Rules(),
+	}
+}
