@@ -178,3 +178,48 @@ func TestBillingTermsInTheCatalog(t *testing.T) {
 		t.Fatalf("catalog limits %v", l)
 	}
 }
+
+// max_tokens, a query parameter with CSV and a body field with JSON, is
+// the client's ceiling: an answer over it is refused 402
+// insufficient_tokens naming it, before any charge; one within it is
+// served; an out-of-bounds value is 400 naming the field.
+func TestBillingMaxTokens(t *testing.T) {
+	tn := newTenant(t, api, "billing-max-tokens", 1)
+	sid := tn.active(t)
+	csv := csvCandles(200)
+	r := do(t, api, req{method: "POST", path: "/api/v1/indicators/sma?period=5&max_tokens=100", key: tn.read, raw: csv, ct: "text/csv"})
+	expect(t, "CSV over max_tokens", r, 402, "insufficient_tokens")
+	need, _ := r.body["tokens_required"].(float64)
+	if r.body["max_tokens"] != 100.0 || need <= 100 {
+		t.Fatalf("402 %s", shorten(string(r.raw)))
+	}
+	r = do(t, api, req{method: "POST", path: fmt.Sprintf("/api/v1/indicators/sma?period=5&max_tokens=%.0f", need), key: tn.read,
+		raw: csv, ct: "text/csv"})
+	expect(t, "CSV at max_tokens", r, 200, "")
+	spent := r.body["meta"].(map[string]any)["tokens"].(float64)
+	body := map[string]any{"candles": candleRows(200), "params": map[string]any{"period": 5}, "max_tokens": 50}
+	r = do(t, api, req{method: "POST", path: "/api/v1/indicators/sma", key: tn.read, json: body})
+	expect(t, "JSON over max_tokens", r, 402, "insufficient_tokens")
+	if r.body["max_tokens"] != 50.0 {
+		t.Fatalf("402 %s", shorten(string(r.raw)))
+	}
+	for _, bad := range []struct{ path, field string }{
+		{"/api/v1/indicators/sma?max_tokens=0", "query.max_tokens"},
+		{"/api/v1/indicators/sma?max_tokens=1.5", "query.max_tokens"},
+	} {
+		r = do(t, api, req{method: "POST", path: bad.path, key: tn.read, raw: csv, ct: "text/csv"})
+		expect(t, bad.path, r, 400, "invalid_request")
+		if r.body["field"] != bad.field {
+			t.Fatalf("%s names %v", bad.path, r.body["field"])
+		}
+	}
+	body["max_tokens"] = -1
+	r = do(t, api, req{method: "POST", path: "/api/v1/indicators/sma", key: tn.read, json: body})
+	expect(t, "negative max_tokens", r, 400, "invalid_request")
+	if r.body["field"] != "max_tokens" {
+		t.Fatalf("names %v", r.body["field"])
+	}
+	if used, requests := sessionFigures(t, tn, sid); used != int64(spent) || requests != 1 {
+		t.Fatalf("tokens_used %d over %d requests, want only the served %v", used, requests, spent)
+	}
+}

@@ -118,6 +118,9 @@ type Request struct {
 	// are rounded to (1..MaxPrecision): the body's "precision" or, for CSV,
 	// the query's. 0 when not given: the shortest digits that round-trip.
 	Precision int
+	// MaxTokens is the client's ceiling on the answer's cost: the body's
+	// "max_tokens" or, for CSV, the query's. 0 when not given.
+	MaxTokens int
 }
 
 // Item is one entry of a batch body's "indicators" array.

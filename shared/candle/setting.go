@@ -23,7 +23,13 @@ var settings = [...]setting{
 		"(as strconv.FormatFloat(v, 'e', precision-1) or printf %.{precision-1}e); fewer digits make a smaller " +
 		"answer, so fewer tokens. Absent: the shortest digits that parse back to exactly the computed " +
 		"float64 (17 significant digits at most).", func(r *Request, v int) { r.Precision = v }},
+	{"max_tokens", 1, MaxTokens, "The most tokens the client agrees to pay for this answer: one that would " +
+		"cost more is refused with 402 insufficient_tokens (naming tokens_required and max_tokens) before " +
+		"any charge. Absent: up to what the session has left.", func(r *Request, v int) { r.MaxTokens = v }},
 }
+
+// MaxTokens bounds the max_tokens setting (above any session's limit).
+const MaxTokens = 1 << 40
 
 // Setting describes one request setting for the catalog.
 type Setting struct {

@@ -30,6 +30,8 @@ const batchQuery = "indicators"
 type Result struct {
 	Body []byte
 	Meta map[string]any
+	// MaxTokens is the request's max_tokens (0: none).
+	MaxTokens int64
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
@@ -62,7 +64,7 @@ func Compute(name string, r *http.Request, body []byte) (Result, error) {
 	b := append([]byte(nil), out...)
 	*bp = out
 	bufPool.Put(bp)
-	return Result{Body: b, Meta: meta(req.Candles)}, nil
+	return Result{Body: b, Meta: meta(req.Candles), MaxTokens: int64(req.MaxTokens)}, nil
 }
 
 // Batch runs many indicators over one set of candles. A bad item gets its
@@ -122,7 +124,7 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 	m := meta(req.Candles)
 	m["computed"] = computed
 	m["failed"] = len(req.Items) - computed
-	return Result{Body: b, Meta: m}, nil
+	return Result{Body: b, Meta: m, MaxTokens: int64(req.MaxTokens)}, nil
 }
 
 func runItem(item candle.Item, in indicator.Input, prefix string) (candle.Result, error) {

@@ -126,6 +126,10 @@ type Result struct {
 	// Meta holds extra members of meta (for example engine_version and
 	// input_checksum): nil, or a value that marshals to a JSON object.
 	Meta any
+	// MaxTokens is the client's ceiling on this answer's tokens
+	// (max_tokens; 0: none): an answer that costs more is refused 402
+	// insufficient_tokens before any charge.
+	MaxTokens int64
 }
 
 // Func is a metered endpoint. It may set response headers on w but must
@@ -203,6 +207,15 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 		// An answer Lambda cannot deliver is never charged.
 		if size := InvokeSize(status, hdr, out); size > MaxResponseBytes {
 			return tooLarge(size)
+		}
+		if res.MaxTokens > 0 && tokens > res.MaxTokens {
+			e := insufficient(tokens, c.SessionTokenLimit-c.SessionTokensUsed)
+			e.Detail = fmt.Sprintf("this answer costs %d tokens, over the max_tokens of %d you set; nothing was charged", tokens, res.MaxTokens)
+			e.Extra["max_tokens"] = res.MaxTokens
+			if c.IsMaster() {
+				delete(e.Extra, "tokens_remaining")
+			}
+			return e
 		}
 		if !c.IsMaster() {
 			// Refused without a round trip when it cannot fit what was

@@ -66,7 +66,7 @@ func metered(d *store.Deps, pattern string, compute func(r *http.Request, body [
 			if err != nil {
 				return metering.Result{}, err
 			}
-			return metering.Result{Body: res.Body, Meta: res.Meta}, nil
+			return metering.Result{Body: res.Body, Meta: res.Meta, MaxTokens: res.MaxTokens}, nil
 		}))
 	return s
 }

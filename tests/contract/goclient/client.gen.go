@@ -788,6 +788,17 @@ type BatchRequest struct {
 	// Low One value per candle, oldest first, as long as `time`.
 	Low *CandleColumn `json:"low,omitempty"`
 
+	// MaxTokens The most tokens the client agrees to pay for this answer. One that
+	// would cost more is refused with 402 `insufficient_tokens` (naming
+	// `tokens_required` and `max_tokens`) before any charge. Absent: up
+	// to what the session has left. Anything but an integer from 1 to
+	// 1099511627776 is 400 `invalid_request` with `field` `max_tokens`
+	// (`query.max_tokens` for CSV).
+	//
+	//
+	// Example: 5000
+	MaxTokens *MaxTokens `json:"max_tokens,omitempty"`
+
 	// Open One value per candle, oldest first, as long as `time`.
 	Open *CandleColumn `json:"open,omitempty"`
 
@@ -892,6 +903,17 @@ type CandlesColumns struct {
 	// Low One value per candle, oldest first, as long as `time`.
 	Low CandleColumn `json:"low"`
 
+	// MaxTokens The most tokens the client agrees to pay for this answer. One that
+	// would cost more is refused with 402 `insufficient_tokens` (naming
+	// `tokens_required` and `max_tokens`) before any charge. Absent: up
+	// to what the session has left. Anything but an integer from 1 to
+	// 1099511627776 is 400 `invalid_request` with `field` `max_tokens`
+	// (`query.max_tokens` for CSV).
+	//
+	//
+	// Example: 5000
+	MaxTokens *MaxTokens `json:"max_tokens,omitempty"`
+
 	// Open One value per candle, oldest first, as long as `time`.
 	Open CandleColumn `json:"open"`
 
@@ -925,6 +947,17 @@ type CandlesColumns struct {
 type CandlesRows struct {
 	// Candles Candles, oldest first (1 to 50000).
 	Candles CandleRowList `json:"candles"`
+
+	// MaxTokens The most tokens the client agrees to pay for this answer. One that
+	// would cost more is refused with 402 `insufficient_tokens` (naming
+	// `tokens_required` and `max_tokens`) before any charge. Absent: up
+	// to what the session has left. Anything but an integer from 1 to
+	// 1099511627776 is 400 `invalid_request` with `field` `max_tokens`
+	// (`query.max_tokens` for CSV).
+	//
+	//
+	// Example: 5000
+	MaxTokens *MaxTokens `json:"max_tokens,omitempty"`
 
 	// Params Indicator parameters by name (see the catalog); omitted ones take their defaults.
 	//
@@ -1429,6 +1462,16 @@ type KeyWithUsage struct {
 	Usage     KeyUsageSummary `json:"usage"`
 }
 
+// MaxTokens The most tokens the client agrees to pay for this answer. One that
+// would cost more is refused with 402 `insufficient_tokens` (naming
+// `tokens_required` and `max_tokens`) before any charge. Absent: up
+// to what the session has left. Anything but an integer from 1 to
+// 1099511627776 is 400 `invalid_request` with `field` `max_tokens`
+// (`query.max_tokens` for CSV).
+//
+// Example: 5000
+type MaxTokens = int64
+
 // Meta The metering of this request and what produced it.
 type Meta struct {
 	// Candles The number of candles the values were computed over.
@@ -1724,6 +1767,11 @@ type Problem struct {
 	//
 	// Example: 6291456
 	MaxResponseBytes *int64 `json:"max_response_bytes,omitempty"`
+
+	// MaxTokens On 402 `insufficient_tokens` refused for the request's own `max_tokens`, that ceiling.
+	//
+	// Example: 5000
+	MaxTokens *int64 `json:"max_tokens,omitempty"`
 
 	// RequestId The request's id, as in `X-Request-Id`. Absent from the few errors API Gateway answers itself.
 	//
@@ -2386,6 +2434,16 @@ type KeyIDParam = string
 // LimitParam defines model for LimitParam.
 type LimitParam = int
 
+// MaxTokensParam The most tokens the client agrees to pay for this answer. One that
+// would cost more is refused with 402 `insufficient_tokens` (naming
+// `tokens_required` and `max_tokens`) before any charge. Absent: up
+// to what the session has left. Anything but an integer from 1 to
+// 1099511627776 is 400 `invalid_request` with `field` `max_tokens`
+// (`query.max_tokens` for CSV).
+//
+// Example: 5000
+type MaxTokensParam = MaxTokens
+
 // NextTokenParam defines model for NextTokenParam.
 type NextTokenParam = string
 
@@ -2498,6 +2556,14 @@ type ComputeIndicatorBatchParams struct {
 	// body it goes in the body (in the query it is 400 with `field`
 	// `query.precision`).
 	Precision *PrecisionParam `form:"precision,omitempty" json:"precision,omitempty"`
+
+	// MaxTokens With a `text/csv` body only: the most tokens you agree to pay for
+	// this answer, as the JSON body's `max_tokens` field. An answer that
+	// would cost more is 402 `insufficient_tokens` (with
+	// `tokens_required` and `max_tokens`) and nothing is charged.
+	// Anything but an integer from 1 to 1099511627776 is 400
+	// `invalid_request` with `field` `query.max_tokens`.
+	MaxTokens *MaxTokensParam `form:"max_tokens,omitempty" json:"max_tokens,omitempty"`
 }
 
 // ComputeIndicatorParams defines parameters for ComputeIndicator.
@@ -2517,6 +2583,14 @@ type ComputeIndicatorParams struct {
 	// body it goes in the body (in the query it is 400 with `field`
 	// `query.precision`).
 	Precision *PrecisionParam `form:"precision,omitempty" json:"precision,omitempty"`
+
+	// MaxTokens With a `text/csv` body only: the most tokens you agree to pay for
+	// this answer, as the JSON body's `max_tokens` field. An answer that
+	// would cost more is 402 `insufficient_tokens` (with
+	// `tokens_required` and `max_tokens`) and nothing is charged.
+	// Anything but an integer from 1 to 1099511627776 is 400
+	// `invalid_request` with `field` `query.max_tokens`.
+	MaxTokens *MaxTokensParam `form:"max_tokens,omitempty" json:"max_tokens,omitempty"`
 }
 
 // ListKeysParams defines parameters for ListKeys.
@@ -4808,6 +4882,18 @@ func NewComputeIndicatorBatchRequestWithBody(server string, params *ComputeIndic
 
 		}
 
+		if params.MaxTokens != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_tokens", *params.MaxTokens, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4885,6 +4971,18 @@ func NewComputeIndicatorRequestWithBody(server string, name IndicatorNameParam, 
 		if params.Precision != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "precision", *params.Precision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaxTokens != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_tokens", *params.MaxTokens, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
