@@ -83,6 +83,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/problem"
 	"github.com/waickoff/waickoff/shared/session"
@@ -215,7 +216,7 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 			if endpoint != nil {
 				name = endpoint(r)
 			}
-			if err := m.charge(r, c.AccountID, c.KeyID, c.SessionID, c.SessionTokenLimit, name, tokens); err != nil {
+			if err := m.Charge(r.Context(), c, httpapi.RequestID(r), name, tokens); err != nil {
 				return err
 			}
 		}
@@ -228,12 +229,16 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 	}
 }
 
-func (m *Meter) charge(r *http.Request, accountID, keyID, sessionID string, limit int64, endpoint string, tokens int64) error {
-	ctx := r.Context()
+// Charge charges tokens to c's session for the answer to request reqID,
+// counting it in the usage statistics under endpoint, as Handler does
+// after its endpoint succeeded; it is for answers built outside Handler
+// (the MCP endpoint). It returns a problem error when nothing was charged:
+// 503 service_unavailable when the charge failed.
+func (m *Meter) Charge(ctx context.Context, c caller.Caller, reqID, endpoint string, tokens int64) error {
+	accountID, keyID, sessionID := c.AccountID, c.KeyID, c.SessionID
 	at := m.now()
-	reqID := httpapi.RequestID(r)
 	ch := session.Charge{AccountID: accountID, SessionID: sessionID, RequestID: reqID, Endpoint: endpoint,
-		Tokens: tokens, TokenLimit: limit, At: at}
+		Tokens: tokens, TokenLimit: c.SessionTokenLimit, At: at}
 	if m.counters != nil {
 		ch.Extra = m.counters.ChargeItems(accountID, keyID, endpoint, reqID, tokens, at)
 	}
