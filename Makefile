@@ -127,6 +127,7 @@ FUNCTIONS := \
 	KeyRevokeFunction \
 	KeyRotateFunction \
 	KeyUsageFunction \
+	McpFunction \
 	OperatorMetricsFunction \
 	OpenAPIFunction \
 	PricingFunction \
@@ -187,6 +188,9 @@ build-KeyRotateFunction:
 
 build-KeyUsageFunction:
 	$(call lambda,keyusage)
+
+build-McpFunction:
+	$(call lambda,mcp)
 
 build-OpenAPIFunction:
 	$(call lambda,openapi)

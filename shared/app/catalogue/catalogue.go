@@ -9,6 +9,7 @@ import (
 	"github.com/waickoff/waickoff/shared/app/authorize"
 	"github.com/waickoff/waickoff/shared/app/indicators"
 	"github.com/waickoff/waickoff/shared/app/keys"
+	"github.com/waickoff/waickoff/shared/app/mcp"
 	"github.com/waickoff/waickoff/shared/app/operator"
 	"github.com/waickoff/waickoff/shared/app/public"
 	"github.com/waickoff/waickoff/shared/app/sessions"
@@ -59,6 +60,8 @@ func Functions() Catalogue {
 			"IndicatorBatchFunction":   store.Open(indicators.Batch),
 
 			"OperatorMetricsFunction": store.Open(operator.Metrics),
+
+			"McpFunction": store.Open(mcp.Server),
 		},
 		Authorizer: map[string]app.Builder[app.AuthorizerHandler]{
 			"AuthorizerFunction": store.Open(authorize.Authorizer),
