@@ -1,8 +1,11 @@
 package mcpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/waickoff/waickoff/shared/problem"
 )
 
 // envelope is what the HTTP layer reads of a JSON-RPC message before the
@@ -19,9 +22,10 @@ type envelope struct {
 	method string
 	// tool is params.name of a tools/call ("" when absent).
 	tool string
-	// argStart and argEnd delimit params.arguments when it is an object;
-	// argStart is -1 otherwise.
+	// argStart and argEnd delimit params.arguments when it is an object
+	// (read into args); argStart is -1 otherwise.
 	argStart, argEnd int
+	args             Args
 }
 
 // maxDepth bounds the nesting the scanner follows (the SDK's own decoder
@@ -39,46 +43,180 @@ func readEnvelope(b []byte) (env envelope, ok bool) {
 		return env, true
 	}
 	seen := map[string]bool{}
-	i, ok = members(b, i, 0, func(key string, start, end int) bool {
-		if key != "method" && key != "params" {
-			return true
-		}
+	once := func(key string) bool {
 		if seen[key] {
 			return false
 		}
 		seen[key] = true
-		if key == "method" {
-			env.method, ok = stringAt(b[start:end])
-			return ok
-		}
-		if b[start] != '{' {
-			return true
-		}
-		_, ok := members(b, start, 1, func(key string, s, e int) bool {
-			if key != "name" && key != "arguments" {
-				return true
+		return true
+	}
+	i, ok = walk(b, i, 0, func(key string, _, vs int) (int, bool) {
+		switch key {
+		case "method":
+			ve, ok := skipValue(b, vs, 1)
+			if !ok || !once(key) {
+				return ve, false
 			}
-			if seen["params."+key] {
-				return false
+			env.method, ok = stringAt(b[vs:ve])
+			return ve, ok
+		case "params":
+			if !once(key) {
+				return vs, false
 			}
-			seen["params."+key] = true
-			if key == "name" {
-				if b[s] == '"' {
-					env.tool, _ = stringAt(b[s:e])
+			if b[vs] != '{' {
+				return skipValue(b, vs, 1)
+			}
+			return walk(b, vs, 1, func(key string, _, ps int) (int, bool) {
+				switch key {
+				case "name":
+					pe, ok := skipValue(b, ps, 2)
+					if !ok || !once("params.name") {
+						return pe, false
+					}
+					if b[ps] == '"' {
+						env.tool, _ = stringAt(b[ps:pe])
+					}
+					return pe, true
+				case "arguments":
+					if !once("params.arguments") {
+						return ps, false
+					}
+					if b[ps] != '{' {
+						return skipValue(b, ps, 2)
+					}
+					args, pe, ok := splitArgs(b, ps, 2)
+					env.args, env.argStart, env.argEnd = args, ps, pe
+					return pe, ok
 				}
-				return true
-			}
-			if b[s] == '{' {
-				env.argStart, env.argEnd = s, e
-			}
-			return true
-		})
-		return ok
+				return skipValue(b, ps, 2)
+			})
+		}
+		return skipValue(b, vs, 1)
 	})
 	if !ok || skipWS(b, i) != len(b) {
 		return envelope{argStart: -1}, false
 	}
 	return env, true
+}
+
+// member is one member of a JSON object: its key, where the key starts
+// and the span of its value, in the object.
+type member struct {
+	key            string
+	at, start, end int
+}
+
+// Args are a tool call's arguments: a JSON object, read once into its
+// members.
+type Args struct {
+	Raw     []byte
+	members []member
+}
+
+// splitArgs reads the object at b[i] (nested depth deep) into Args and
+// returns the index after it. The members' values are delimited, not
+// checked (skipLight): the tools decode them strictly, and a call whose
+// arguments are not JSON is a parse error then (Server.handler).
+func splitArgs(b []byte, i, depth int) (Args, int, bool) {
+	start := skipWS(b, i)
+	var ms []member
+	end, ok := walk(b, start, depth, func(key string, ks, vs int) (int, bool) {
+		ve, ok := skipLight(b, vs, depth+1)
+		ms = append(ms, member{key, ks - start, vs - start, ve - start})
+		return ve, ok
+	})
+	if !ok {
+		return Args{}, end, false
+	}
+	return Args{Raw: b[start:end], members: ms}, end, true
+}
+
+// delim marks the bytes that end a number or literal.
+var delim = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true, ':': true}
+
+// structural marks the bytes skipLight stops at inside an array or
+// object.
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
+
+// skipLight returns the index after the JSON value at b[i], matching
+// brackets and strings only: a scalar runs to the next delimiter and is
+// not checked. ok is false when the brackets do not match or the value
+// is cut short.
+func skipLight(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+	default:
+		for i < len(b) && !delim[b[i]] {
+			i++
+		}
+		return i, true
+	}
+	stack := make([]byte, 0, 8)
+	for n := len(b); i < n; i++ {
+		for i < n && !structural[b[i]] {
+			i++
+		}
+		if i >= n {
+			break
+		}
+		switch c := b[i]; c {
+		case '"':
+			for i++; i < n && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if i >= n {
+				return i, false
+			}
+		case '{', '[':
+			if depth+len(stack) > maxDepth {
+				return i, false
+			}
+			stack = append(stack, c+2) // '{'+2 is '}', '['+2 is ']'
+		default: // '}' or ']'
+			if stack[len(stack)-1] != c {
+				return i, false
+			}
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				return i + 1, true
+			}
+		}
+	}
+	return i, false
+}
+
+// ParseArgs reads raw, a JSON object, into Args. It returns an
+// invalid_request problem when raw is not one object.
+func ParseArgs(raw []byte) (Args, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		raw = []byte("{}")
+	}
+	a, end, ok := splitArgs(raw, 0, 0)
+	if !ok || skipWS(raw, end) != len(raw) {
+		return Args{}, problem.Invalid("arguments", "arguments must be one JSON object")
+	}
+	return a, nil
+}
+
+// value returns the raw value of member key (nil when absent) and
+// whether the key is given more than once.
+func (a Args) value(key string) (v []byte, twice bool) {
+	for _, m := range a.members {
+		if m.key == key {
+			if v != nil {
+				return v, true
+			}
+			v = a.Raw[m.start:m.end]
+		}
+	}
+	return v, false
 }
 
 // stringAt decodes the JSON string b (quotes included).
@@ -108,6 +246,23 @@ func stringAt(b []byte) (string, bool) {
 // of its value, and returns the index after the object. f returning false
 // stops the walk (ok false).
 func members(b []byte, i, depth int, f func(key string, start, end int) bool) (int, bool) {
+	return walk(b, i, depth, func(key string, _, vs int) (int, bool) {
+		ve, ok := skipValue(b, vs, depth+1)
+		if !ok {
+			return ve, false
+		}
+		return ve, f(key, vs, ve)
+	})
+}
+
+// walk walks the object at b[i]: visit reads the value of key (which
+// starts at ks) starting at vs and returns the index after it. It returns
+// the index after the object; visit returning false stops the walk (ok
+// false).
+func walk(b []byte, i, depth int, visit func(key string, ks, vs int) (int, bool)) (int, bool) {
+	if depth > maxDepth {
+		return i, false
+	}
 	i = skipWS(b, i)
 	if i >= len(b) || b[i] != '{' {
 		return i, false
@@ -131,8 +286,11 @@ func members(b []byte, i, depth int, f func(key string, start, end int) bool) (i
 			return i, false
 		}
 		vs := skipWS(b, i+1)
-		ve, ok := skipValue(b, vs, depth+1)
-		if !ok || !f(key, vs, ve) {
+		if vs >= len(b) {
+			return vs, false
+		}
+		ve, ok := visit(key, ks, vs)
+		if !ok {
 			return ve, false
 		}
 		i = skipWS(b, ve)

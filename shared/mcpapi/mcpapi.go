@@ -131,7 +131,7 @@ type call struct {
 	r      *http.Request // the HTTP request (caller, request id, logger)
 	c      caller.Caller
 	nonce  string
-	args   []byte // the lifted arguments; nil when not lifted
+	args   Args // the lifted arguments, when lifted
 	lifted bool
 
 	// Set by the tool handler.
@@ -160,7 +160,7 @@ func (s *Server) Post(w http.ResponseWriter, r *http.Request) error {
 			httpapi.NoteUsage(r, s.usage(t.Name), 0, false)
 		}
 		if env.argStart >= 0 {
-			cl.args, cl.lifted = body[env.argStart:env.argEnd], true
+			cl.args, cl.lifted = env.args, true
 			small = make([]byte, 0, len(body)-(env.argEnd-env.argStart)+2)
 			small = append(append(append(small, body[:env.argStart]...), "{}"...), body[env.argEnd:]...)
 		}
@@ -262,11 +262,7 @@ func (s *Server) handler(t *Tool) mcp.ToolHandler {
 			return nil, errors.New("mcpapi: tool called outside Server.Post")
 		}
 		cl.tool = t
-		args := cl.args
-		if !cl.lifted {
-			args = req.Params.Arguments
-		}
-		cl.data, cl.err = s.run(t, cl, args)
+		cl.data, cl.err = s.run(t, cl, req.Params.Arguments)
 		res := &mcp.CallToolResult{Meta: mcp.Meta{metaKey: cl.nonce + "-meta"}}
 		if cl.err != nil {
 			res.IsError = true
@@ -279,17 +275,19 @@ func (s *Server) handler(t *Tool) mcp.ToolHandler {
 	}
 }
 
-// run checks the session rule and runs t.
-func (s *Server) run(t *Tool, cl *call, args []byte) ([]byte, error) {
+// run checks the session rule and runs t over the lifted arguments, or
+// raw when they were not lifted.
+func (s *Server) run(t *Tool, cl *call, raw []byte) ([]byte, error) {
 	if t.Metered && !cl.c.IsMaster() && cl.c.SessionID == "" {
 		return nil, problem.New(problem.SessionRequired,
 			"%s needs an active session: start one with POST /api/v1/sessions (a WRITE key), then call again", t.Name)
 	}
-	if len(bytes.TrimSpace(args)) == 0 {
-		args = []byte("{}")
-	}
-	if args = bytes.TrimSpace(args); args[0] != '{' {
-		return nil, problem.Invalid("arguments", "arguments must be a JSON object")
+	args := cl.args
+	if !cl.lifted {
+		var err error
+		if args, err = ParseArgs(raw); err != nil {
+			return nil, err
+		}
 	}
 	return t.Run(cl.r, args)
 }
@@ -312,7 +310,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 		text = toolError(log, cl.err, httpapi.RequestID(r))
 	} else {
 		data = cl.data
-		text = jsonString(data)
+		text = data
 	}
 	charged := cl.err == nil && cl.tool.Metered && !cl.c.IsMaster()
 	out, tokens := parts.render(text, data, cl.c, charged, reqBytes)
@@ -365,5 +363,5 @@ func toolError(log interface {
 	default:
 		log.Info("tool refused", "code", string(pe.Code), "detail", pe.Detail, "field", pe.Field)
 	}
-	return jsonString(problem.Marshal(err, requestID))
+	return problem.Marshal(err, requestID)
 }

@@ -70,11 +70,12 @@ func split(resp []byte, nonce string, withData bool) (parts, error) {
 	return p, nil
 }
 
-// render fills the slots and returns the response and its tokens. A
-// charged answer states its own cost in _meta, so its tokens are found by
-// a fixed point (metering.Fit); an uncharged one costs 0.
+// render fills the slots, text (the raw text, written as a JSON string)
+// and data, and returns the response and its tokens. A charged answer
+// states its own cost in _meta, so its tokens are found by a fixed point
+// (metering.Fit); an uncharged one costs 0.
 func (p parts) render(text, data []byte, c caller.Caller, charged bool, reqBytes int64) ([]byte, int64) {
-	size := len(text) + len(data)
+	size := stringLen(text) + len(data)
 	for _, r := range p.rest {
 		size += len(r)
 	}
@@ -93,7 +94,7 @@ func (p parts) fill(text, data, meta []byte, size int) []byte {
 		case slotMeta:
 			out = append(out, meta...)
 		case slotText:
-			out = append(out, text...)
+			out = appendString(out, text)
 		case slotData:
 			out = append(out, data...)
 		}
@@ -130,36 +131,45 @@ func meta(c caller.Caller, tokens int64, charged bool) []byte {
 	return append(b, `"}`...)
 }
 
-// jsonString returns b as a JSON string literal.
-func jsonString(b []byte) []byte {
+// escapes holds the escape of each byte that needs one in a JSON string.
+var escapes = func() [256]string {
+	var e [256]string
+	for c := range 0x20 {
+		e[c] = `\u00` + string("0123456789abcdef"[c>>4]) + string("0123456789abcdef"[c&15])
+	}
+	e['\n'], e['\r'], e['\t'], e['"'], e['\\'] = `\n`, `\r`, `\t`, `\"`, `\\`
+	return e
+}()
+
+// stringLen is the length of b written as a JSON string (appendString).
+func stringLen(b []byte) int {
 	if !utf8.Valid(b) {
 		out, _ := json.Marshal(string(b))
-		return out
+		return len(out)
 	}
-	out := make([]byte, 0, len(b)+len(b)/8+2)
-	out = append(out, '"')
+	n := len(b) + 2
+	for _, c := range b {
+		if e := escapes[c]; e != "" {
+			n += len(e) - 1
+		}
+	}
+	return n
+}
+
+// appendString appends b as a JSON string literal; invalid UTF-8 is
+// replaced as encoding/json replaces it.
+func appendString(dst, b []byte) []byte {
+	if !utf8.Valid(b) {
+		out, _ := json.Marshal(string(b))
+		return append(dst, out...)
+	}
+	dst = append(dst, '"')
 	from := 0
 	for i, c := range b {
-		var esc string
-		switch {
-		case c == '"':
-			esc = `\"`
-		case c == '\\':
-			esc = `\\`
-		case c == '\n':
-			esc = `\n`
-		case c == '\r':
-			esc = `\r`
-		case c == '\t':
-			esc = `\t`
-		case c < 0x20:
-			esc = `\u00` + string("0123456789abcdef"[c>>4]) + string("0123456789abcdef"[c&15])
-		default:
-			continue
+		if e := escapes[c]; e != "" {
+			dst = append(append(dst, b[from:i]...), e...)
+			from = i + 1
 		}
-		out = append(append(out, b[from:i]...), esc...)
-		from = i + 1
 	}
-	out = append(out, b[from:]...)
-	return append(out, '"')
+	return append(append(dst, b[from:]...), '"')
 }

@@ -28,7 +28,7 @@ type Tool struct {
 	// Run answers a call from its arguments (a JSON object) and the HTTP
 	// request that carried it (its context holds the caller): it returns
 	// the structured result, a JSON object, or a problem error.
-	Run func(r *http.Request, args []byte) ([]byte, error)
+	Run func(r *http.Request, args Args) ([]byte, error)
 }
 
 func (t *Tool) definition() (*mcp.Tool, error) {
@@ -51,10 +51,10 @@ func (t *Tool) definition() (*mcp.Tool, error) {
 // JSON answer is the result (its error, the tool's error). The handler
 // sees the caller of the MCP request, so it answers exactly as the HTTP
 // endpoint does.
-func HandlerRun(path string, h httpapi.HandlerFunc) func(r *http.Request, args []byte) ([]byte, error) {
-	return func(r *http.Request, args []byte) ([]byte, error) {
+func HandlerRun(path string, h httpapi.HandlerFunc) func(r *http.Request, args Args) ([]byte, error) {
+	return func(r *http.Request, args Args) ([]byte, error) {
 		var m map[string]any
-		if err := json.Unmarshal(args, &m); err != nil {
+		if err := json.Unmarshal(args.Raw, &m); err != nil {
 			return nil, problem.Invalid("arguments", "arguments must be a JSON object")
 		}
 		q := url.Values{}
@@ -110,82 +110,76 @@ func (q Request) HTTP(r *http.Request, path string) *http.Request {
 //     ("params", "indicators") become the query string: a params object
 //     one parameter a query value, anything else its JSON text.
 //
-// It returns an invalid_request problem for arguments that are not an
-// object, a csv that is not a string, or csv sent with candles.
-func CandleArgs(args []byte, pick []string, query []string) (Request, map[string][]byte, error) {
+// It returns an invalid_request problem for a member of pick or csv given
+// twice, a csv that is not a string, or csv sent with candles.
+func CandleArgs(args Args, pick []string, query []string) (Request, map[string][]byte, error) {
 	picked := map[string][]byte{}
-	var csv []byte
-	dup := ""
-	_, ok := members(args, 0, 0, func(key string, s, e int) bool {
-		switch {
-		case contains(pick, key):
-			if picked[key] != nil {
-				dup = key
-			}
-			picked[key] = args[s:e]
-		case key == "csv":
-			if csv != nil {
-				dup = key
-			}
-			csv = args[s:e]
+	for _, key := range append([]string{"csv"}, pick...) {
+		v, twice := args.value(key)
+		if twice {
+			return Request{}, nil, problem.Invalid(key, "%s is given twice", key)
 		}
-		return true
-	})
-	if !ok {
-		return Request{}, nil, problem.Invalid("arguments", "arguments must be one JSON object")
+		if v != nil {
+			picked[key] = append([]byte(nil), v...) // without blanks Raw
+		}
 	}
-	if dup != "" {
-		return Request{}, nil, problem.Invalid(dup, "%s is given twice", dup)
-	}
+	csv := picked["csv"]
+	delete(picked, "csv")
 	if csv == nil {
-		return Request{ContentType: "application/json", Body: joinMembers(args, pick)}, picked, nil
+		return Request{ContentType: "application/json", Body: args.without(pick)}, picked, nil
 	}
 	var text string
 	if err := json.Unmarshal(csv, &text); err != nil {
 		return Request{}, nil, problem.Invalid("csv", "csv must be a string: a header line time,open,high,low,close,volume then one candle a line")
 	}
 	q := url.Values{}
-	_, ok = members(args, 0, 0, func(key string, s, e int) bool {
+	for _, m := range args.members {
+		v := args.Raw[m.start:m.end]
 		switch {
-		case key == "csv" || contains(pick, key):
-		case contains(query, key) && key == "params" && args[s] == '{':
-			_, ok := members(args, s, 1, func(name string, ps, pe int) bool {
-				q.Set(name, string(args[ps:pe]))
+		case m.key == "csv" || contains(pick, m.key):
+		case m.key == "params" && contains(query, m.key) && v[0] == '{':
+			if _, ok := members(v, 0, 1, func(name string, s, e int) bool {
+				q.Set(name, string(v[s:e]))
 				return true
-			})
-			return ok
-		case contains(query, key):
-			q.Set(key, string(args[s:e]))
+			}); !ok {
+				return Request{}, nil, problem.Invalid("params", "params must be an object of numbers")
+			}
+		case contains(query, m.key):
+			q.Set(m.key, string(v))
 		default:
-			ok = false
-			return false
+			return Request{}, nil, problem.Invalid("csv", "send candles one way: csv, candles (rows) or time/open/high/low/close/volume (columns)")
 		}
-		return true
-	})
-	if !ok {
-		return Request{}, nil, problem.Invalid("csv", "send candles one way: csv, candles (rows) or time/open/high/low/close/volume (columns)")
 	}
 	return Request{ContentType: "text/csv", Body: []byte(text), Query: q}, picked, nil
 }
 
-// joinMembers returns the object args without the members named in drop.
-func joinMembers(args []byte, drop []string) []byte {
-	out := make([]byte, 0, len(args))
-	out = append(out, '{')
-	first := true
-	members(args, 0, 0, func(key string, s, e int) bool {
-		if contains(drop, key) {
-			return true
+// without returns the arguments object less the members named in drop.
+// It blanks them in place with spaces (JSON whitespace), with one comma
+// next to each, rather than copy megabytes of candles: an Args
+// is used once.
+func (a Args) without(drop []string) []byte {
+	b := a.Raw
+	for _, m := range a.members {
+		if !contains(drop, m.key) {
+			continue
 		}
-		if !first {
-			out = append(out, ',')
+		from, to := m.at, m.end
+		if j := skipWS(b, to); j < len(b) && b[j] == ',' {
+			to = j + 1
+		} else {
+			j := from - 1
+			for j > 0 && isWS(b[j]) {
+				j--
+			}
+			if b[j] == ',' {
+				from = j
+			}
 		}
-		first = false
-		k, _ := json.Marshal(key)
-		out = append(append(append(out, k...), ':'), args[s:e]...)
-		return true
-	})
-	return append(out, '}')
+		for i := from; i < to; i++ {
+			b[i] = ' '
+		}
+	}
+	return b
 }
 
 func contains(list []string, s string) bool {

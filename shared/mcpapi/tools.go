@@ -163,7 +163,7 @@ func indicatorTool(name, title, intro string, specs []indicator.Spec) Tool {
 	return Tool{Name: name, Title: title, Metered: true,
 		Description: intro + catalogLines(specs) + "\n" + strings.TrimSpace(candleHelp+meteredHelp),
 		Input:       schema(in), Output: schema(out),
-		Run: func(r *http.Request, args []byte) ([]byte, error) {
+		Run: func(r *http.Request, args Args) ([]byte, error) {
 			req, picked, err := CandleArgs(args, []string{"indicator"}, []string{"params"})
 			if err != nil {
 				return nil, err
@@ -207,7 +207,7 @@ func Batch() Tool {
 			"cheaper than one call each: the candles are sent and charged once. A bad item gets its own error and the others " +
 			"are still computed; a batch with no item computed is an error (and costs nothing)." + candleHelp + meteredHelp,
 		Input: schema(in), Output: schema(out),
-		Run: func(r *http.Request, args []byte) ([]byte, error) {
+		Run: func(r *http.Request, args Args) ([]byte, error) {
 			req, _, err := CandleArgs(args, nil, []string{"indicators"})
 			if err != nil {
 				return nil, err
