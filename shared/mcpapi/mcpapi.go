@@ -34,6 +34,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -184,22 +185,24 @@ func Reject(w http.ResponseWriter, r *http.Request) error {
 		Header: http.Header{"Allow": {"POST"}}}
 }
 
-// relay writes the SDK's answer. The SDK answers transport faults (a bad
-// Content-Type or Accept, an unreadable message) in plain text; they
-// become JSON-RPC errors with no id, as the transport allows.
+// relay writes the SDK's answer. The SDK answers transport faults in
+// plain text: a message it cannot accept (400) becomes a JSON-RPC error
+// with no id, as the transport allows; the other statuses become the
+// API's problems.
 func (s *Server) relay(w http.ResponseWriter, rec *recorder) error {
-	ct := rec.header.Get("Content-Type")
-	if rec.status >= 400 && !strings.HasPrefix(ct, "application/json") {
+	isJSON := strings.HasPrefix(rec.header.Get("Content-Type"), "application/json")
+	text := strings.TrimSpace(rec.body.String())
+	switch {
+	case rec.status == http.StatusBadRequest && !isJSON:
 		code := -32600
-		if strings.Contains(rec.body.String(), "malformed payload") {
+		if strings.HasPrefix(text, "malformed payload") {
 			code = -32700
 		}
-		for k, v := range rec.header {
-			if k != "Content-Type" && k != "Content-Length" && k != "X-Content-Type-Options" {
-				w.Header()[k] = v
-			}
-		}
-		return writeRPCError(w, rec.status, nil, code, strings.TrimSpace(rec.body.String()))
+		return writeRPCError(w, rec.status, nil, code, text)
+	case rec.status == http.StatusUnsupportedMediaType:
+		return problem.New(problem.UnsupportedMediaType, "send application/json: one JSON-RPC message")
+	case rec.status > http.StatusBadRequest:
+		return fmt.Errorf("MCP SDK answered %d: %.200s", rec.status, text)
 	}
 	for k, v := range rec.header {
 		w.Header()[k] = v
