@@ -272,6 +272,21 @@ func TestMCPConversation(t *testing.T) {
 		}
 	}
 
+	// A request setting (precision) as the HTTP API takes it, with CSV
+	// in the query string.
+	resp, out = rawCall(t, "POST", "/api/v1/indicators/rsi?period=14&precision=4", reader, "text/csv", []byte(csv.String()))
+	var csvHTTP map[string]any
+	if err := json.Unmarshal(out, &csvHTTP); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("HTTP rsi with precision: %d %s", resp.StatusCode, out)
+	}
+	used += int64(csvHTTP["meta"].(map[string]any)["tokens"].(float64))
+	res = callTool(t, cs, "compute_indicator", map[string]any{"indicator": "rsi", "params": map[string]any{"period": 14},
+		"precision": 4, "csv": csv.String()})
+	if got := structured(t, res); !reflect.DeepEqual(got["values"], csvHTTP["values"]) {
+		t.Fatalf("precision: values differ from the HTTP endpoint's")
+	}
+	used += metaOf(t, res).Tokens
+
 	// Errors: the HTTP API's code, detail and field, and nothing charged.
 	bad := candleRows(30)
 	bad[3]["h"] = bad[3]["l"].(float64) - 1
@@ -323,7 +338,7 @@ func TestMCPConversation(t *testing.T) {
 	for _, e := range u.body["by_endpoint"].([]any) {
 		byEP[e.(map[string]any)["endpoint"].(string)] = e.(map[string]any)
 	}
-	if e := byEP["mcp/compute_indicator"]; e == nil || e["requests"] != 8.0 || e["errors"] != 5.0 {
+	if e := byEP["mcp/compute_indicator"]; e == nil || e["requests"] != 9.0 || e["errors"] != 5.0 {
 		t.Errorf("usage of mcp/compute_indicator: %v", e)
 	}
 	if e := byEP["mcp/batch"]; e == nil || e["requests"] != 2.0 || e["tokens"].(float64) <= 0 {

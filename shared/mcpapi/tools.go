@@ -32,6 +32,18 @@ var candleProps = map[string]any{
 		"description": "CSV form: a header line time,open,high,low,close,volume then one candle a line."},
 }
 
+// settings are the request settings of the indicator endpoints
+// (candle.Settings: "precision", ...), arguments of the computing tools
+// as they are top-level fields of a JSON body.
+var settings = func() (props map[string]any, names []string) {
+	props = map[string]any{}
+	for _, st := range candle.Settings() {
+		props[st.Name] = map[string]any{"type": "integer", "minimum": st.Min, "maximum": st.Max, "description": st.Description}
+		names = append(names, st.Name)
+	}
+	return props, names
+}
+
 func num(t string) map[string]any { return map[string]any{"type": t} }
 
 func column(t, desc string) map[string]any {
@@ -152,8 +164,9 @@ func IndicatorFamilies() []Tool {
 }
 
 func indicatorTool(name, title, intro string, specs []indicator.Spec) Tool {
+	setProps, setNames := settings()
 	in := map[string]any{"type": "object", "required": []string{"indicator"}, "additionalProperties": false,
-		"properties": withProps(candleProps, map[string]any{
+		"properties": withProps(withProps(candleProps, setProps), map[string]any{
 			"indicator": map[string]any{"type": "string", "enum": names(specs), "description": "The indicator to compute."},
 			"params":    paramsSchema,
 		})}
@@ -164,7 +177,7 @@ func indicatorTool(name, title, intro string, specs []indicator.Spec) Tool {
 		Description: intro + catalogLines(specs) + "\n" + strings.TrimSpace(candleHelp+meteredHelp),
 		Input:       schema(in), Output: schema(out),
 		Run: func(r *http.Request, args Args) ([]byte, error) {
-			req, picked, err := CandleArgs(args, []string{"indicator"}, []string{"params"})
+			req, picked, err := CandleArgs(args, []string{"indicator"}, append([]string{"params"}, setNames...))
 			if err != nil {
 				return nil, err
 			}
@@ -188,8 +201,9 @@ func Batch() Tool {
 			"params": paramsSchema,
 			"id":     map[string]any{"type": "string", "description": "Echoed in the item's result, to tell repeated indicators apart."},
 		}}
+	setProps, setNames := settings()
 	in := map[string]any{"type": "object", "required": []string{"indicators"}, "additionalProperties": false,
-		"properties": withProps(candleProps, map[string]any{
+		"properties": withProps(withProps(candleProps, setProps), map[string]any{
 			"indicators": map[string]any{"type": "array", "items": item, "minItems": 1, "maxItems": candle.DefaultMaxItems},
 		})}
 	itemResult := withProps(resultSchema, nil)
@@ -208,7 +222,7 @@ func Batch() Tool {
 			"are still computed; a batch with no item computed is an error (and costs nothing)." + candleHelp + meteredHelp,
 		Input: schema(in), Output: schema(out),
 		Run: func(r *http.Request, args Args) ([]byte, error) {
-			req, _, err := CandleArgs(args, nil, []string{"indicators"})
+			req, _, err := CandleArgs(args, nil, append([]string{"indicators"}, setNames...))
 			if err != nil {
 				return nil, err
 			}
