@@ -581,3 +581,74 @@ func TestMCPRateLimited(t *testing.T) {
 		t.Fatalf("over the limit: %d %s", ex.status, ex.body)
 	}
 }
+
+// A session with a small token limit runs out in the middle of an agent's
+// conversation: each result's _meta says what is left, the answer that
+// does not fit is refused with the HTTP API's insufficient_tokens and
+// costs nothing, the session never passes its limit, and once the
+// session is over the computing tools need a new one while the free
+// calls still answer.
+func TestMCPSessionRunsOut(t *testing.T) {
+	const limit = 5000
+	a := startAPIAt(t, map[string]string{"SESSION_TOKEN_LIMIT": fmt.Sprint(limit)})
+	admin, reader := mcpAccount(t, a, 1000)
+	start := callAt(t, a.URL, "POST", "/api/v1/sessions", admin, nil)
+	expect(t, "start session", start, 201, "")
+	sid := start.body["session_id"].(string)
+	w := &mcpWire{key: reader}
+	cs := mcpConnect(t, a, w, false)
+	if _, err := cs.ListTools(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Ping(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]any{"indicator": "sma", "params": map[string]any{"period": 3}, "candles": candleRows(40)}
+	var spent int64
+	var refused map[string]any
+	for i := 0; refused == nil; i++ {
+		if i > 20 {
+			t.Fatalf("the session never ran out: %d spent, last %s", spent, w.last(t, "tools/call").body[:300])
+		}
+		res := callTool(t, cs, "compute_indicator", args)
+		m := metaOf(t, res)
+		if res.IsError {
+			refused = toolProblem(t, res)
+			if m.Tokens != 0 || *m.TokensUsed != spent {
+				t.Fatalf("a refused call was charged: %+v", m)
+			}
+			break
+		}
+		spent += m.Tokens
+		if *m.TokensUsed != spent || *m.TokensRemaining != limit-spent {
+			t.Fatalf("call %d: _meta %+v, %d spent", i, m, spent)
+		}
+	}
+	if refused["code"] != "insufficient_tokens" || refused["status"] != 402.0 ||
+		refused["tokens_remaining"] != float64(limit-spent) || refused["tokens_required"].(float64) <= float64(limit-spent) {
+		t.Fatalf("refusal %v after %d tokens", refused, spent)
+	}
+	ses := callAt(t, a.URL, "GET", "/api/v1/sessions/"+sid, admin, nil)
+	if ses.body["tokens_used"] != float64(spent) || spent > limit {
+		t.Fatalf("session %s, %d tokens charged through MCP", ses.raw, spent)
+	}
+	// What still fits is served; then the session ends, and with it the
+	// computing tools.
+	res := callTool(t, cs, "compute_indicator", map[string]any{"indicator": "sma", "params": map[string]any{"period": 2}, "candles": candleRows(2)})
+	if !res.IsError {
+		spent += metaOf(t, res).Tokens
+	}
+	expect(t, "terminate", callAt(t, a.URL, "POST", "/api/v1/sessions/"+sid+"/terminate", admin, nil), 200, "")
+	if p := toolProblem(t, callTool(t, cs, "compute_indicator", args)); p["code"] != "session_required" {
+		t.Fatalf("after the session: %v", p)
+	}
+	if q := structured(t, callTool(t, cs, "quota", map[string]any{})); q["used"] != 1.0 {
+		t.Fatalf("quota %v", q)
+	}
+	ses = callAt(t, a.URL, "GET", "/api/v1/sessions/"+sid, admin, nil)
+	if ses.body["tokens_used"] != float64(spent) || spent > limit {
+		t.Fatalf("session %s, %d tokens charged through MCP", ses.raw, spent)
+	}
+	mcpConformance(t, w.log)
+	noIAMDenials(t, a)
+}

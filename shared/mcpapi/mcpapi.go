@@ -325,8 +325,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 	}
 	if refusal != nil {
 		charged = false
-		parts, err = split(sdkResp, cl.nonce, false)
-		if err != nil {
+		if sdkResp, err = errorResult(sdkResp, cl.nonce); err != nil {
+			return err
+		}
+		if parts, err = split(sdkResp, cl.nonce, false); err != nil {
 			return err
 		}
 		out, _ = parts.render(toolError(log, refusal, httpapi.RequestID(r)), nil, cl.c, false, reqBytes)
@@ -342,6 +344,27 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(out)
 	return err
+}
+
+// errorResult turns the SDK's response to a successful call into the
+// response of a failed one, with the same id and the placeholders of an
+// error (a success refused after the tool ran: over the response limit, or
+// not charged).
+func errorResult(resp []byte, nonce string) ([]byte, error) {
+	var env struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if err := json.Unmarshal(resp, &env); err != nil || env.ID == nil {
+		return nil, fmt.Errorf("mcpapi: the SDK's response has no id: %w", err)
+	}
+	res, err := json.Marshal(&mcp.CallToolResult{Meta: mcp.Meta{metaKey: nonce + "-meta"},
+		Content: []mcp.Content{&mcp.TextContent{Text: nonce + "-text"}}, IsError: true})
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(`{"jsonrpc":"2.0","id":`), env.ID...)
+	out = append(append(append(out, `,"result":`...), res...), '}')
+	return out, nil
 }
 
 func problemStatus(err error) int {
