@@ -93,54 +93,47 @@ func proxyEvent(path, body string, headers map[string]string) events.APIGatewayP
 		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "bench", Authorizer: auth}}
 }
 
-// BenchmarkMCPOverhead is the MCP path's own cost over the HTTP endpoint
-// for the same RSI request on 10k candles: each iteration sends it both
-// ways through the Lambda adapter, httpapi and the meter (charges answered
-// in memory), and the ratio of the two times is reported as mcp/http.
+// BenchmarkMCPPath is the MCP path's own cost over the HTTP endpoint for
+// the same RSI request on 10k candles, each sent through the Lambda
+// adapter, httpapi and the meter (charges answered in memory), the way
+// its function serves it; make bench prints mcp over http (goal <= 1.3).
+// Both report the process's CPU time a request (cpu-ns/op), which other
+// work on a shared machine inflates far less than wall time.
 //
-//	go test -run '^$' -bench MCPOverhead ./shared/mcpapi
-func BenchmarkMCPOverhead(b *testing.B) {
+//	go test -run '^$' -bench MCPPath ./shared/mcpapi
+func BenchmarkMCPPath(b *testing.B) {
 	candles := rows(10_000)
-	httpBody := `{"candles":` + candles + `,"params":{"period":14}}`
-	mcpBody := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"compute_indicator",` +
-		`"arguments":{"indicator":"rsi","params":{"period":14},"candles":` + candles + `}}}`
 	hs, ms := servers(b)
-	hl, ml := hs.Lambda(), ms.Lambda()
-	hev := proxyEvent("/api/v1/indicators/rsi", httpBody, nil)
+	hev := proxyEvent("/api/v1/indicators/rsi", `{"candles":`+candles+`,"params":{"period":14}}`, nil)
 	hev.PathParameters = map[string]string{"name": "rsi"}
-	mev := proxyEvent("/api/v1/mcp", mcpBody, map[string]string{"Accept": "application/json, text/event-stream",
-		"MCP-Protocol-Version": mcpapi.ProtocolVersion})
-	ctx := context.Background()
-	check := func(r events.APIGatewayProxyResponse, err error, what string) {
-		if err != nil || r.StatusCode != 200 || strings.Contains(r.Body, `"isError":true`) {
-			b.Fatalf("%s: %v %d %.300s", what, err, r.StatusCode, r.Body)
-		}
+	mev := proxyEvent("/api/v1/mcp", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"compute_indicator",`+
+		`"arguments":{"indicator":"rsi","params":{"period":14},"candles":`+candles+`}}}`,
+		map[string]string{"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": mcpapi.ProtocolVersion})
+	for _, tc := range []struct {
+		name string
+		srv  *httpapi.Server
+		ev   events.APIGatewayProxyRequest
+	}{{"http", hs, hev}, {"mcp", ms, mev}} {
+		b.Run(tc.name, func(b *testing.B) {
+			l := tc.srv.Lambda()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				r, err := l(context.Background(), tc.ev)
+				if err != nil || r.StatusCode != 200 || strings.Contains(r.Body, `"isError":true`) {
+					b.Fatalf("%v %d %.300s", err, r.StatusCode, r.Body)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
 	}
-	var tHTTP, tMCP, cHTTP, cMCP time.Duration
-	for b.Loop() {
-		c0, t0 := cpu(), time.Now()
-		r, err := hl(ctx, hev)
-		c1, t1 := cpu(), time.Now()
-		check(r, err, "http")
-		r, err = ml(ctx, mev)
-		c2, t2 := cpu(), time.Now()
-		check(r, err, "mcp")
-		tHTTP, tMCP = tHTTP+t1.Sub(t0), tMCP+t2.Sub(t1)
-		cHTTP, cMCP = cHTTP+c1-c0, cMCP+c2-c1
-	}
-	n := float64(b.N)
-	b.ReportMetric(float64(tHTTP.Microseconds())/n, "µs-http/op")
-	b.ReportMetric(float64(tMCP.Microseconds())/n, "µs-mcp/op")
-	b.ReportMetric(float64(tMCP)/float64(tHTTP), "mcp/http")
-	// CPU time (the process's, GC included) is what a shared machine's
-	// load does not distort.
-	b.ReportMetric(float64(cMCP)/float64(cHTTP), "cpu-mcp/http")
 }
 
-// cpu returns the process's user and system CPU time so far.
-func cpu() time.Duration {
+// cpuTime returns the process's user and system CPU time so far.
+func cpuTime() time.Duration {
 	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
