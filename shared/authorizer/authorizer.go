@@ -224,7 +224,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		}
 		return policy("Deny", req.MethodArn, g.KeyID, c.Context()), nil
 	}
-	if a.aware[route] {
+	if a.aware[route] || a.metered[route] {
 		s, ok, err := a.sessions.Active(ctx, g.AccountID, now)
 		if err != nil {
 			if _, rerr := a.keys.Refund(ctx, g); rerr != nil {
@@ -233,22 +233,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 			log("error", append(attrs, slog.String("error", err.Error()))...)
 			return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
 		}
-		if ok {
-			c.SessionID, c.SessionTokensUsed, c.SessionTokenLimit = s.ID, s.TokensUsed, s.TokenLimit
-			c.SessionExpiresAt = s.ExpiresAt.UnixMilli()
-			attrs = append(attrs, slog.String("session_id", s.ID))
-		}
-	}
-	if a.metered[route] {
-		s, ok, err := a.sessions.Active(ctx, g.AccountID, now)
-		if err != nil {
-			if _, rerr := a.keys.Refund(ctx, g); rerr != nil {
-				attrs = append(attrs, slog.String("refund_error", rerr.Error()))
-			}
-			log("error", append(attrs, slog.String("error", err.Error()))...)
-			return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
-		}
-		if !ok {
+		if !ok && a.metered[route] {
 			// Refused requests do not count against the limit.
 			if g2, rerr := a.keys.Refund(ctx, g); rerr != nil {
 				attrs = append(attrs, slog.String("refund_error", rerr.Error()))
@@ -259,9 +244,12 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 			log("session_required", attrs...)
 			return allow(req.MethodArn, g.KeyID, c.Context()), nil
 		}
-		c.SessionID, c.SessionTokensUsed, c.SessionTokenLimit = s.ID, s.TokensUsed, s.TokenLimit
-		c.SessionExpiresAt = s.ExpiresAt.UnixMilli()
-		attrs = append(attrs, slog.String("session_id", s.ID))
+		// A session-aware route runs without a session when there is none.
+		if ok {
+			c.SessionID, c.SessionTokensUsed, c.SessionTokenLimit = s.ID, s.TokensUsed, s.TokenLimit
+			c.SessionExpiresAt = s.ExpiresAt.UnixMilli()
+			attrs = append(attrs, slog.String("session_id", s.ID))
+		}
 	}
 	log("allow", attrs...)
 	return allow(req.MethodArn, g.KeyID, c.Context()), nil
