@@ -145,6 +145,7 @@ FUNCTIONS := \
 	KeyRevokeFunction \
 	KeyRotateFunction \
 	KeyUsageFunction \
+	McpFunction \
 	OperatorMetricsFunction \
 	OpenAPIFunction \
 	PricingFunction \
@@ -209,6 +210,9 @@ build-KeyRotateFunction:
 
 build-KeyUsageFunction:
 	$(call lambda,keyusage)
+
+build-McpFunction:
+	$(call lambda,mcp)
 
 build-OpenAPIFunction:
 	$(call lambda,openapi)

@@ -103,8 +103,13 @@ type Options struct {
 	// Metered are the route patterns ("POST /api/v1/indicators/{name}")
 	// that need an active session.
 	Metered []string
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// SessionAware are routes that run with the active session when there
+	// is one and without it otherwise: the function decides per call
+	// which of its answers need one (POST /api/v1/mcp, whose protocol
+	// calls are free and whose computing tool calls are metered).
+	SessionAware []string
+	Logger       *slog.Logger
+	Now          func() time.Time
 	// Timeout bounds the store calls of one request (default 3s).
 	Timeout time.Duration
 }
@@ -120,6 +125,7 @@ type Authorizer struct {
 	mlimit   MasterLimiter
 	mrate    int
 	metered  map[string]bool
+	aware    map[string]bool
 	log      *slog.Logger
 	now      func() time.Time
 	timeout  time.Duration
@@ -127,7 +133,7 @@ type Authorizer struct {
 
 // New returns an authorizer.
 func New(o Options) *Authorizer {
-	a := &Authorizer{keys: o.Keys, sessions: o.Sessions, metered: map[string]bool{}, log: o.Logger,
+	a := &Authorizer{keys: o.Keys, sessions: o.Sessions, metered: map[string]bool{}, aware: map[string]bool{}, log: o.Logger,
 		now: o.Now, timeout: o.Timeout, refusals: o.Refusals, endpoint: o.Endpoint, mlimit: o.MasterLimit, mrate: o.MasterPerMinute}
 	if a.endpoint == nil {
 		a.endpoint = func(route, _ string) string { return route }
@@ -143,6 +149,9 @@ func New(o Options) *Authorizer {
 	}
 	for _, m := range o.Metered {
 		a.metered[m] = true
+	}
+	for _, m := range o.SessionAware {
+		a.aware[m] = true
 	}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -215,7 +224,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		}
 		return policy("Deny", req.MethodArn, g.KeyID, c.Context()), nil
 	}
-	if a.metered[route] {
+	if a.aware[route] || a.metered[route] {
 		s, ok, err := a.sessions.Active(ctx, g.AccountID, now)
 		if err != nil {
 			if _, rerr := a.keys.Refund(ctx, g); rerr != nil {
@@ -224,7 +233,7 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 			log("error", append(attrs, slog.String("error", err.Error()))...)
 			return events.APIGatewayCustomAuthorizerResponse{}, ErrUnavailable
 		}
-		if !ok {
+		if !ok && a.metered[route] {
 			// Refused requests do not count against the limit.
 			if g2, rerr := a.keys.Refund(ctx, g); rerr != nil {
 				attrs = append(attrs, slog.String("refund_error", rerr.Error()))
@@ -235,9 +244,12 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 			log("session_required", attrs...)
 			return allow(req.MethodArn, g.KeyID, c.Context()), nil
 		}
-		c.SessionID, c.SessionTokensUsed, c.SessionTokenLimit = s.ID, s.TokensUsed, s.TokenLimit
-		c.SessionExpiresAt = s.ExpiresAt.UnixMilli()
-		attrs = append(attrs, slog.String("session_id", s.ID))
+		// A session-aware route runs without a session when there is none.
+		if ok {
+			c.SessionID, c.SessionTokensUsed, c.SessionTokenLimit = s.ID, s.TokensUsed, s.TokenLimit
+			c.SessionExpiresAt = s.ExpiresAt.UnixMilli()
+			attrs = append(attrs, slog.String("session_id", s.ID))
+		}
 	}
 	log("allow", attrs...)
 	return allow(req.MethodArn, g.KeyID, c.Context()), nil

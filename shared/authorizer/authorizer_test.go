@@ -75,6 +75,9 @@ func newAuthorizer(o authorizer.Options) *authorizer.Authorizer {
 	if o.Metered == nil {
 		o.Metered = metered
 	}
+	if o.SessionAware == nil {
+		o.SessionAware = []string{"POST /api/v1/mcp"}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
@@ -118,6 +121,7 @@ func request(t testing.TB, fixture, key string) events.APIGatewayCustomAuthorize
 const (
 	plain   = "authorizer-request.json"
 	meterEv = "authorizer-request-metered.json"
+	mcpEv   = "authorizer-request-mcp.json"
 )
 
 // callerOf checks an Allow policy for the request and returns the caller
@@ -460,6 +464,56 @@ func TestMeteredRoutesNeedASession(t *testing.T) {
 			// Non-metered routes never look at the session.
 			if c := call(plain); c.Refusal != "" || c.SessionID != "" {
 				t.Fatalf("plain route: %+v", c)
+			}
+		})
+	}
+}
+
+// A session-aware route (MCP) runs with the active session when there is
+// one, and without it, unrefused and counted, when there is none.
+func TestSessionAwareRoutesCarryTheSession(t *testing.T) {
+	ctx := context.Background()
+	acc, admin := newAccount(t, 10)
+	a := newAuthorizer(authorizer.Options{})
+	call := func(fixture string) caller.Caller {
+		t.Helper()
+		req := request(t, fixture, admin.Secret)
+		resp, err := a.Handle(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return callerOf(t, req, resp)
+	}
+	for i := range 3 {
+		if c := call(mcpEv); c.Refusal != "" || c.SessionID != "" || c.RateRemaining != 9-i {
+			t.Fatalf("no session, call %d: %+v", i, c)
+		}
+	}
+	now := time.Now()
+	tests := []struct {
+		name        string
+		expires     time.Time
+		used, limit int64
+		active      bool
+	}{
+		{"active", now.Add(time.Hour), 10, 100, true},
+		{"expired", now.Add(-time.Second), 10, 100, false},
+		{"exhausted", now.Add(time.Hour), 100, 100, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sid := "ses_" + newID()
+			setSession(t, acc, sid, tc.expires, tc.used, tc.limit)
+			c := call(mcpEv)
+			if c.Refusal != "" {
+				t.Fatalf("refused: %+v", c)
+			}
+			if !tc.active && c.SessionID != "" {
+				t.Fatalf("a session that is over in the context: %+v", c)
+			}
+			if tc.active && (c.SessionID != sid || c.SessionTokensUsed != tc.used || c.SessionTokenLimit != tc.limit ||
+				c.SessionExpiresAt != tc.expires.UnixMilli()) {
+				t.Fatalf("session in the context: %+v", c)
 			}
 		})
 	}

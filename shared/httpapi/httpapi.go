@@ -66,6 +66,9 @@ type Event struct {
 	Status   int
 	Tokens   int64
 	At       time.Time
+	// Charged is set when a charge transaction counted the request
+	// already (NoteUsage).
+	Charged bool
 }
 
 // Server wraps endpoints.
@@ -141,7 +144,27 @@ type ctxKey int
 const (
 	callerKey ctxKey = iota
 	requestIDKey
+	usageKey
 )
+
+// usageNote is what an endpoint tells the usage statistics of its
+// request once it knows (NoteUsage).
+type usageNote struct {
+	endpoint string
+	status   int
+	charged  bool
+}
+
+// NoteUsage tells the usage statistics what the request was, for an
+// endpoint that learns it from the body (one MCP route serves many
+// tools): its usage name, the status to count it under (0: the
+// response's) and whether a charge transaction counted it already. It
+// does nothing outside a Server.
+func NoteUsage(r *http.Request, endpoint string, status int, charged bool) {
+	if n, ok := r.Context().Value(usageKey).(*usageNote); ok {
+		*n = usageNote{endpoint: endpoint, status: status, charged: charged}
+	}
+}
 
 // CallerOf returns the caller of a keyed request; ok is false on public
 // routes.
@@ -203,6 +226,8 @@ func (s *Server) wrap(pattern string, access Access, h HandlerFunc) http.Handler
 		ctx, cancel := budget(r.Context())
 		defer cancel()
 		ctx = context.WithValue(ctx, requestIDKey, reqID)
+		note := &usageNote{}
+		ctx = context.WithValue(ctx, usageKey, note)
 		log := s.logger.With("request_id", reqID, "route", pattern)
 		ctx = telemetry.WithLogger(ctx, log)
 		w := &statusWriter{ResponseWriter: rw}
@@ -262,6 +287,12 @@ func (s *Server) wrap(pattern string, access Access, h HandlerFunc) http.Handler
 			ev := Event{RequestID: reqID, Pattern: pattern, Endpoint: pattern, Status: w.status, At: start}
 			if s.endpoint != nil {
 				ev.Endpoint = s.endpoint(pattern, r)
+			}
+			if note.endpoint != "" {
+				ev.Endpoint, ev.Charged = note.endpoint, note.charged
+			}
+			if note.status != 0 {
+				ev.Status = note.status
 			}
 			if rerr := s.recorder.Record(ctx, c, ev); rerr != nil {
 				log.Warn("usage record failed", "error", rerr.Error())

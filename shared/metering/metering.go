@@ -83,6 +83,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/problem"
 	"github.com/waickoff/waickoff/shared/session"
@@ -218,17 +219,11 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 			return e
 		}
 		if !c.IsMaster() {
-			// Refused without a round trip when it cannot fit what was
-			// left at admission (the session's count only grows); the
-			// charge's own condition decides the rest.
-			if c.SessionTokenLimit > 0 && c.SessionTokensUsed+tokens > c.SessionTokenLimit {
-				return insufficient(tokens, c.SessionTokenLimit-c.SessionTokensUsed)
-			}
 			name := r.Pattern
 			if endpoint != nil {
 				name = endpoint(r)
 			}
-			if err := m.charge(r, c.AccountID, c.KeyID, c.SessionID, c.SessionTokenLimit, name, tokens); err != nil {
+			if err := m.Charge(r.Context(), c, httpapi.RequestID(r), name, tokens); err != nil {
 				return err
 			}
 		}
@@ -241,12 +236,23 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 	}
 }
 
-func (m *Meter) charge(r *http.Request, accountID, keyID, sessionID string, limit int64, endpoint string, tokens int64) error {
-	ctx := r.Context()
+// Charge charges tokens to c's session for the answer to request reqID,
+// counting it in the usage statistics under endpoint, as Handler does
+// after its endpoint succeeded; it is for answers built outside Handler
+// (the MCP endpoint). It returns a problem error when nothing was charged:
+// 402 insufficient_tokens when the tokens do not fit what the session has
+// left, 503 service_unavailable when the charge failed.
+func (m *Meter) Charge(ctx context.Context, c caller.Caller, reqID, endpoint string, tokens int64) error {
+	// Refused without a round trip when it cannot fit what was left at
+	// admission (the session's count only grows); the charge's own
+	// condition decides the rest.
+	if c.SessionTokenLimit > 0 && c.SessionTokensUsed+tokens > c.SessionTokenLimit {
+		return insufficient(tokens, c.SessionTokenLimit-c.SessionTokensUsed)
+	}
+	accountID, keyID, sessionID := c.AccountID, c.KeyID, c.SessionID
 	at := m.now()
-	reqID := httpapi.RequestID(r)
 	ch := session.Charge{AccountID: accountID, SessionID: sessionID, RequestID: reqID, Endpoint: endpoint,
-		Tokens: tokens, TokenLimit: limit, At: at}
+		Tokens: tokens, TokenLimit: c.SessionTokenLimit, At: at}
 	if m.counters != nil {
 		ch.Extra = m.counters.ChargeItems(accountID, keyID, endpoint, reqID, tokens, at)
 	}
@@ -409,27 +415,10 @@ func (f figures) meta(tokens int64) []byte {
 }
 
 // render finds the tokens t of the final body: the response is head +
-// meta(t) + "}" and t = Tokens(req, len(response)). Larger t can only
-// make meta longer, except tokens_remaining which shrinks; when the
-// lengths would oscillate the larger t is kept and meta is padded with
-// spaces (valid JSON whitespace) to the length that costs exactly t.
+// meta(t) + "}" and t = Tokens(req, len(response)), found by Fit.
 func render(head []byte, req int64, f figures) ([]byte, int64) {
-	size := func(meta []byte) int64 { return int64(len(head) + len(meta) + 1) }
-	t := Tokens(req, size(f.meta(0)))
-	for {
-		meta := f.meta(t)
-		n := Tokens(req, size(meta))
-		if n > t {
-			t = n
-			continue
-		}
-		if n < t {
-			// req + size < 4(t-1)+1: pad up to it, which costs t.
-			pad := 4*(t-1) + 1 - req - size(meta)
-			meta = append(meta[:len(meta)-1], append(bytes.Repeat([]byte{' '}, int(pad)), '}')...)
-		}
-		out := make([]byte, 0, size(meta))
-		out = append(append(append(out, head...), meta...), '}')
-		return out, t
-	}
+	meta, t := Fit(req, int64(len(head)+1), f.meta)
+	out := make([]byte, 0, len(head)+len(meta)+1)
+	out = append(append(append(out, head...), meta...), '}')
+	return out, t
 }

@@ -70,7 +70,9 @@ type operation struct {
 	Security    *[]map[string][]string `json:"security"`
 	Permission  string                 `json:"x-permission"`
 	Metered     *bool                  `json:"x-metered"`
-	Parameters  []parameter            `json:"parameters"`
+	// JSONRPC marks the MCP route, whose 400 is a JSON-RPC error.
+	JSONRPC     bool        `json:"x-jsonrpc"`
+	Parameters  []parameter `json:"parameters"`
 	RequestBody *struct {
 		Content map[string]json.RawMessage `json:"content"`
 	} `json:"requestBody"`
@@ -216,7 +218,7 @@ func TestDocumentDecodes(t *testing.T) {
 	for _, tag := range doc.Tags {
 		tags = append(tags, tag.Name)
 	}
-	if want := []string{"public", "accounts", "keys", "sessions", "quota", "usage", "indicators", "dashboard", "operator", "analysis"}; !slices.Equal(tags, want) {
+	if want := []string{"public", "accounts", "keys", "sessions", "quota", "usage", "indicators", "dashboard", "operator", "analysis", "mcp"}; !slices.Equal(tags, want) {
 		t.Errorf("tags = %v, want %v", tags, want)
 	}
 	if len(ops) == 0 {
@@ -328,6 +330,9 @@ func TestOperations(t *testing.T) {
 		{route: "GET /dashboard/{file}", tag: "dashboard", status: "200", extra: []string{"404"}},
 		{route: "GET /api/v1/operator/metrics", tag: "operator", permission: caller.Master, status: "200", extra: []string{"404"}},
 		{route: "POST /api/v1/analysis/wyckoff", tag: "analysis", permission: caller.Read, metered: true, status: "200", extra: []string{"402"}},
+		{route: "POST /api/v1/mcp", tag: "mcp", permission: caller.Read, status: "200", extra: []string{"202"}},
+		{route: "GET /api/v1/mcp", tag: "mcp", permission: caller.Read, status: "405"},
+		{route: "DELETE /api/v1/mcp", tag: "mcp", permission: caller.Read, status: "405"},
 	}
 	if len(tests) != len(ops) {
 		t.Errorf("the table has %d routes, the document %d operations", len(tests), len(ops))
@@ -397,7 +402,13 @@ func TestOperations(t *testing.T) {
 					t.Errorf("response key %q is not a status", code)
 					continue
 				}
-				if status >= 400 {
+				if status == 400 && op.JSONRPC {
+					// MCP's transport: a message it cannot accept is
+					// answered with a JSON-RPC error.
+					if mt, ok := r.Content["application/json"]; !ok || len(r.Content) != 1 || mt.Schema.Ref != "#/components/schemas/JsonRpcResponse" {
+						t.Errorf("response %s of a JSON-RPC route: content must be a JsonRpcResponse", code)
+					}
+				} else if status >= 400 {
 					mt, ok := r.Content["application/problem+json"]
 					if !ok || len(r.Content) != 1 {
 						t.Errorf("response %s: content must be application/problem+json only", code)
@@ -454,7 +465,7 @@ func TestOperations(t *testing.T) {
 					}
 				}
 			}
-			if keyed && tc.route[:strings.Index(tc.route, " ")] != "POST" && tc.tag != "indicators" && tc.tag != "operator" &&
+			if keyed && tc.route[:strings.Index(tc.route, " ")] != "POST" && tc.tag != "indicators" && tc.tag != "operator" && tc.tag != "mcp" &&
 				!slices.Contains(params, "account_id") {
 				t.Error("no operator-only account_id query parameter")
 			}
@@ -494,6 +505,8 @@ func TestProblems(t *testing.T) {
 		problem.ResponseTooLarge,
 		problem.PayloadTooLarge, problem.UnsupportedMediaType, problem.PaymentsDisabled,
 		problem.ServiceUnavailable, problem.Internal,
+		// Beyond the contract's list: GET and DELETE on the MCP route.
+		problem.MethodNotAllowed,
 	}
 	var enum []string
 	for _, v := range doc.Components.Schemas["ProblemCode"].Enum {

@@ -23,6 +23,7 @@ const (
 	InsufficientTokens   Code = "insufficient_tokens"
 	RateLimited          Code = "rate_limited"
 	NotFound             Code = "not_found"
+	MethodNotAllowed     Code = "method_not_allowed"
 	Conflict             Code = "conflict"
 	PayloadTooLarge      Code = "payload_too_large"
 	ResponseTooLarge     Code = "response_too_large"
@@ -44,6 +45,7 @@ var kinds = map[Code]struct {
 	InsufficientTokens:   {http.StatusPaymentRequired, "Insufficient Tokens"},
 	RateLimited:          {http.StatusTooManyRequests, "Too Many Requests"},
 	NotFound:             {http.StatusNotFound, "Not Found"},
+	MethodNotAllowed:     {http.StatusMethodNotAllowed, "Method Not Allowed"},
 	Conflict:             {http.StatusConflict, "Conflict"},
 	PayloadTooLarge:      {http.StatusRequestEntityTooLarge, "Payload Too Large"},
 	ResponseTooLarge:     {http.StatusRequestEntityTooLarge, "Response Too Large"},

@@ -127,7 +127,7 @@ func (s *Store) Record(ctx context.Context, c caller.Caller, e httpapi.Event) er
 	if c.IsMaster() || c.KeyID == "" || c.AccountID == "" {
 		return nil
 	}
-	if s.metered[e.Pattern] && e.Status >= 200 && e.Status < 300 {
+	if (s.metered[e.Pattern] || e.Charged) && e.Status >= 200 && e.Status < 300 {
 		return nil
 	}
 	n := Counters{Requests: 1}

@@ -24,6 +24,8 @@ type sample struct {
 	body         string
 	want         int
 	save         map[string]string
+	// header holds more request headers (MCP's Accept).
+	header map[string]string
 }
 
 const (
@@ -146,6 +148,19 @@ var samples = []sample{
 	{method: "POST", path: "/api/v1/sessions/${session}/terminate", key: "admin", contentType: jsonType, body: `{}`, want: 409},
 	{method: "POST", path: "/api/v1/indicators/sma?period=2", key: "read", contentType: csvType, body: csv, want: 403},
 	{method: "GET", path: "/api/v1/sessions?status=ended", key: "read", want: 200},
+
+	// MCP (no session left: the protocol calls and free tools still answer)
+	{method: "POST", path: "/api/v1/mcp", key: "read", contentType: jsonType, header: mcpAccept,
+		body: `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"contract","version":"1"}}}`, want: 200},
+	{method: "POST", path: "/api/v1/mcp", key: "read", contentType: jsonType, header: mcpAccept,
+		body: `{"jsonrpc":"2.0","method":"notifications/initialized"}`, want: 202},
+	{method: "POST", path: "/api/v1/mcp", key: "read", contentType: jsonType, header: mcpAccept,
+		body: `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"compute_indicator","arguments":{"indicator":"sma",` + rows + `}}}`, want: 200},
+	{method: "POST", path: "/api/v1/mcp", key: "read", contentType: jsonType, header: mcpAccept,
+		body: `[{"jsonrpc":"2.0","id":3,"method":"ping"}]`, want: 400},
+	{method: "POST", path: "/api/v1/mcp", key: "read", contentType: "text/plain", header: mcpAccept, body: `ping`, want: 415},
+	{method: "GET", path: "/api/v1/mcp", key: "read", header: map[string]string{"Accept": "text/event-stream"}, want: 405},
+	{method: "DELETE", path: "/api/v1/mcp", key: "read", want: 405},
 }
 
 // wyckoffBody is a planted accumulation schematic as JSON columns.
@@ -161,3 +176,6 @@ func wyckoffBody() string {
 	}
 	return string(b)
 }
+
+// mcpAccept is the Accept header MCP's Streamable HTTP transport requires.
+var mcpAccept = map[string]string{"Accept": "application/json, text/event-stream"}

@@ -80,6 +80,7 @@ func TestResponsesMatchSchemas(t *testing.T) {
 			failed = failed || s >= 400
 		}
 		switch {
+		case !ok && neverSucceeds[r.Pattern()]:
 		case !ok:
 			t.Errorf("%s: no success answer was recorded (got %v): add a request to samples in tests/contract/samples_test.go", r.Pattern(), statuses)
 		case !failed:
@@ -87,6 +88,11 @@ func TestResponsesMatchSchemas(t *testing.T) {
 		}
 	}
 }
+
+// neverSucceeds are the routes whose every answer is an error by design:
+// MCP's GET and DELETE, 405 from a server with no SSE stream and no
+// session.
+var neverSucceeds = map[string]bool{"GET /api/v1/mcp": true, "DELETE /api/v1/mcp": true}
 
 // maxBodyBytes is the test API's MAX_BODY_BYTES (main_test.go).
 const maxBodyBytes = 64 << 10
@@ -189,6 +195,9 @@ func (v *validator) send(t *testing.T, name string, w *world, s sample) {
 	}
 	if s.contentType != "" {
 		req.Header.Set("Content-Type", s.contentType)
+	}
+	for k, v := range s.header {
+		req.Header.Set(k, v)
 	}
 	if s.key != "" {
 		key, ok := w.vars[s.key]

@@ -83,6 +83,7 @@ var defaultBenchtime = map[string]string{
 	"./shared/indicatorapi": "10x",
 	"./shared/indicator":    "50x",
 	"./shared/wyckoff":      "3x",
+	"./shared/mcpapi":       "20x",
 	"./shared/authorizer":   "20000x",
 	"./shared/apikey":       "20000x",
 }

@@ -47,6 +47,14 @@ var rows = []row{
 	{Label: "Wyckoff analysis vs RSI(14), 50k candles", Pkg: "./shared/wyckoff",
 		Ours: "BenchmarkWyckoff/analysis", Baseline: "BenchmarkWyckoff/rsi14", Metric: "ns/candle", Goal: goal{MaxRatio: 10}},
 
+	// MCP (shared/mcpapi): the same RSI request on 10k candles through the MCP
+	// endpoint and the HTTP one; the token cost of tools/list with one
+	// compute_indicator tool and with one tool per indicator family.
+	{Label: "MCP tools/call vs HTTP endpoint, one RSI, 10k candles", Pkg: "./shared/mcpapi",
+		Ours: "BenchmarkMCPPath/mcp", Baseline: "BenchmarkMCPPath/http", Metric: "cpu-ns/op", Goal: goal{MaxRatio: 1.3}},
+	{Label: "MCP tools/list tokens: compute_indicator vs one tool per family", Pkg: "./shared/mcpapi",
+		Ours: "BenchmarkToolsList/compute_indicator", Baseline: "BenchmarkToolsList/per_family", Metric: "tokens"},
+
 	// Per-request key work (no baseline).
 	{Label: "authorizer, store in memory", Pkg: "./shared/authorizer", Ours: "BenchmarkAuthorize", Metric: "ns/op"},
 	{Label: "authorizer with the SDK's work", Pkg: "./shared/authorizer", Ours: "BenchmarkAuthorizeSDK", Metric: "ns/op"},

@@ -34,15 +34,16 @@ func Authorizer(d *store.Deps) (app.AuthorizerHandler, error) {
 
 // options are the authorizer's dependencies from the deps: the key store
 // (also the master key's rate limit), the session store (the account
-// hub's active session, for metered routes), the tally of rate-limited
-// requests (written to the UsageTable at most once per key and
-// refusals.DefaultInterval; added to the deps' Flushers), and the master
-// key only when the configuration enables it.
+// hub's active session, for metered routes and the session-aware MCP
+// route), the tally of rate-limited requests (written to the UsageTable
+// at most once per key and refusals.DefaultInterval; added to the deps'
+// Flushers), and the master key only when the configuration enables it.
 func options(ctx context.Context, d *store.Deps) (authorizer.Options, error) {
 	tally := refusals.New(d.Usage(), refusals.DefaultInterval, d.Logger, d.Metrics)
 	d.Flushers = append(d.Flushers, tally)
 	keys := d.Keys()
-	o := authorizer.Options{Keys: keys, Sessions: d.Sessions(), Metered: store.MeteredRoutes, Logger: d.Logger, Now: d.Now,
+	o := authorizer.Options{Keys: keys, Sessions: d.Sessions(), Metered: store.MeteredRoutes,
+		SessionAware: store.SessionAwareRoutes, Logger: d.Logger, Now: d.Now,
 		Refusals: tally, Endpoint: usage.NameOf(indicator.Known), MasterLimit: keys, MasterPerMinute: d.Config.MasterRateLimitPerMinute}
 	if !d.Config.MasterKeyEnabled() {
 		return o, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/waickoff/waickoff/shared/app/authorize"
 	"github.com/waickoff/waickoff/shared/app/indicators"
 	"github.com/waickoff/waickoff/shared/app/keys"
+	"github.com/waickoff/waickoff/shared/app/mcp"
 	"github.com/waickoff/waickoff/shared/app/operator"
 	"github.com/waickoff/waickoff/shared/app/public"
 	"github.com/waickoff/waickoff/shared/app/sessions"
@@ -62,6 +63,7 @@ func Functions() Catalogue {
 			"OperatorMetricsFunction": store.Open(operator.Metrics),
 
 			"WyckoffAnalysisFunction": store.Open(analysis.Wyckoff),
+			"McpFunction":             store.Open(mcp.Server),
 		},
 		Authorizer: map[string]app.Builder[app.AuthorizerHandler]{
 			"AuthorizerFunction": store.Open(authorize.Authorizer),

@@ -33,6 +33,11 @@ var MeteredRoutes = []string{
 	"POST /api/v1/analysis/wyckoff",
 }
 
+// SessionAwareRoutes are the routes the authorizer hands the active
+// session when there is one without requiring it: the MCP endpoint
+// (mcpapi.Pattern), whose function decides call by call which need one.
+var SessionAwareRoutes = []string{"POST /api/v1/mcp"}
+
 // Deps are a function's deps and its DynamoDB client.
 type Deps struct {
 	*app.Deps

@@ -135,6 +135,36 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for JsonRpcRequestJsonrpc.
+const (
+	JsonRpcRequestJsonrpcN20 JsonRpcRequestJsonrpc = "2.0"
+)
+
+// Valid indicates whether the value is a known member of the JsonRpcRequestJsonrpc enum.
+func (e JsonRpcRequestJsonrpc) Valid() bool {
+	switch e {
+	case JsonRpcRequestJsonrpcN20:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JsonRpcResponseJsonrpc.
+const (
+	JsonRpcResponseJsonrpcN20 JsonRpcResponseJsonrpc = "2.0"
+)
+
+// Valid indicates whether the value is a known member of the JsonRpcResponseJsonrpc enum.
+func (e JsonRpcResponseJsonrpc) Valid() bool {
+	switch e {
+	case JsonRpcResponseJsonrpcN20:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Permission.
 const (
 	ADMIN Permission = "ADMIN"
@@ -181,6 +211,7 @@ const (
 	ProblemCodeInsufficientTokens   ProblemCode = "insufficient_tokens"
 	ProblemCodeInternal             ProblemCode = "internal"
 	ProblemCodeInvalidRequest       ProblemCode = "invalid_request"
+	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
 	ProblemCodeNotFound             ProblemCode = "not_found"
 	ProblemCodePayloadTooLarge      ProblemCode = "payload_too_large"
 	ProblemCodePaymentsDisabled     ProblemCode = "payments_disabled"
@@ -205,6 +236,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInternal:
 		return true
 	case ProblemCodeInvalidRequest:
+		return true
+	case ProblemCodeMethodNotAllowed:
 		return true
 	case ProblemCodeNotFound:
 		return true
@@ -1111,7 +1144,7 @@ type CatalogMetering struct {
 		// 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
 		// `quota_exhausted` 402, `insufficient_tokens` 402,
 		// `payments_disabled` 402, `not_found` 404,
-		// `conflict` 409, `payload_too_large` 413, `response_too_large` 413,
+		// `conflict` 409, `method_not_allowed` 405, `payload_too_large` 413, `response_too_large` 413,
 		// `unsupported_media_type`
 		// 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 		Code ProblemCode `json:"code"`
@@ -1249,6 +1282,60 @@ type IndicatorResult struct {
 //
 // Example: {"value":[null,1.8,2.05]}
 type IndicatorValues map[string][]*float64
+
+// JsonRpcError defines model for JsonRpcError.
+type JsonRpcError struct {
+	// Code -32700 parse error, -32600 invalid request, -32601 unknown method, -32602 invalid params (an unknown tool), -32603 internal, -32022 unsupported protocol version.
+	//
+	// Example: -32602
+	Code int `json:"code"`
+
+	// Data More about the error, when there is any.
+	Data interface{} `json:"data,omitempty"`
+
+	// Message Example: unknown tool "nope"
+	Message string `json:"message"`
+}
+
+// JsonRpcId The request's id, echoed in its response.
+type JsonRpcId struct {
+	union json.RawMessage
+}
+
+// JsonRpcId0 defines model for JsonRpcId.0.
+type JsonRpcId0 = string
+
+// JsonRpcId1 defines model for JsonRpcId.1.
+type JsonRpcId1 = int64
+
+// JsonRpcRequest One JSON-RPC 2.0 message of MCP 2025-11-25 (a request, or a notification without `id`).
+type JsonRpcRequest struct {
+	// Id The request's id, echoed in its response.
+	Id      *JsonRpcId            `json:"id,omitempty"`
+	Jsonrpc JsonRpcRequestJsonrpc `json:"jsonrpc"`
+
+	// Method Example: tools/call
+	Method string                  `json:"method"`
+	Params *map[string]interface{} `json:"params,omitempty"`
+}
+
+// JsonRpcRequestJsonrpc defines model for JsonRpcRequest.Jsonrpc.
+type JsonRpcRequestJsonrpc string
+
+// JsonRpcResponse A JSON-RPC 2.0 response of MCP 2025-11-25; `result` for a success, `error` for a protocol fault.
+type JsonRpcResponse struct {
+	Error *JsonRpcError `json:"error,omitempty"`
+
+	// Id The request's id, echoed in its response.
+	Id      *JsonRpcId             `json:"id,omitempty"`
+	Jsonrpc JsonRpcResponseJsonrpc `json:"jsonrpc"`
+
+	// Result The method's result (for tools/call a CallToolResult with `_meta`, `content`, `structuredContent` and `isError`).
+	Result *map[string]interface{} `json:"result,omitempty"`
+}
+
+// JsonRpcResponseJsonrpc defines model for JsonRpcResponse.Jsonrpc.
+type JsonRpcResponseJsonrpc string
 
 // Key A key as listed; never the key itself.
 type Key struct {
@@ -1735,7 +1822,7 @@ type Problem struct {
 	// 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
 	// `quota_exhausted` 402, `insufficient_tokens` 402,
 	// `payments_disabled` 402, `not_found` 404,
-	// `conflict` 409, `payload_too_large` 413, `response_too_large` 413,
+	// `conflict` 409, `method_not_allowed` 405, `payload_too_large` 413, `response_too_large` 413,
 	// `unsupported_media_type`
 	// 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 	Code ProblemCode `json:"code"`
@@ -1813,7 +1900,7 @@ type Problem struct {
 // 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
 // `quota_exhausted` 402, `insufficient_tokens` 402,
 // `payments_disabled` 402, `not_found` 404,
-// `conflict` 409, `payload_too_large` 413, `response_too_large` 413,
+// `conflict` 409, `method_not_allowed` 405, `payload_too_large` 413, `response_too_large` 413,
 // `unsupported_media_type`
 // 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 type ProblemCode string
@@ -2499,6 +2586,11 @@ type MeteredForbidden = Problem
 // errors only.
 type MeteredTooLarge = Problem
 
+// MethodNotAllowed An RFC 9457 problem document. Every member an error may carry is
+// listed here; those beyond the required five come with particular
+// errors only.
+type MethodNotAllowed = Problem
+
 // NotFound An RFC 9457 problem document. Every member an error may carry is
 // listed here; those beyond the required five come with particular
 // errors only.
@@ -2747,6 +2839,9 @@ type CreateKeyJSONRequestBody = KeyCreateRequest
 // RotateKeyJSONRequestBody defines body for RotateKey for application/json ContentType.
 type RotateKeyJSONRequestBody = OperatorRequest
 
+// McpMessageJSONRequestBody defines body for McpMessage for application/json ContentType.
+type McpMessageJSONRequestBody = JsonRpcRequest
+
 // StartSessionJSONRequestBody defines body for StartSession for application/json ContentType.
 type StartSessionJSONRequestBody = OperatorRequest
 
@@ -2910,6 +3005,68 @@ func (t Candles) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Candles) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsJsonRpcId0 returns the union data inside the JsonRpcId as a JsonRpcId0
+func (t JsonRpcId) AsJsonRpcId0() (JsonRpcId0, error) {
+	var body JsonRpcId0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJsonRpcId0 overwrites any union data inside the JsonRpcId as the provided JsonRpcId0
+func (t *JsonRpcId) FromJsonRpcId0(v JsonRpcId0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJsonRpcId0 performs a merge with any union data inside the JsonRpcId, using the provided JsonRpcId0
+func (t *JsonRpcId) MergeJsonRpcId0(v JsonRpcId0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsJsonRpcId1 returns the union data inside the JsonRpcId as a JsonRpcId1
+func (t JsonRpcId) AsJsonRpcId1() (JsonRpcId1, error) {
+	var body JsonRpcId1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJsonRpcId1 overwrites any union data inside the JsonRpcId as the provided JsonRpcId1
+func (t *JsonRpcId) FromJsonRpcId1(v JsonRpcId1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJsonRpcId1 performs a merge with any union data inside the JsonRpcId, using the provided JsonRpcId1
+func (t *JsonRpcId) MergeJsonRpcId1(v JsonRpcId1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t JsonRpcId) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *JsonRpcId) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -3419,6 +3576,87 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/keys/{key_id}/usage (the `GetKeyUsage` operationId).
 	GetKeyUsage(ctx context.Context, keyId KeyIDParam, params *GetKeyUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// McpEndSession No session to end (405)
+	//
+	// Needs `READ`; not metered. The server keeps no session, so this
+	// answers 405 with `Allow: POST`, as the MCP transport says.
+	//
+	// Corresponds with DELETE /api/v1/mcp (the `McpEndSession` operationId).
+	McpEndSession(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// McpOpenStream No SSE stream (405)
+	//
+	// Needs `READ`; not metered. The server offers no SSE stream and keeps
+	// no session, so this answers 405 with `Allow: POST`, as the MCP
+	// transport says.
+	//
+	// Corresponds with GET /api/v1/mcp (the `McpOpenStream` operationId).
+	McpOpenStream(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// McpMessageWithBody Send one MCP message (JSON-RPC)
+	//
+	// Needs `READ`. The API's tools over the Model Context Protocol,
+	// Streamable HTTP transport, protocol version `2025-11-25`, stateless
+	// (no `Mcp-Session-Id`) with JSON answers (no SSE). Send one JSON-RPC
+	// message a request (batches are refused) with
+	// `Accept: application/json, text/event-stream`.
+	//
+	// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
+	// tools `session_status`, `quota` and `pricing` are free (but count
+	// against the key's rate limit); `compute_indicator` and `batch` need
+	// an active session and are charged
+	// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
+	// indicator endpoints are, only when they succeed. Every tool result
+	// carries `_meta` with `tokens` (what it cost), `tokens_used`,
+	// `tokens_remaining` and `session_expires_at` (null outside a
+	// session). A tool that fails answers a result with `isError: true`
+	// whose text is the HTTP API's problem document (same `code`, `detail`
+	// and `field`), for example `session_required` or `invalid_request`;
+	// protocol faults (unknown method or tool, bad parameters) are
+	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
+	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
+	// indicator endpoints.
+	//
+	// Usage statistics count tool calls under `mcp/<tool>` and the other
+	// messages under this route.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/mcp (the `McpMessage` operationId).
+	McpMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// McpMessage Send one MCP message (JSON-RPC)
+	//
+	// Needs `READ`. The API's tools over the Model Context Protocol,
+	// Streamable HTTP transport, protocol version `2025-11-25`, stateless
+	// (no `Mcp-Session-Id`) with JSON answers (no SSE). Send one JSON-RPC
+	// message a request (batches are refused) with
+	// `Accept: application/json, text/event-stream`.
+	//
+	// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
+	// tools `session_status`, `quota` and `pricing` are free (but count
+	// against the key's rate limit); `compute_indicator` and `batch` need
+	// an active session and are charged
+	// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
+	// indicator endpoints are, only when they succeed. Every tool result
+	// carries `_meta` with `tokens` (what it cost), `tokens_used`,
+	// `tokens_remaining` and `session_expires_at` (null outside a
+	// session). A tool that fails answers a result with `isError: true`
+	// whose text is the HTTP API's problem document (same `code`, `detail`
+	// and `field`), for example `session_required` or `invalid_request`;
+	// protocol faults (unknown method or tool, bad parameters) are
+	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
+	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
+	// indicator endpoints.
+	//
+	// Usage statistics count tool calls under `mcp/<tool>` and the other
+	// messages under this route.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/mcp (the `McpMessage` operationId).
+	McpMessage(ctx context.Context, body McpMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPI This API as an OpenAPI document
 	//
@@ -4236,6 +4474,127 @@ func (c *Client) RotateKey(ctx context.Context, keyId KeyIDParam, body RotateKey
 // Corresponds with GET /api/v1/keys/{key_id}/usage (the `GetKeyUsage` operationId).
 func (c *Client) GetKeyUsage(ctx context.Context, keyId KeyIDParam, params *GetKeyUsageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetKeyUsageRequest(c.Server, keyId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// McpEndSession No session to end (405)
+//
+// Needs `READ`; not metered. The server keeps no session, so this
+// answers 405 with `Allow: POST`, as the MCP transport says.
+//
+// Corresponds with DELETE /api/v1/mcp (the `McpEndSession` operationId).
+func (c *Client) McpEndSession(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMcpEndSessionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// McpOpenStream No SSE stream (405)
+//
+// Needs `READ`; not metered. The server offers no SSE stream and keeps
+// no session, so this answers 405 with `Allow: POST`, as the MCP
+// transport says.
+//
+// Corresponds with GET /api/v1/mcp (the `McpOpenStream` operationId).
+func (c *Client) McpOpenStream(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMcpOpenStreamRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// McpMessageWithBody Send one MCP message (JSON-RPC)
+//
+// Needs `READ`. The API's tools over the Model Context Protocol,
+// Streamable HTTP transport, protocol version `2025-11-25`, stateless
+// (no `Mcp-Session-Id`) with JSON answers (no SSE). Send one JSON-RPC
+// message a request (batches are refused) with
+// `Accept: application/json, text/event-stream`.
+//
+// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
+// tools `session_status`, `quota` and `pricing` are free (but count
+// against the key's rate limit); `compute_indicator` and `batch` need
+// an active session and are charged
+// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
+// indicator endpoints are, only when they succeed. Every tool result
+// carries `_meta` with `tokens` (what it cost), `tokens_used`,
+// `tokens_remaining` and `session_expires_at` (null outside a
+// session). A tool that fails answers a result with `isError: true`
+// whose text is the HTTP API's problem document (same `code`, `detail`
+// and `field`), for example `session_required` or `invalid_request`;
+// protocol faults (unknown method or tool, bad parameters) are
+// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
+// `open`, ...) or CSV text (`csv`), with the limits and errors of the
+// indicator endpoints.
+//
+// Usage statistics count tool calls under `mcp/<tool>` and the other
+// messages under this route.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/mcp (the `McpMessage` operationId).
+func (c *Client) McpMessageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMcpMessageRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// McpMessage Send one MCP message (JSON-RPC)
+//
+// Needs `READ`. The API's tools over the Model Context Protocol,
+// Streamable HTTP transport, protocol version `2025-11-25`, stateless
+// (no `Mcp-Session-Id`) with JSON answers (no SSE). Send one JSON-RPC
+// message a request (batches are refused) with
+// `Accept: application/json, text/event-stream`.
+//
+// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
+// tools `session_status`, `quota` and `pricing` are free (but count
+// against the key's rate limit); `compute_indicator` and `batch` need
+// an active session and are charged
+// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
+// indicator endpoints are, only when they succeed. Every tool result
+// carries `_meta` with `tokens` (what it cost), `tokens_used`,
+// `tokens_remaining` and `session_expires_at` (null outside a
+// session). A tool that fails answers a result with `isError: true`
+// whose text is the HTTP API's problem document (same `code`, `detail`
+// and `field`), for example `session_required` or `invalid_request`;
+// protocol faults (unknown method or tool, bad parameters) are
+// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
+// `open`, ...) or CSV text (`csv`), with the limits and errors of the
+// indicator endpoints.
+//
+// Usage statistics count tool calls under `mcp/<tool>` and the other
+// messages under this route.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/mcp (the `McpMessage` operationId).
+func (c *Client) McpMessage(ctx context.Context, body McpMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMcpMessageRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5376,6 +5735,100 @@ func NewGetKeyUsageRequest(server string, keyId KeyIDParam, params *GetKeyUsageP
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewMcpEndSessionRequest constructs an http.Request for the McpEndSession method
+func NewMcpEndSessionRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/mcp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewMcpOpenStreamRequest constructs an http.Request for the McpOpenStream method
+func NewMcpOpenStreamRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/mcp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewMcpMessageRequest calls the generic McpMessage builder with application/json body
+func NewMcpMessageRequest(server string, body McpMessageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMcpMessageRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewMcpMessageRequestWithBody constructs an http.Request for the McpMessage method, with any body, and a specified content type
+func NewMcpMessageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/mcp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -6540,6 +6993,91 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/keys/{key_id}/usage (the `GetKeyUsage` operationId).
 	GetKeyUsageWithResponse(ctx context.Context, keyId KeyIDParam, params *GetKeyUsageParams, reqEditors ...RequestEditorFn) (*GetKeyUsageResponse, error)
+
+	// McpEndSessionWithResponse No session to end (405)
+	//
+	// Needs `READ`; not metered. The server keeps no session, so this
+	// answers 405 with `Allow: POST`, as the MCP transport says.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/mcp (the `McpEndSession` operationId).
+	McpEndSessionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*McpEndSessionResponse, error)
+
+	// McpOpenStreamWithResponse No SSE stream (405)
+	//
+	// Needs `READ`; not metered. The server offers no SSE stream and keeps
+	// no session, so this answers 405 with `Allow: POST`, as the MCP
+	// transport says.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/mcp (the `McpOpenStream` operationId).
+	McpOpenStreamWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*McpOpenStreamResponse, error)
+
+	// McpMessageWithBodyWithResponse Send one MCP message (JSON-RPC)
+	//
+	// Needs `READ`. The API's tools over the Model Context Protocol,
+	// Streamable HTTP transport, protocol version `2025-11-25`, stateless
+	// (no `Mcp-Session-Id`) with JSON answers (no SSE). Send one JSON-RPC
+	// message a request (batches are refused) with
+	// `Accept: application/json, text/event-stream`.
+	//
+	// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
+	// tools `session_status`, `quota` and `pricing` are free (but count
+	// against the key's rate limit); `compute_indicator` and `batch` need
+	// an active session and are charged
+	// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
+	// indicator endpoints are, only when they succeed. Every tool result
+	// carries `_meta` with `tokens` (what it cost), `tokens_used`,
+	// `tokens_remaining` and `session_expires_at` (null outside a
+	// session). A tool that fails answers a result with `isError: true`
+	// whose text is the HTTP API's problem document (same `code`, `detail`
+	// and `field`), for example `session_required` or `invalid_request`;
+	// protocol faults (unknown method or tool, bad parameters) are
+	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
+	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
+	// indicator endpoints.
+	//
+	// Usage statistics count tool calls under `mcp/<tool>` and the other
+	// messages under this route.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/mcp (the `McpMessage` operationId).
+	McpMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*McpMessageResponse, error)
+
+	// McpMessageWithResponse Send one MCP message (JSON-RPC)
+	//
+	// Needs `READ`. The API's tools over the Model Context Protocol,
+	// Streamable HTTP transport, protocol version `2025-11-25`, stateless
+	// (no `Mcp-Session-Id`) with JSON answers (no SSE). Send one JSON-RPC
+	// message a request (batches are refused) with
+	// `Accept: application/json, text/event-stream`.
+	//
+	// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
+	// tools `session_status`, `quota` and `pricing` are free (but count
+	// against the key's rate limit); `compute_indicator` and `batch` need
+	// an active session and are charged
+	// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
+	// indicator endpoints are, only when they succeed. Every tool result
+	// carries `_meta` with `tokens` (what it cost), `tokens_used`,
+	// `tokens_remaining` and `session_expires_at` (null outside a
+	// session). A tool that fails answers a result with `isError: true`
+	// whose text is the HTTP API's problem document (same `code`, `detail`
+	// and `field`), for example `session_required` or `invalid_request`;
+	// protocol faults (unknown method or tool, bad parameters) are
+	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
+	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
+	// indicator endpoints.
+	//
+	// Usage statistics count tool calls under `mcp/<tool>` and the other
+	// messages under this route.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/mcp (the `McpMessage` operationId).
+	McpMessageWithResponse(ctx context.Context, body McpMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*McpMessageResponse, error)
 
 	// GetOpenAPIWithResponse This API as an OpenAPI document
 	//
@@ -9094,6 +9632,493 @@ func (r GetKeyUsageResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetKeyUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// McpEndSessionResponse401Headers the declared response headers of an HTTP 401 response for McpEndSession
+type McpEndSessionResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      string
+}
+
+// McpEndSessionResponse403Headers the declared response headers of an HTTP 403 response for McpEndSession
+type McpEndSessionResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpEndSessionResponse405Headers the declared response headers of an HTTP 405 response for McpEndSession
+type McpEndSessionResponse405Headers struct {
+	Allow              string
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpEndSessionResponse413Headers the declared response headers of an HTTP 413 response for McpEndSession
+type McpEndSessionResponse413Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpEndSessionResponse429Headers the declared response headers of an HTTP 429 response for McpEndSession
+type McpEndSessionResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// McpEndSessionResponse500Headers the declared response headers of an HTTP 500 response for McpEndSession
+type McpEndSessionResponse500Headers struct {
+	XRequestId string
+}
+
+// McpEndSessionResponse503Headers the declared response headers of an HTTP 503 response for McpEndSession
+type McpEndSessionResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type McpEndSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON405 the response for an HTTP 405 `application/problem+json` response
+	ApplicationproblemJSON405 *MethodNotAllowed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *McpEndSessionResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *McpEndSessionResponse403Headers
+	// Headers405 the parsed response headers for an HTTP 405 response
+	Headers405 *McpEndSessionResponse405Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *McpEndSessionResponse413Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *McpEndSessionResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *McpEndSessionResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *McpEndSessionResponse503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r McpEndSessionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r McpEndSessionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON405 returns the response for an HTTP 405 `application/problem+json` response
+func (r McpEndSessionResponse) GetApplicationproblemJSON405() *MethodNotAllowed {
+	return r.ApplicationproblemJSON405
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r McpEndSessionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r McpEndSessionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r McpEndSessionResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r McpEndSessionResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r McpEndSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r McpEndSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r McpEndSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r McpEndSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// McpOpenStreamResponse401Headers the declared response headers of an HTTP 401 response for McpOpenStream
+type McpOpenStreamResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      string
+}
+
+// McpOpenStreamResponse403Headers the declared response headers of an HTTP 403 response for McpOpenStream
+type McpOpenStreamResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpOpenStreamResponse405Headers the declared response headers of an HTTP 405 response for McpOpenStream
+type McpOpenStreamResponse405Headers struct {
+	Allow              string
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpOpenStreamResponse413Headers the declared response headers of an HTTP 413 response for McpOpenStream
+type McpOpenStreamResponse413Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpOpenStreamResponse429Headers the declared response headers of an HTTP 429 response for McpOpenStream
+type McpOpenStreamResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// McpOpenStreamResponse500Headers the declared response headers of an HTTP 500 response for McpOpenStream
+type McpOpenStreamResponse500Headers struct {
+	XRequestId string
+}
+
+// McpOpenStreamResponse503Headers the declared response headers of an HTTP 503 response for McpOpenStream
+type McpOpenStreamResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type McpOpenStreamResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON405 the response for an HTTP 405 `application/problem+json` response
+	ApplicationproblemJSON405 *MethodNotAllowed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *McpOpenStreamResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *McpOpenStreamResponse403Headers
+	// Headers405 the parsed response headers for an HTTP 405 response
+	Headers405 *McpOpenStreamResponse405Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *McpOpenStreamResponse413Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *McpOpenStreamResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *McpOpenStreamResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *McpOpenStreamResponse503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r McpOpenStreamResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r McpOpenStreamResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON405 returns the response for an HTTP 405 `application/problem+json` response
+func (r McpOpenStreamResponse) GetApplicationproblemJSON405() *MethodNotAllowed {
+	return r.ApplicationproblemJSON405
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r McpOpenStreamResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r McpOpenStreamResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r McpOpenStreamResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r McpOpenStreamResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r McpOpenStreamResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r McpOpenStreamResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r McpOpenStreamResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r McpOpenStreamResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// McpMessageResponse200Headers the declared response headers of an HTTP 200 response for McpMessage
+type McpMessageResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpMessageResponse202Headers the declared response headers of an HTTP 202 response for McpMessage
+type McpMessageResponse202Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpMessageResponse400Headers the declared response headers of an HTTP 400 response for McpMessage
+type McpMessageResponse400Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpMessageResponse401Headers the declared response headers of an HTTP 401 response for McpMessage
+type McpMessageResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      string
+}
+
+// McpMessageResponse403Headers the declared response headers of an HTTP 403 response for McpMessage
+type McpMessageResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpMessageResponse413Headers the declared response headers of an HTTP 413 response for McpMessage
+type McpMessageResponse413Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpMessageResponse415Headers the declared response headers of an HTTP 415 response for McpMessage
+type McpMessageResponse415Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// McpMessageResponse429Headers the declared response headers of an HTTP 429 response for McpMessage
+type McpMessageResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// McpMessageResponse500Headers the declared response headers of an HTTP 500 response for McpMessage
+type McpMessageResponse500Headers struct {
+	XRequestId string
+}
+
+// McpMessageResponse503Headers the declared response headers of an HTTP 503 response for McpMessage
+type McpMessageResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type McpMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JsonRpcResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *JsonRpcResponse
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *McpMessageResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *McpMessageResponse202Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *McpMessageResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *McpMessageResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *McpMessageResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *McpMessageResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *McpMessageResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *McpMessageResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *McpMessageResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *McpMessageResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r McpMessageResponse) GetJSON200() *JsonRpcResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r McpMessageResponse) GetJSON400() *JsonRpcResponse {
+	return r.JSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r McpMessageResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r McpMessageResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r McpMessageResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r McpMessageResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r McpMessageResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r McpMessageResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r McpMessageResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r McpMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r McpMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r McpMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r McpMessageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11792,6 +12817,115 @@ func (c *ClientWithResponses) GetKeyUsageWithResponse(ctx context.Context, keyId
 		return nil, err
 	}
 	return ParseGetKeyUsageResponse(rsp)
+}
+
+// McpEndSessionWithResponse No session to end (405)
+//
+// Needs `READ`; not metered. The server keeps no session, so this
+// answers 405 with `Allow: POST`, as the MCP transport says.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/mcp (the `McpEndSession` operationId).
+func (c *ClientWithResponses) McpEndSessionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*McpEndSessionResponse, error) {
+	rsp, err := c.McpEndSession(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMcpEndSessionResponse(rsp)
+}
+
+// McpOpenStreamWithResponse No SSE stream (405)
+//
+// Needs `READ`; not metered. The server offers no SSE stream and keeps
+// no session, so this answers 405 with `Allow: POST`, as the MCP
+// transport says.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/mcp (the `McpOpenStream` operationId).
+func (c *ClientWithResponses) McpOpenStreamWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*McpOpenStreamResponse, error) {
+	rsp, err := c.McpOpenStream(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMcpOpenStreamResponse(rsp)
+}
+
+// McpMessageWithBodyWithResponse Send one MCP message (JSON-RPC)
+//
+// Needs `READ`. The API's tools over the Model Context Protocol,
+// Streamable HTTP transport, protocol version `2025-11-25`, stateless
+// (no `Mcp-Session-Id`) with JSON answers (no SSE). Send one JSON-RPC
+// message a request (batches are refused) with
+// `Accept: application/json, text/event-stream`.
+//
+// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
+// tools `session_status`, `quota` and `pricing` are free (but count
+// against the key's rate limit); `compute_indicator` and `batch` need
+// an active session and are charged
+// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
+// indicator endpoints are, only when they succeed. Every tool result
+// carries `_meta` with `tokens` (what it cost), `tokens_used`,
+// `tokens_remaining` and `session_expires_at` (null outside a
+// session). A tool that fails answers a result with `isError: true`
+// whose text is the HTTP API's problem document (same `code`, `detail`
+// and `field`), for example `session_required` or `invalid_request`;
+// protocol faults (unknown method or tool, bad parameters) are
+// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
+// `open`, ...) or CSV text (`csv`), with the limits and errors of the
+// indicator endpoints.
+//
+// Usage statistics count tool calls under `mcp/<tool>` and the other
+// messages under this route.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/mcp (the `McpMessage` operationId).
+func (c *ClientWithResponses) McpMessageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*McpMessageResponse, error) {
+	rsp, err := c.McpMessageWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMcpMessageResponse(rsp)
+}
+
+// McpMessageWithResponse Send one MCP message (JSON-RPC)
+//
+// Needs `READ`. The API's tools over the Model Context Protocol,
+// Streamable HTTP transport, protocol version `2025-11-25`, stateless
+// (no `Mcp-Session-Id`) with JSON answers (no SSE). Send one JSON-RPC
+// message a request (batches are refused) with
+// `Accept: application/json, text/event-stream`.
+//
+// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
+// tools `session_status`, `quota` and `pricing` are free (but count
+// against the key's rate limit); `compute_indicator` and `batch` need
+// an active session and are charged
+// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
+// indicator endpoints are, only when they succeed. Every tool result
+// carries `_meta` with `tokens` (what it cost), `tokens_used`,
+// `tokens_remaining` and `session_expires_at` (null outside a
+// session). A tool that fails answers a result with `isError: true`
+// whose text is the HTTP API's problem document (same `code`, `detail`
+// and `field`), for example `session_required` or `invalid_request`;
+// protocol faults (unknown method or tool, bad parameters) are
+// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
+// `open`, ...) or CSV text (`csv`), with the limits and errors of the
+// indicator endpoints.
+//
+// Usage statistics count tool calls under `mcp/<tool>` and the other
+// messages under this route.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/mcp (the `McpMessage` operationId).
+func (c *ClientWithResponses) McpMessageWithResponse(ctx context.Context, body McpMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*McpMessageResponse, error) {
+	rsp, err := c.McpMessage(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMcpMessageResponse(rsp)
 }
 
 // GetOpenAPIWithResponse This API as an OpenAPI document
@@ -16207,6 +17341,868 @@ func ParseGetKeyUsageResponse(rsp *http.Response) (*GetKeyUsageResponse, error) 
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetKeyUsageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMcpEndSessionResponse parses an HTTP response from a McpEndSessionWithResponse call
+func ParseMcpEndSessionResponse(rsp *http.Response) (*McpEndSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &McpEndSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest MethodNotAllowed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers McpEndSessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers McpEndSessionResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 405:
+		var headers McpEndSessionResponse405Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers405 = &headers
+	case rsp.StatusCode == 413:
+		var headers McpEndSessionResponse413Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 429:
+		var headers McpEndSessionResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers McpEndSessionResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers McpEndSessionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMcpOpenStreamResponse parses an HTTP response from a McpOpenStreamWithResponse call
+func ParseMcpOpenStreamResponse(rsp *http.Response) (*McpOpenStreamResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &McpOpenStreamResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest MethodNotAllowed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers McpOpenStreamResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers McpOpenStreamResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 405:
+		var headers McpOpenStreamResponse405Headers
+		if values := rsp.Header.Values("Allow"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Allow", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Allow = value
+		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers405 = &headers
+	case rsp.StatusCode == 413:
+		var headers McpOpenStreamResponse413Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 429:
+		var headers McpOpenStreamResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers McpOpenStreamResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers McpOpenStreamResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseMcpMessageResponse parses an HTTP response from a McpMessageWithResponse call
+func ParseMcpMessageResponse(rsp *http.Response) (*McpMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &McpMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JsonRpcResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest JsonRpcResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers McpMessageResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers McpMessageResponse202Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 400:
+		var headers McpMessageResponse400Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers McpMessageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers McpMessageResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers McpMessageResponse413Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers McpMessageResponse415Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers McpMessageResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers McpMessageResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers McpMessageResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
