@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/waickoff/waickoff/shared/wyckoff/schematic"
 	"github.com/waickoff/waickoff/tests/browser"
 )
 
@@ -88,6 +89,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	// Pixels, not only the DOM: the candles' colours are on the canvas.
 	p.Wait(candlePixels+` > 200`, wait)
+
+	// The Wyckoff analysis of a planted accumulation schematic, pasted as
+	// CSV: its events are drawn as markers and listed with their evidence.
+	p.Wait(`document.querySelector("#wyckoff-on")?.checked === true`, wait)
+	p.SetValue("#candles-input", schematicCSV())
+	p.Click("#run-analysis")
+	p.Wait(`document.querySelector("#analysis-cost").textContent.includes("wyckoff:")`, wait)
+	p.Wait(`[...document.querySelectorAll("#wyckoff-events li strong")].some(e => e.textContent.startsWith("SC at bar"))`, wait)
+	if ev := browser.Eval[string](p, `document.querySelector("#wyckoff-events").textContent`); !strings.Contains(ev, "Spring") && !strings.Contains(ev, "SOS") {
+		t.Errorf("the planted schematic's events are not listed: %.400s", ev)
+	}
+	p.Wait(candlePixels+` > 200`, wait)
 	shots(p, "analysis")
 
 	// Usage moved: the batch is counted.
@@ -159,6 +172,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	}) {
 		t.Error("the chart library was not loaded from the dashboard's own assets")
 	}
+}
+
+// schematicCSV is a planted accumulation schematic (#1, seed 7) as CSV.
+func schematicCSV() string {
+	s := schematic.Generate(schematic.Accumulation1, 7)
+	var b strings.Builder
+	b.WriteString("time,open,high,low,close,volume\n")
+	for i := range s.Close {
+		fmt.Fprintf(&b, "%d,%g,%g,%g,%g,%g\n", 1700000000+86400*i, s.Open[i], s.High[i], s.Low[i], s.Close[i], s.Volume[i])
+	}
+	return b.String()
 }
 
 // candlePixels counts the pixels of the candles' colours on the chart.

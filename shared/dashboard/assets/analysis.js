@@ -30,6 +30,9 @@ export function parseCandles(text) {
   });
 }
 
+// num shows a price with six significant digits.
+const num = (x) => Number(Number(x).toPrecision(6)).toString();
+
 // columns is the cheapest JSON form of the candles (fewest bytes, so
 // fewest tokens).
 export function columns(rows) {
@@ -106,7 +109,7 @@ export async function analysisView(ctx, el) {
     field("Candles (CSV or JSON)", input, "CSV with a time,open,high,low,close,volume header, or JSON rows or columns; times in Unix seconds."),
     h("div", { class: "row" }, field("Or upload a file", file), sampleB),
     h("h3", { text: "Indicators" }), h("div", { class: "row" }, field("Indicator", pick), addB), params, chips,
-    wy ? h("div", { class: "row" }, h("label", { for: "wyckoff-on" }, wy, " Wyckoff analysis (ranges, events with their evidence, phases)")) : null,
+    wy ? h("div", { class: "row" }, h("label", { for: "wyckoff-on", class: "inline" }, wy, " Wyckoff analysis (ranges, events with their evidence, phases)")) : null,
     h("div", { class: "row" }, run));
   el.append(h("section", { class: "card" }, h("h2", { text: "Analysis" }), form), h("section", { class: "card" }, costs, chartBox, events));
 
@@ -154,7 +157,7 @@ export async function analysisView(ctx, el) {
           " ", h("span", { text: e.text })));
       }
       for (const r of (wyck && wyck.ranges) || []) {
-        events.append(h("li", { class: "muted" }, h("span", { text: `${r.kind} range from bar ${r.start}${r.end >= 0 ? ` to ${r.end}` : " (open)"}: support ${r.support}, resistance ${r.resistance}, phase ${r.phase}, bias ${r.bias}` })));
+        events.append(h("li", { class: "muted" }, h("span", { text: `${r.kind} range from bar ${r.start}${r.end >= 0 ? ` to ${r.end}` : " (open)"}: support ${num(r.support)}, resistance ${num(r.resistance)}, phase ${r.phase}, bias ${r.bias}` })));
       }
     }, "Running…");
   });
