@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -107,25 +106,14 @@ func (p parts) fill(text, data, meta []byte, size int) []byte {
 // key, or a caller without one) all but tokens are null. tokens_used is
 // the session's count when the call was admitted plus this call's tokens.
 func meta(c caller.Caller, tokens int64, charged bool) []byte {
-	b := make([]byte, 0, 160)
-	if c.SessionID == "" {
-		b = append(b, `{"session_id":null,"tokens":`...)
-		b = strconv.AppendInt(b, tokens, 10)
-		return append(b, `,"tokens_used":null,"tokens_remaining":null,"session_expires_at":null}`...)
-	}
 	used := c.SessionTokensUsed
 	if charged {
 		used += tokens
 	}
-	id, _ := json.Marshal(c.SessionID)
-	b = append(b, `{"session_id":`...)
-	b = append(b, id...)
-	b = append(b, `,"tokens":`...)
-	b = strconv.AppendInt(b, tokens, 10)
-	b = append(b, `,"tokens_used":`...)
-	b = strconv.AppendInt(b, used, 10)
-	b = append(b, `,"tokens_remaining":`...)
-	b = strconv.AppendInt(b, max(0, c.SessionTokenLimit-used), 10)
+	b := metering.AppendSessionFigures(make([]byte, 0, 160), c.SessionID, tokens, used, c.SessionTokenLimit)
+	if c.SessionID == "" {
+		return append(b, `,"session_expires_at":null}`...)
+	}
 	b = append(b, `,"session_expires_at":"`...)
 	b = append(b, httpapi.Time(time.UnixMilli(c.SessionExpiresAt))...)
 	return append(b, `"}`...)

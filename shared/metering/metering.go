@@ -394,24 +394,32 @@ type figures struct {
 // meta renders the meta object for a request costing tokens.
 func (f figures) meta(tokens int64) []byte {
 	b := make([]byte, 0, 128+len(f.extra))
-	if f.session == "" {
-		b = append(b, `{"session_id":null,"tokens":`...)
-		b = strconv.AppendInt(b, tokens, 10)
-		b = append(b, `,"tokens_used":null,"tokens_remaining":null`...)
-	} else {
-		id, _ := json.Marshal(f.session)
-		used := f.admitted + tokens
-		b = append(b, `{"session_id":`...)
-		b = append(b, id...)
-		b = append(b, `,"tokens":`...)
-		b = strconv.AppendInt(b, tokens, 10)
-		b = append(b, `,"tokens_used":`...)
-		b = strconv.AppendInt(b, used, 10)
-		b = append(b, `,"tokens_remaining":`...)
-		b = strconv.AppendInt(b, max(0, f.limit-used), 10)
-	}
+	b = AppendSessionFigures(b, f.session, tokens, f.admitted+tokens, f.limit)
 	b = append(b, f.extra...)
 	return append(b, '}')
+}
+
+// AppendSessionFigures appends the opening of a meta object to b:
+// {"session_id","tokens","tokens_used","tokens_remaining" with used the
+// session's tokens_used after this answer and limit its token limit; all
+// but tokens are null outside a session (session ""). The caller adds its
+// own members and the closing brace. The HTTP routes' meta and MCP's
+// _meta both start this way.
+func AppendSessionFigures(b []byte, session string, tokens, used, limit int64) []byte {
+	if session == "" {
+		b = append(b, `{"session_id":null,"tokens":`...)
+		b = strconv.AppendInt(b, tokens, 10)
+		return append(b, `,"tokens_used":null,"tokens_remaining":null`...)
+	}
+	id, _ := json.Marshal(session)
+	b = append(b, `{"session_id":`...)
+	b = append(b, id...)
+	b = append(b, `,"tokens":`...)
+	b = strconv.AppendInt(b, tokens, 10)
+	b = append(b, `,"tokens_used":`...)
+	b = strconv.AppendInt(b, used, 10)
+	b = append(b, `,"tokens_remaining":`...)
+	return strconv.AppendInt(b, max(0, limit-used), 10)
 }
 
 // render finds the tokens t of the final body: the response is head +
