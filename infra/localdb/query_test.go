@@ -48,7 +48,7 @@ func queryTable(t *testing.T, prefix string) string {
 	ctx := context.Background()
 	name := prefix + "-" + randomTag(t)
 	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
-	_, err := fx.DB.CreateTable(ctx, &dynamodb.CreateTableInput{
+	err := createTable(ctx, &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
@@ -473,7 +473,7 @@ func TestQueryOnMissingPartition(t *testing.T) {
 	putAll(t, rangeTable, []map[string]types.AttributeValue{qItem{pk: "P1", sk: "A#001", g: "G", gs: "1"}.attrs()})
 
 	hashOnly := "QueryHashOnly-" + randomTag(t)
-	_, err := fx.DB.CreateTable(ctx, &dynamodb.CreateTableInput{
+	err := createTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(hashOnly),
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeN}},

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -57,6 +58,19 @@ func (tt txnTable) item(id, group string) map[string]types.AttributeValue {
 	return it
 }
 
+// createTable creates a table of a name random to the test. An SDK retry
+// of a CreateTable whose first attempt was applied but answered late
+// finds the table there (ResourceInUseException); with a random name that
+// table can only be this test's own, so it is not an error.
+func createTable(ctx context.Context, in *dynamodb.CreateTableInput) error {
+	_, err := fx.DB.CreateTable(ctx, in)
+	var inUse *types.ResourceInUseException
+	if errors.As(err, &inUse) {
+		_, err = fx.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName})
+	}
+	return err
+}
+
 func randomTag(t *testing.T) string {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -71,7 +85,7 @@ func hashOnlyTable(t *testing.T) txnTable {
 	t.Helper()
 	ctx := context.Background()
 	tt := txnTable{name: "TxnHashOnly-" + randomTag(t), hash: "id", gsi: "gsi1", stream: true}
-	_, err := fx.DB.CreateTable(ctx, &dynamodb.CreateTableInput{
+	err := createTable(ctx, &dynamodb.CreateTableInput{
 		TableName:   aws.String(tt.name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
@@ -471,7 +485,7 @@ func TestTransactionCostIndependentOfTableSize(t *testing.T) {
 	ctx := context.Background()
 	// Its own table, so that the other tests' scans stay small.
 	tt := txnTable{name: "TxnSize-" + randomTag(t), hash: "id", rng: "sk"}
-	_, err := fx.DB.CreateTable(ctx, &dynamodb.CreateTableInput{
+	err := createTable(ctx, &dynamodb.CreateTableInput{
 		TableName:   aws.String(tt.name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
