@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -41,7 +43,7 @@ func NewFixture(ctx context.Context) (*Fixture, error) {
 		}
 		f.Server, f.Endpoint = srv, srv.Endpoint
 	}
-	f.Counter = dynamo.NewCounter()
+	f.Counter = &dynamo.Counter{Next: fixtureHTTPClient()}
 	f.DB, err = dynamo.NewClient(ctx, dynamo.Options{Region: "us-east-1", Endpoint: f.Endpoint, HTTPClient: f.Counter})
 	if err != nil {
 		f.Close()
@@ -120,4 +122,16 @@ func Main(m interface{ Run() int }, fx **Fixture) {
 	code := m.Run()
 	f.Close()
 	os.Exit(code)
+}
+
+// fixtureHTTPClient is the fixture's HTTP client: production's pooled
+// transport with a minute a call instead of five seconds. moto serves one
+// request at a time, so on a busy machine an answer can come after five
+// seconds; with production's budget the SDK would then re-send a write
+// that was already applied, and a test would see its own retry's
+// ConditionalCheckFailed or ResourceInUse instead of the answer it asked for.
+func fixtureHTTPClient() *http.Client {
+	hc := dynamo.DefaultHTTPClient()
+	hc.Timeout = time.Minute
+	return hc
 }
