@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/waickoff/waickoff/infra/local"
+	"github.com/waickoff/waickoff/shared/wyckoff/schematic"
 )
 
 // exchange is one HTTP round trip of an MCP client, as sent and received.
@@ -194,7 +195,7 @@ func TestMCPConversation(t *testing.T) {
 			t.Errorf("tool %s lacks a description or a schema", tl.Name)
 		}
 	}
-	for _, name := range []string{"compute_indicator", "batch", "session_status", "quota", "pricing"} {
+	for _, name := range []string{"compute_indicator", "batch", "wyckoff_analysis", "session_status", "quota", "pricing"} {
 		if tools[name] == nil {
 			t.Errorf("tools/list has no %s", name)
 		}
@@ -651,4 +652,145 @@ func TestMCPSessionRunsOut(t *testing.T) {
 	}
 	mcpConformance(t, w.log)
 	noIAMDenials(t, a)
+}
+
+// The Wyckoff analysis as an MCP tool: the same analysis as the HTTP
+// endpoint for the same candles (columns and CSV), metered like it (the
+// result's _meta states its cost and the balance, which the session
+// holds), the endpoint's errors at no cost, usage under
+// mcp/wyckoff_analysis, and every response conforming.
+func TestMCPWyckoffAnalysis(t *testing.T) {
+	admin, reader := mcpAccount(t, api, 1000)
+	w := &mcpWire{key: reader}
+	cs := mcpConnect(t, api, w, false)
+	list, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed *mcp.Tool
+	for _, tl := range list.Tools {
+		if tl.Name == "wyckoff_analysis" {
+			listed = tl
+		}
+	}
+	if listed == nil || !strings.Contains(listed.Description, "stable_until") || listed.InputSchema == nil || listed.OutputSchema == nil {
+		t.Fatalf("tools/list: wyckoff_analysis %+v", listed)
+	}
+	if err := cs.Ping(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+
+	s := schematic.Generate(schematic.Accumulation1, 11)
+	cols := map[string]any{"time": times(len(s.Close)), "open": s.Open, "high": s.High, "low": s.Low, "close": s.Close, "volume": s.Volume,
+		"params": map[string]any{"reversal": 2}}
+	if p := toolProblem(t, callTool(t, cs, "wyckoff_analysis", cols)); p["code"] != "session_required" {
+		t.Fatalf("analysis without a session: %v", p)
+	}
+	start := callAt(t, api.URL, "POST", "/api/v1/sessions", admin, nil)
+	expect(t, "start session", start, 201, "")
+	sid := start.body["session_id"].(string)
+
+	body, _ := json.Marshal(cols)
+	resp, out := rawCall(t, "POST", "/api/v1/analysis/wyckoff", reader, "application/json", body)
+	var viaHTTP map[string]any
+	if err := json.Unmarshal(out, &viaHTTP); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("HTTP analysis: %d %.300s", resp.StatusCode, out)
+	}
+	if len(viaHTTP["events"].([]any)) < 5 || len(viaHTTP["ranges"].([]any)) != 1 {
+		t.Fatalf("the schematic gave no analysis to compare: %.300s", out)
+	}
+	used := int64(viaHTTP["meta"].(map[string]any)["tokens_used"].(float64))
+	var csv strings.Builder
+	csv.WriteString("time,open,high,low,close,volume\n")
+	for i := range s.Close {
+		fmt.Fprintf(&csv, "%d,%v,%v,%v,%v,%v\n", 1700000000+60*i, s.Open[i], s.High[i], s.Low[i], s.Close[i], s.Volume[i])
+	}
+	for _, tc := range []struct {
+		name string
+		args map[string]any
+	}{
+		{"columns", cols},
+		{"csv", map[string]any{"csv": csv.String(), "params": map[string]any{"reversal": 2}}},
+	} {
+		res := callTool(t, cs, "wyckoff_analysis", tc.args)
+		got := structured(t, res)
+		for _, k := range []string{"analysis", "count", "stable_until", "ranges", "events"} {
+			if !reflect.DeepEqual(got[k], viaHTTP[k]) {
+				t.Fatalf("%s: %s differs from the HTTP endpoint's", tc.name, k)
+			}
+		}
+		gm, hm := got["meta"].(map[string]any), viaHTTP["meta"].(map[string]any)
+		for _, k := range []string{"engine_version", "input_checksum", "candles", "params"} {
+			if gm[k] == nil || !reflect.DeepEqual(gm[k], hm[k]) {
+				t.Fatalf("%s: meta.%s %v, the HTTP endpoint's %v", tc.name, k, gm[k], hm[k])
+			}
+		}
+		ex := w.last(t, "tools/call")
+		m := metaOf(t, res)
+		want := int64(math.Ceil(float64(len(ex.reqBody)+len(ex.body)) / 4))
+		used += want
+		if m.Tokens != want || *m.SessionID != sid || *m.TokensUsed != used || *m.TokensRemaining != 100000-used ||
+			*m.SessionExpiresAt != start.body["expires_at"] {
+			t.Fatalf("%s: _meta %+v, want tokens %d (%d+%d bytes), used %d", tc.name, m, want, len(ex.reqBody), len(ex.body), used)
+		}
+	}
+
+	// The endpoint's errors, field for field, at no cost.
+	prec := withProps(cols, map[string]any{"precision": 4})
+	precBody, _ := json.Marshal(prec)
+	_, out = rawCall(t, "POST", "/api/v1/analysis/wyckoff", reader, "application/json", precBody)
+	var httpProblem map[string]any
+	_ = json.Unmarshal(out, &httpProblem)
+	short := map[string]any{"candles": candleRows(10)}
+	for _, tc := range []struct {
+		name  string
+		args  map[string]any
+		field string
+		like  map[string]any
+	}{
+		{"precision", prec, "precision", httpProblem},
+		{"parameter out of bounds", withProps(cols, map[string]any{"params": map[string]any{"st_zone": 2}}), "params.st_zone", nil},
+		{"unknown parameter", withProps(cols, map[string]any{"params": map[string]any{"period": 14}}), "params.period", nil},
+		{"too few candles", short, "candles", nil},
+	} {
+		p := toolProblem(t, callTool(t, cs, "wyckoff_analysis", tc.args))
+		if p["code"] != "invalid_request" || p["field"] != tc.field {
+			t.Errorf("%s: problem %v, want invalid_request on %s", tc.name, p, tc.field)
+		}
+		if tc.like != nil && (p["detail"] != tc.like["detail"] || p["field"] != tc.like["field"] || p["status"] != tc.like["status"]) {
+			t.Errorf("%s: problem %v, the HTTP API says %v", tc.name, p, tc.like)
+		}
+		if m := metaOf(t, w.lastResult(t)); m.Tokens != 0 || *m.TokensUsed != used {
+			t.Errorf("%s: an error was charged: %+v", tc.name, m)
+		}
+	}
+
+	ses := callAt(t, api.URL, "GET", "/api/v1/sessions/"+sid, admin, nil)
+	if ses.body["tokens_used"] != float64(used) {
+		t.Fatalf("session %s, want %d tokens used", ses.raw, used)
+	}
+	u := callAt(t, api.URL, "GET", "/api/v1/usage", admin, nil)
+	var counted map[string]any
+	for _, e := range u.body["by_endpoint"].([]any) {
+		if e.(map[string]any)["endpoint"] == "mcp/wyckoff_analysis" {
+			counted = e.(map[string]any)
+		}
+	}
+	if counted == nil || counted["requests"] != 7.0 || counted["errors"] != 5.0 || counted["tokens"].(float64) <= 0 {
+		t.Errorf("usage of mcp/wyckoff_analysis: %v", counted)
+	}
+	mcpConformance(t, w.log)
+	noIAMDenials(t, api)
+}
+
+// withProps returns m with extra's members set (m unchanged).
+func withProps(m, extra map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
 }

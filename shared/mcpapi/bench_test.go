@@ -144,7 +144,7 @@ func cpuTime() time.Duration {
 //
 //	go test -run '^$' -bench ToolsList ./shared/mcpapi
 func BenchmarkToolsList(b *testing.B) {
-	others := []mcpapi.Tool{mcpapi.Batch(), mcpapi.SessionStatus(nil), mcpapi.Quota(nil), mcpapi.Pricing(nil)}
+	others := []mcpapi.Tool{mcpapi.Batch(), mcpapi.WyckoffAnalysis(), mcpapi.SessionStatus(nil), mcpapi.Quota(nil), mcpapi.Pricing(nil)}
 	for _, tc := range []struct {
 		name  string
 		tools []mcpapi.Tool

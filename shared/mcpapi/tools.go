@@ -189,7 +189,7 @@ func indicatorTool(name, title, intro string, specs []indicator.Spec) Tool {
 			if err != nil {
 				return nil, Rename(err, map[string]string{"name": "indicator"})
 			}
-			return withMeta(res)
+			return appendMeta(res.Body, res.Meta)
 		}}
 }
 
@@ -230,17 +230,17 @@ func Batch() Tool {
 			if err != nil {
 				return nil, Rename(err, nil)
 			}
-			return withMeta(res)
+			return appendMeta(res.Body, res.Meta)
 		}}
 }
 
-// withMeta returns the result body with its engine meta as member "meta".
-func withMeta(res indicatorapi.Result) ([]byte, error) {
-	m, err := json.Marshal(res.Meta)
+// appendMeta returns a result body with its engine meta as member "meta".
+func appendMeta(body []byte, meta any) ([]byte, error) {
+	m, err := json.Marshal(meta)
 	if err != nil {
 		return nil, err
 	}
-	return candle.AppendMember(res.Body, "meta", m), nil
+	return candle.AppendMember(body, "meta", m), nil
 }
 
 var accountArg = map[string]any{"type": "object", "additionalProperties": false,

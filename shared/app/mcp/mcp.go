@@ -25,7 +25,7 @@ func Server(d *store.Deps) (*httpapi.Server, error) {
 	quotas := &quota.Handlers{Quotas: d.Quotas(), Prices: d.Prices(), PaymentsMode: d.Config.PaymentsMode, Now: d.Now}
 	srv, err := mcpapi.New(mcpapi.Options{Version: d.Config.Version, Meter: d.Meter(), MaxResponseBytes: MaxResponseBytes,
 		Tools: []mcpapi.Tool{
-			mcpapi.ComputeIndicator(), mcpapi.Batch(),
+			mcpapi.ComputeIndicator(), mcpapi.Batch(), mcpapi.WyckoffAnalysis(),
 			mcpapi.SessionStatus(sessions.Current), mcpapi.Quota(quotas.Get),
 			mcpapi.Pricing(health.Pricing(d.Prices(), health.Session{TTL: d.Config.SessionTTL, TokenLimit: d.Config.SessionTokenLimit})),
 		}})

@@ -3604,10 +3604,11 @@ type ClientInterface interface {
 	//
 	// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
 	// tools `session_status`, `quota` and `pricing` are free (but count
-	// against the key's rate limit); `compute_indicator` and `batch` need
-	// an active session and are charged
+	// against the key's rate limit); `compute_indicator`, `batch` and
+	// `wyckoff_analysis` (the analysis of `POST /api/v1/analysis/wyckoff`,
+	// same answer) need an active session and are charged
 	// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
-	// indicator endpoints are, only when they succeed. Every tool result
+	// HTTP endpoints are, only when they succeed. Every tool result
 	// carries `_meta` with `tokens` (what it cost), `tokens_used`,
 	// `tokens_remaining` and `session_expires_at` (null outside a
 	// session). A tool that fails answers a result with `isError: true`
@@ -3616,7 +3617,7 @@ type ClientInterface interface {
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
-	// indicator endpoints.
+	// HTTP endpoints.
 	//
 	// Usage statistics count tool calls under `mcp/<tool>` and the other
 	// messages under this route.
@@ -3636,10 +3637,11 @@ type ClientInterface interface {
 	//
 	// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
 	// tools `session_status`, `quota` and `pricing` are free (but count
-	// against the key's rate limit); `compute_indicator` and `batch` need
-	// an active session and are charged
+	// against the key's rate limit); `compute_indicator`, `batch` and
+	// `wyckoff_analysis` (the analysis of `POST /api/v1/analysis/wyckoff`,
+	// same answer) need an active session and are charged
 	// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
-	// indicator endpoints are, only when they succeed. Every tool result
+	// HTTP endpoints are, only when they succeed. Every tool result
 	// carries `_meta` with `tokens` (what it cost), `tokens_used`,
 	// `tokens_remaining` and `session_expires_at` (null outside a
 	// session). A tool that fails answers a result with `isError: true`
@@ -3648,7 +3650,7 @@ type ClientInterface interface {
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
-	// indicator endpoints.
+	// HTTP endpoints.
 	//
 	// Usage statistics count tool calls under `mcp/<tool>` and the other
 	// messages under this route.
@@ -4531,10 +4533,11 @@ func (c *Client) McpOpenStream(ctx context.Context, reqEditors ...RequestEditorF
 //
 // Metered tool by tool: `initialize`, `tools/list`, `ping` and the
 // tools `session_status`, `quota` and `pricing` are free (but count
-// against the key's rate limit); `compute_indicator` and `batch` need
-// an active session and are charged
+// against the key's rate limit); `compute_indicator`, `batch` and
+// `wyckoff_analysis` (the analysis of `POST /api/v1/analysis/wyckoff`,
+// same answer) need an active session and are charged
 // `ceil((request body bytes + response body bytes) / 4)` tokens, as the
-// indicator endpoints are, only when they succeed. Every tool result
+// HTTP endpoints are, only when they succeed. Every tool result
 // carries `_meta` with `tokens` (what it cost), `tokens_used`,
 // `tokens_remaining` and `session_expires_at` (null outside a
 // session). A tool that fails answers a result with `isError: true`
@@ -4543,7 +4546,7 @@ func (c *Client) McpOpenStream(ctx context.Context, reqEditors ...RequestEditorF
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
-// indicator endpoints.
+// HTTP endpoints.
 //
 // Usage statistics count tool calls under `mcp/<tool>` and the other
 // messages under this route.
@@ -4573,10 +4576,11 @@ func (c *Client) McpMessageWithBody(ctx context.Context, contentType string, bod
 //
 // Metered tool by tool: `initialize`, `tools/list`, `ping` and the
 // tools `session_status`, `quota` and `pricing` are free (but count
-// against the key's rate limit); `compute_indicator` and `batch` need
-// an active session and are charged
+// against the key's rate limit); `compute_indicator`, `batch` and
+// `wyckoff_analysis` (the analysis of `POST /api/v1/analysis/wyckoff`,
+// same answer) need an active session and are charged
 // `ceil((request body bytes + response body bytes) / 4)` tokens, as the
-// indicator endpoints are, only when they succeed. Every tool result
+// HTTP endpoints are, only when they succeed. Every tool result
 // carries `_meta` with `tokens` (what it cost), `tokens_used`,
 // `tokens_remaining` and `session_expires_at` (null outside a
 // session). A tool that fails answers a result with `isError: true`
@@ -4585,7 +4589,7 @@ func (c *Client) McpMessageWithBody(ctx context.Context, contentType string, bod
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
-// indicator endpoints.
+// HTTP endpoints.
 //
 // Usage statistics count tool calls under `mcp/<tool>` and the other
 // messages under this route.
@@ -7025,10 +7029,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
 	// tools `session_status`, `quota` and `pricing` are free (but count
-	// against the key's rate limit); `compute_indicator` and `batch` need
-	// an active session and are charged
+	// against the key's rate limit); `compute_indicator`, `batch` and
+	// `wyckoff_analysis` (the analysis of `POST /api/v1/analysis/wyckoff`,
+	// same answer) need an active session and are charged
 	// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
-	// indicator endpoints are, only when they succeed. Every tool result
+	// HTTP endpoints are, only when they succeed. Every tool result
 	// carries `_meta` with `tokens` (what it cost), `tokens_used`,
 	// `tokens_remaining` and `session_expires_at` (null outside a
 	// session). A tool that fails answers a result with `isError: true`
@@ -7037,7 +7042,7 @@ type ClientWithResponsesInterface interface {
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
-	// indicator endpoints.
+	// HTTP endpoints.
 	//
 	// Usage statistics count tool calls under `mcp/<tool>` and the other
 	// messages under this route.
@@ -7057,10 +7062,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// Metered tool by tool: `initialize`, `tools/list`, `ping` and the
 	// tools `session_status`, `quota` and `pricing` are free (but count
-	// against the key's rate limit); `compute_indicator` and `batch` need
-	// an active session and are charged
+	// against the key's rate limit); `compute_indicator`, `batch` and
+	// `wyckoff_analysis` (the analysis of `POST /api/v1/analysis/wyckoff`,
+	// same answer) need an active session and are charged
 	// `ceil((request body bytes + response body bytes) / 4)` tokens, as the
-	// indicator endpoints are, only when they succeed. Every tool result
+	// HTTP endpoints are, only when they succeed. Every tool result
 	// carries `_meta` with `tokens` (what it cost), `tokens_used`,
 	// `tokens_remaining` and `session_expires_at` (null outside a
 	// session). A tool that fails answers a result with `isError: true`
@@ -7069,7 +7075,7 @@ type ClientWithResponsesInterface interface {
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
-	// indicator endpoints.
+	// HTTP endpoints.
 	//
 	// Usage statistics count tool calls under `mcp/<tool>` and the other
 	// messages under this route.
@@ -12862,10 +12868,11 @@ func (c *ClientWithResponses) McpOpenStreamWithResponse(ctx context.Context, req
 //
 // Metered tool by tool: `initialize`, `tools/list`, `ping` and the
 // tools `session_status`, `quota` and `pricing` are free (but count
-// against the key's rate limit); `compute_indicator` and `batch` need
-// an active session and are charged
+// against the key's rate limit); `compute_indicator`, `batch` and
+// `wyckoff_analysis` (the analysis of `POST /api/v1/analysis/wyckoff`,
+// same answer) need an active session and are charged
 // `ceil((request body bytes + response body bytes) / 4)` tokens, as the
-// indicator endpoints are, only when they succeed. Every tool result
+// HTTP endpoints are, only when they succeed. Every tool result
 // carries `_meta` with `tokens` (what it cost), `tokens_used`,
 // `tokens_remaining` and `session_expires_at` (null outside a
 // session). A tool that fails answers a result with `isError: true`
@@ -12874,7 +12881,7 @@ func (c *ClientWithResponses) McpOpenStreamWithResponse(ctx context.Context, req
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
-// indicator endpoints.
+// HTTP endpoints.
 //
 // Usage statistics count tool calls under `mcp/<tool>` and the other
 // messages under this route.
@@ -12900,10 +12907,11 @@ func (c *ClientWithResponses) McpMessageWithBodyWithResponse(ctx context.Context
 //
 // Metered tool by tool: `initialize`, `tools/list`, `ping` and the
 // tools `session_status`, `quota` and `pricing` are free (but count
-// against the key's rate limit); `compute_indicator` and `batch` need
-// an active session and are charged
+// against the key's rate limit); `compute_indicator`, `batch` and
+// `wyckoff_analysis` (the analysis of `POST /api/v1/analysis/wyckoff`,
+// same answer) need an active session and are charged
 // `ceil((request body bytes + response body bytes) / 4)` tokens, as the
-// indicator endpoints are, only when they succeed. Every tool result
+// HTTP endpoints are, only when they succeed. Every tool result
 // carries `_meta` with `tokens` (what it cost), `tokens_used`,
 // `tokens_remaining` and `session_expires_at` (null outside a
 // session). A tool that fails answers a result with `isError: true`
@@ -12912,7 +12920,7 @@ func (c *ClientWithResponses) McpMessageWithBodyWithResponse(ctx context.Context
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
-// indicator endpoints.
+// HTTP endpoints.
 //
 // Usage statistics count tool calls under `mcp/<tool>` and the other
 // messages under this route.
