@@ -794,3 +794,56 @@ func withProps(m, extra map[string]any) map[string]any {
 	}
 	return out
 }
+
+// A tool answer over Lambda's response limit (measured as for the HTTP
+// endpoints: the invoke response) is a tool error response_too_large
+// naming its size and the limit, and costs nothing, though the session
+// could pay for it; a smaller answer of the same kind is delivered and
+// charged. (An answer the session cannot pay for: TestMCPSessionRunsOut.)
+func TestMCPAnswerTooLarge(t *testing.T) {
+	a := startAPIAt(t, map[string]string{"SESSION_TOKEN_LIMIT": "100000000"})
+	admin, reader := mcpAccount(t, a, 1000)
+	start := callAt(t, a.URL, "POST", "/api/v1/sessions", admin, nil)
+	expect(t, "start session", start, 201, "")
+	sid := start.body["session_id"].(string)
+	w := &mcpWire{key: reader}
+	cs := mcpConnect(t, a, w, false)
+	if _, err := cs.ListTools(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Ping(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := candleRows(5000)
+	batch := func(n int) map[string]any {
+		var items []any
+		for i := range n {
+			items = append(items, map[string]any{"name": "sma", "params": map[string]any{"period": 2 + i}})
+		}
+		return map[string]any{"candles": rows, "indicators": items}
+	}
+	res := callTool(t, cs, "batch", batch(50))
+	p := toolProblem(t, res)
+	const limit = 6 << 20
+	if p["code"] != "response_too_large" || p["status"] != 413.0 || p["max_response_bytes"] != float64(limit) ||
+		p["response_bytes"].(float64) <= limit {
+		t.Fatalf("an answer over the limit: %v", p)
+	}
+	if m := metaOf(t, res); m.Tokens != 0 || *m.TokensUsed != 0 || *m.SessionID != sid {
+		t.Fatalf("the refused answer was charged: _meta %+v", m)
+	}
+	res = callTool(t, cs, "batch", batch(10))
+	if r := structured(t, res); r["count"] != 10.0 {
+		t.Fatalf("batch of 10: %v", r)
+	}
+	m := metaOf(t, res)
+	ex := w.last(t, "tools/call")
+	if m.Tokens != int64(math.Ceil(float64(len(ex.reqBody)+len(ex.body))/4)) || *m.TokensUsed != m.Tokens || m.Tokens < 100_000 {
+		t.Fatalf("the delivered answer: _meta %+v for %d+%d bytes", m, len(ex.reqBody), len(ex.body))
+	}
+	ses := callAt(t, a.URL, "GET", "/api/v1/sessions/"+sid, admin, nil)
+	if ses.body["tokens_used"] != float64(m.Tokens) || ses.body["requests"] != 1.0 {
+		t.Fatalf("session %s: only the delivered answer is charged (%d tokens)", ses.raw, m.Tokens)
+	}
+	mcpConformance(t, w.log)
+}

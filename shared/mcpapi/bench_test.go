@@ -68,7 +68,7 @@ func servers(tb testing.TB) (httpSrv, mcpSrv *httpapi.Server) {
 			res, err := indicatorapi.Compute(r.PathValue("name"), r, body)
 			return metering.Result{Body: res.Body, Meta: res.Meta}, err
 		}))
-	srv, err := mcpapi.New(mcpapi.Options{Version: "bench", Meter: meter, MaxResponseBytes: 6_000_000,
+	srv, err := mcpapi.New(mcpapi.Options{Version: "bench", Meter: meter,
 		Tools: []mcpapi.Tool{mcpapi.ComputeIndicator()}})
 	if err != nil {
 		tb.Fatal(err)

@@ -42,6 +42,7 @@ import (
 
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
+	"github.com/waickoff/waickoff/shared/metering"
 	"github.com/waickoff/waickoff/shared/problem"
 	"github.com/waickoff/waickoff/shared/telemetry"
 )
@@ -65,27 +66,22 @@ type Options struct {
 	Version string
 	Tools   []Tool
 	Meter   Meter
-	// MaxResponseBytes is the largest answer that can be delivered
-	// (Lambda's response limit less the envelope): a tool answer over it
-	// is refused uncharged.
-	MaxResponseBytes int
 	// Usage names a tool call for the usage statistics ("mcp/<tool>").
 	Usage func(tool string) string
 }
 
 // Server is the MCP endpoint.
 type Server struct {
-	sdk     http.Handler
-	tools   map[string]*Tool
-	meter   Meter
-	maxResp int
-	usage   func(string) string
+	sdk   http.Handler
+	tools map[string]*Tool
+	meter Meter
+	usage func(string) string
 }
 
 // New returns the server offering tools. It returns an error when a tool
 // is ill defined (no name, a schema that is not a JSON object).
 func New(o Options) (*Server, error) {
-	s := &Server{tools: map[string]*Tool{}, meter: o.Meter, maxResp: o.MaxResponseBytes, usage: o.Usage}
+	s := &Server{tools: map[string]*Tool{}, meter: o.Meter, usage: o.Usage}
 	if s.usage == nil {
 		s.usage = func(tool string) string { return "mcp/" + tool }
 	}
@@ -317,10 +313,18 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 	}
 	charged := cl.err == nil && cl.tool.Metered && !cl.c.IsMaster()
 	out, tokens := parts.render(text, data, cl.c, charged, reqBytes)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	// An answer Lambda cannot deliver is refused uncharged, measured as
+	// the HTTP endpoints measure theirs: the invoke response, headers and
+	// the body as a JSON string.
 	var refusal error
-	if cl.err == nil && s.maxResp > 0 && len(out) > s.maxResp {
-		refusal = problem.New(problem.ResponseTooLarge, "the answer would be %d bytes, over the %d bytes that can be delivered: send fewer candles or indicators", len(out), s.maxResp)
-	} else if charged {
+	if cl.err == nil {
+		if size := metering.InvokeSize(http.StatusOK, w.Header(), out); size > metering.MaxResponseBytes {
+			refusal = metering.TooLarge(size)
+		}
+	}
+	if refusal == nil && charged {
 		refusal = s.meter.Charge(r.Context(), cl.c, httpapi.RequestID(r), s.usage(cl.tool.Name), tokens)
 	}
 	if refusal != nil {
@@ -339,8 +343,6 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 		status = problemStatus(cl.err)
 	}
 	httpapi.NoteUsage(r, s.usage(cl.tool.Name), status, charged)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(out)
 	return err

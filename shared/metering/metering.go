@@ -207,7 +207,7 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 		hdr.Set("Content-Type", "application/json")
 		// An answer Lambda cannot deliver is never charged.
 		if size := InvokeSize(status, hdr, out); size > MaxResponseBytes {
-			return tooLarge(size)
+			return TooLarge(size)
 		}
 		if res.MaxTokens > 0 && tokens > res.MaxTokens {
 			e := insufficient(tokens, c.SessionTokenLimit-c.SessionTokensUsed)
@@ -303,9 +303,9 @@ func PublishedTerms() Terms {
 	}
 }
 
-// tooLarge is the 413 of an answer whose invoke response would be size
-// bytes.
-func tooLarge(size int) *problem.Error {
+// TooLarge is the 413 of an answer whose invoke response would be size
+// bytes (InvokeSize), over MaxResponseBytes.
+func TooLarge(size int) *problem.Error {
 	return &problem.Error{Code: problem.ResponseTooLarge,
 		Detail: fmt.Sprintf("the answer would be %d bytes, over the %d-byte response limit; nothing was charged: "+
 			"ask for less (fewer candles or indicators)", size, MaxResponseBytes),

@@ -13,17 +13,13 @@ import (
 	"github.com/waickoff/waickoff/shared/session"
 )
 
-// MaxResponseBytes is the largest response body a Lambda behind API
-// Gateway can return: 6 MB less the event envelope.
-const MaxResponseBytes = 6_000_000
-
 // Server builds POST /api/v1/mcp (READ; metered tool by tool, the
 // authorizer handing the route the active session when there is one)
 // and its GET and DELETE (405).
 func Server(d *store.Deps) (*httpapi.Server, error) {
 	sessions := &session.Handlers{Sessions: d.Sessions(), Accounts: d.Quotas(), Now: d.Now}
 	quotas := &quota.Handlers{Quotas: d.Quotas(), Prices: d.Prices(), PaymentsMode: d.Config.PaymentsMode, Now: d.Now}
-	srv, err := mcpapi.New(mcpapi.Options{Version: d.Config.Version, Meter: d.Meter(), MaxResponseBytes: MaxResponseBytes,
+	srv, err := mcpapi.New(mcpapi.Options{Version: d.Config.Version, Meter: d.Meter(),
 		Tools: []mcpapi.Tool{
 			mcpapi.ComputeIndicator(), mcpapi.Batch(), mcpapi.WyckoffAnalysis(),
 			mcpapi.SessionStatus(sessions.Current), mcpapi.Quota(quotas.Get),

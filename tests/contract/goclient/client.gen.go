@@ -3613,7 +3613,9 @@ type ClientInterface interface {
 	// `tokens_remaining` and `session_expires_at` (null outside a
 	// session). A tool that fails answers a result with `isError: true`
 	// whose text is the HTTP API's problem document (same `code`, `detail`
-	// and `field`), for example `session_required` or `invalid_request`;
+	// and `field`) and costs nothing, for example `session_required`,
+	// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
+	// answer over the response limit, measured as for the HTTP routes);
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -3646,7 +3648,9 @@ type ClientInterface interface {
 	// `tokens_remaining` and `session_expires_at` (null outside a
 	// session). A tool that fails answers a result with `isError: true`
 	// whose text is the HTTP API's problem document (same `code`, `detail`
-	// and `field`), for example `session_required` or `invalid_request`;
+	// and `field`) and costs nothing, for example `session_required`,
+	// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
+	// answer over the response limit, measured as for the HTTP routes);
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -4542,7 +4546,9 @@ func (c *Client) McpOpenStream(ctx context.Context, reqEditors ...RequestEditorF
 // `tokens_remaining` and `session_expires_at` (null outside a
 // session). A tool that fails answers a result with `isError: true`
 // whose text is the HTTP API's problem document (same `code`, `detail`
-// and `field`), for example `session_required` or `invalid_request`;
+// and `field`) and costs nothing, for example `session_required`,
+// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
+// answer over the response limit, measured as for the HTTP routes);
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -4585,7 +4591,9 @@ func (c *Client) McpMessageWithBody(ctx context.Context, contentType string, bod
 // `tokens_remaining` and `session_expires_at` (null outside a
 // session). A tool that fails answers a result with `isError: true`
 // whose text is the HTTP API's problem document (same `code`, `detail`
-// and `field`), for example `session_required` or `invalid_request`;
+// and `field`) and costs nothing, for example `session_required`,
+// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
+// answer over the response limit, measured as for the HTTP routes);
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -7038,7 +7046,9 @@ type ClientWithResponsesInterface interface {
 	// `tokens_remaining` and `session_expires_at` (null outside a
 	// session). A tool that fails answers a result with `isError: true`
 	// whose text is the HTTP API's problem document (same `code`, `detail`
-	// and `field`), for example `session_required` or `invalid_request`;
+	// and `field`) and costs nothing, for example `session_required`,
+	// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
+	// answer over the response limit, measured as for the HTTP routes);
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -7071,7 +7081,9 @@ type ClientWithResponsesInterface interface {
 	// `tokens_remaining` and `session_expires_at` (null outside a
 	// session). A tool that fails answers a result with `isError: true`
 	// whose text is the HTTP API's problem document (same `code`, `detail`
-	// and `field`), for example `session_required` or `invalid_request`;
+	// and `field`) and costs nothing, for example `session_required`,
+	// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
+	// answer over the response limit, measured as for the HTTP routes);
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -12877,7 +12889,9 @@ func (c *ClientWithResponses) McpOpenStreamWithResponse(ctx context.Context, req
 // `tokens_remaining` and `session_expires_at` (null outside a
 // session). A tool that fails answers a result with `isError: true`
 // whose text is the HTTP API's problem document (same `code`, `detail`
-// and `field`), for example `session_required` or `invalid_request`;
+// and `field`) and costs nothing, for example `session_required`,
+// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
+// answer over the response limit, measured as for the HTTP routes);
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -12916,7 +12930,9 @@ func (c *ClientWithResponses) McpMessageWithBodyWithResponse(ctx context.Context
 // `tokens_remaining` and `session_expires_at` (null outside a
 // session). A tool that fails answers a result with `isError: true`
 // whose text is the HTTP API's problem document (same `code`, `detail`
-// and `field`), for example `session_required` or `invalid_request`;
+// and `field`) and costs nothing, for example `session_required`,
+// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
+// answer over the response limit, measured as for the HTTP routes);
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
