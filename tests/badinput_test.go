@@ -31,6 +31,7 @@ import (
 
 	"github.com/waickoff/waickoff/infra/local"
 	"github.com/waickoff/waickoff/shared/apikey"
+	"github.com/waickoff/waickoff/shared/payload"
 )
 
 // ---------------------------------------------------------------- table snapshots
@@ -285,14 +286,60 @@ func runBad(t *testing.T, a *local.API, cases []badCase) {
 }
 
 // padJSON returns the JSON of v padded with spaces before its closing
-// brace to exactly n bytes.
+// brace to exactly n bytes as Lambda's event carries the body
+// (payload.BodySize, what MAX_BODY_BYTES counts).
 func padJSON(t *testing.T, v any, n int) []byte {
 	t.Helper()
 	b, _ := json.Marshal(v)
-	if len(b) > n {
-		t.Fatalf("%d bytes of JSON do not fit in %d", len(b), n)
+	size := payload.BodySize(b)
+	if size > n {
+		t.Fatalf("%d counted bytes of JSON do not fit in %d", size, n)
 	}
-	return append(append(b[:len(b)-1:len(b)-1], bytes.Repeat([]byte(" "), n-len(b))...), '}')
+	return append(append(b[:len(b)-1:len(b)-1], bytes.Repeat([]byte(" "), n-size)...), '}')
+}
+
+// padCounted returns the JSON of v padded with newlines (and one space
+// when n is odd) before its closing brace so that the body counts exactly
+// n bytes as Lambda's event carries it (payload.BodySize), each newline
+// counting 2; the raw body must stay under n.
+func padCounted(t *testing.T, v any, n int) []byte {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	rest := n - payload.BodySize(b)
+	if rest < 0 {
+		t.Fatalf("%d counted bytes of JSON do not fit in %d", payload.BodySize(b), n)
+	}
+	pad := bytes.Repeat([]byte("\n"), rest/2)
+	if rest%2 == 1 {
+		pad = append(pad, ' ')
+	}
+	out := append(append(b[:len(b)-1:len(b)-1], pad...), '}')
+	if payload.BodySize(out) != n || len(out) >= n {
+		t.Fatalf("padded to %d counted bytes, %d raw; want %d counted, fewer raw", payload.BodySize(out), len(out), n)
+	}
+	return out
+}
+
+// At the default MAX_BODY_BYTES (5 MiB, all Lambda's 6 MB event leaves
+// for a body) a body of newlines at the limit as Lambda counts it (2.5
+// MiB raw) reaches its function and is judged on its content, and one
+// counted byte more is an honest 413 from the function, not a 5xx from
+// Lambda refusing the event.
+func TestBadInputBodyLimitAtTheDefault(t *testing.T) {
+	if api.Config.MaxBodyBytes != payload.MaxBody {
+		t.Fatalf("the default MAX_BODY_BYTES is %d, want %d", api.Config.MaxBodyBytes, payload.MaxBody)
+	}
+	tn := newTenant(t, api, "default-limit", 1)
+	tn.active(t)
+	badCandles := map[string]any{"candles": []any{map[string]any{"t": 1, "o": 1, "h": 0, "l": 1, "c": 1, "v": 1}}}
+	for _, c := range []struct {
+		n      int
+		status int
+		code   string
+	}{{payload.MaxBody, 400, "invalid_request"}, {payload.MaxBody + 1, 413, "payload_too_large"}} {
+		r := do(t, api, req{method: "POST", path: "/api/v1/indicators/sma", key: tn.read, raw: padCounted(t, badCandles, c.n), ct: "application/json"})
+		expect(t, fmt.Sprintf("newlines counting %d bytes", c.n), r, c.status, c.code)
+	}
 }
 
 // ---------------------------------------------------------------- tests
@@ -313,6 +360,7 @@ func TestBadInputBodySizeLimit(t *testing.T) {
 		return req{method: method, path: path, key: key, raw: body, ct: "application/json"}
 	}
 	badCandles := map[string]any{"candles": []any{map[string]any{"t": 1, "o": 1, "h": 0, "l": 1, "c": 1, "v": 1}}}
+	quoted := map[string]any{"name": strings.Repeat(`"`, 400), "permission": "READ"}
 	cases := []badCase{
 		{"keys: at the limit is read", jsonReq("POST", "/api/v1/keys", tn.admin, atLimit), 400, "invalid_request", "name", true},
 		{"keys: one byte over", jsonReq("POST", "/api/v1/keys", tn.admin, over(map[string]any{"name": "x", "permission": "READ"})), 413, "payload_too_large", "", true},
@@ -328,6 +376,13 @@ func TestBadInputBodySizeLimit(t *testing.T) {
 		{"a GET with a body over", jsonReq("GET", "/api/v1/keys", tn.read, over(map[string]any{})), 413, "payload_too_large", "", true},
 		{"master: one byte over", jsonReq("POST", "/api/v1/accounts", a.MasterKey, over(map[string]any{"name": "x"})), 413, "payload_too_large", "", false},
 		{"over API Gateway's 10 MB", jsonReq("POST", "/api/v1/keys", tn.admin, bytes.Repeat([]byte(" "), 10<<20+1)), 413, "payload_too_large", "", false},
+		// The limit counts a body as Lambda's event carries it: quotes and
+		// newlines twice. Bodies dense in them are read at the limit and
+		// refused one counted byte over, under half the limit in raw bytes.
+		{"newlines: at the limit as Lambda counts it is read", jsonReq("POST", "/api/v1/indicators/sma", tn.read, padCounted(t, badCandles, limit)), 400, "invalid_request", "", true},
+		{"newlines: one counted byte over", jsonReq("POST", "/api/v1/indicators/sma", tn.read, padCounted(t, badCandles, limit+1)), 413, "payload_too_large", "", true},
+		{"quotes: at the limit as Lambda counts it is read", jsonReq("POST", "/api/v1/keys", tn.admin, padCounted(t, quoted, limit)), 400, "invalid_request", "name", true},
+		{"quotes: one counted byte over", jsonReq("POST", "/api/v1/keys", tn.admin, padCounted(t, quoted, limit+1)), 413, "payload_too_large", "", true},
 		{"over, with a key that does not exist", jsonReq("POST", "/api/v1/keys", apikeyLike(t), over(map[string]any{})), 401, "unauthorized", "", false},
 	}
 	runBad(t, a, cases)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/waickoff/waickoff/shared/app"
 	"github.com/waickoff/waickoff/shared/metering"
+	"github.com/waickoff/waickoff/shared/payload"
 	"github.com/waickoff/waickoff/shared/samtemplate"
 )
 
@@ -42,7 +43,37 @@ const (
 	MaxPayload = 10 << 20
 	// MaxLambdaResponse is Lambda's synchronous response payload limit,
 	// on the encoded invoke response (invokeSize), not the body alone.
-	MaxLambdaResponse = 6 << 20
+	MaxLambdaResponse = payload.MaxInvoke
+	// MaxLambdaRequest is Lambda's synchronous invoke limit on the event:
+	// the whole proxy event JSON, body escaped (or base64), as API
+	// Gateway sends it.
+	MaxLambdaRequest = payload.MaxInvoke
+)
+
+// gatewayError is one of API Gateway's own refusals: its response type
+// ("" for an error that has none of its own: DEFAULT_4XX or DEFAULT_5XX
+// answers it), its status and API Gateway's message for it.
+type gatewayError struct {
+	typ     string
+	status  int
+	message string
+}
+
+// What API Gateway answers in the cases the gateway emulates. An invoke
+// that the Lambda API refuses (an event over MaxLambdaRequest) is a 500
+// and a function that fails or answers a malformed or oversized response
+// is a 502, both {"message": "Internal server error"} by default
+// (Lambda developer guide, "Handling Lambda errors with an API Gateway
+// API").
+var (
+	errMissingRoute   = gatewayError{"MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token"}
+	errUnauthorized   = gatewayError{"UNAUTHORIZED", 401, "Unauthorized"}
+	errAccessDenied   = gatewayError{"ACCESS_DENIED", 403, "User is not authorized to access this resource"}
+	errAuthorizer     = gatewayError{"AUTHORIZER_FAILURE", 500, "Internal server error"}
+	errRequestTooLong = gatewayError{"REQUEST_TOO_LARGE", 413, "Request Too Long"}
+	errInvokeRefused  = gatewayError{"", 500, "Internal server error"}
+	errFunction       = gatewayError{"", 502, "Internal server error"}
+	errTimeout        = gatewayError{"INTEGRATION_TIMEOUT", 504, "Endpoint request timed out"}
 )
 
 // ProxyHandler is a function's Lambda handler.
@@ -219,24 +250,31 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 	rt, params, pathKnown := g.match(r.Method, r.URL.Path)
 	if rt == nil {
 		_ = pathKnown // API Gateway answers unknown methods like unknown paths.
-		return g.gatewayResponse(w, "MISSING_AUTHENTICATION_TOKEN", reqID, nil), 0
+		return g.gatewayResponse(w, errMissingRoute, reqID, nil), 0
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayload+1))
 	if err != nil {
-		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil), 0
+		return g.gatewayResponse(w, errFunction, reqID, nil), 0
 	}
 	if len(body) > MaxPayload {
-		return g.gatewayResponse(w, "REQUEST_TOO_LARGE", reqID, nil), 0
+		return g.gatewayResponse(w, errRequestTooLong, reqID, nil), 0
 	}
 	ev := proxyEvent(r, rt, params, body, reqID)
 	if !rt.Public {
 		authCtx, resp := g.authorize(r.Context(), ev)
-		if resp != "" {
+		if resp.status != 0 {
 			// A denial's context reaches its gateway response
 			// ($context.authorizer.*), as in API Gateway.
 			return g.gatewayResponse(w, resp, reqID, authCtx), 0
 		}
 		ev.RequestContext.Authorizer = authCtx
+	}
+	// Lambda measures the event as API Gateway sends it and refuses it,
+	// before any function runs, when it is over the invoke limit.
+	if size := payload.JSONSize(ev); size > MaxLambdaRequest {
+		g.logger.Error("Lambda refused the invocation: event over the invoke limit", "request_id", reqID,
+			"function", rt.Function, "event_bytes", size, "max_bytes", MaxLambdaRequest)
+		return g.gatewayResponse(w, errInvokeRefused, reqID, nil), 0
 	}
 	// A Lambda invocation runs to its end even if the client goes away,
 	// and no longer than the function's timeout.
@@ -250,7 +288,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 	out, err := invoke(ctx, rt.handler, ev)
 	if err != nil {
 		g.logger.Error("function failed", "request_id", reqID, "function", rt.Function, "error", err.Error())
-		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil), 0
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return g.gatewayResponse(w, errTimeout, reqID, nil), 0
+		}
+		return g.gatewayResponse(w, errFunction, reqID, nil), 0
 	}
 	return writeProxyResponse(w, out, reqID, g), charged(out)
 }
@@ -321,9 +362,10 @@ func MethodARN(method, path string) string {
 }
 
 // authorize runs the authorizer; it returns the context to hand the
-// function, or the gateway response type to answer with (and for
-// ACCESS_DENIED the denial's context, for the response's mappings).
-func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, string) {
+// function, or the refusal to answer with (a zero status when allowed;
+// for ACCESS_DENIED with the denial's context, for the response's
+// mappings).
+func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyRequest) (map[string]any, gatewayError) {
 	req := events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type:                            "REQUEST",
 		MethodArn:                       MethodARN(ev.HTTPMethod, ev.Path),
@@ -344,10 +386,10 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyReques
 	resp, err := g.callAuthorizer(ctx, req)
 	if err != nil {
 		if err.Error() == "Unauthorized" {
-			return nil, "UNAUTHORIZED"
+			return nil, errUnauthorized
 		}
 		g.logger.Error("authorizer failed", "request_id", ev.RequestContext.RequestID, "error", err.Error())
-		return nil, "AUTHORIZER_FAILURE"
+		return nil, errAuthorizer
 	}
 	// API Gateway hands the function the context values as strings, plus
 	// the principal.
@@ -359,13 +401,13 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayProxyReques
 		default:
 			// API Gateway refuses objects and arrays in the context.
 			g.logger.Error("authorizer context holds a non-scalar", "key", k)
-			return nil, "AUTHORIZER_FAILURE"
+			return nil, errAuthorizer
 		}
 	}
 	if !Allows(resp.PolicyDocument, req.MethodArn) {
-		return out, "ACCESS_DENIED"
+		return out, errAccessDenied
 	}
-	return out, ""
+	return out, gatewayError{}
 }
 
 func (g *Gateway) callAuthorizer(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (resp events.APIGatewayCustomAuthorizerResponse, err error) {
@@ -453,12 +495,12 @@ func writeProxyResponse(w http.ResponseWriter, out events.APIGatewayProxyRespons
 	if out.IsBase64Encoded {
 		dec, err := base64.StdEncoding.DecodeString(out.Body)
 		if err != nil {
-			return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)
+			return g.gatewayResponse(w, errFunction, reqID, nil)
 		}
 		body = dec
 	}
 	if invokeSize(out) > MaxLambdaResponse || out.StatusCode < 100 || out.StatusCode > 599 {
-		return g.gatewayResponse(w, "DEFAULT_5XX", reqID, nil)
+		return g.gatewayResponse(w, errFunction, reqID, nil)
 	}
 	h := w.Header()
 	for k, v := range out.Headers {
@@ -482,32 +524,28 @@ func writeProxyResponse(w http.ResponseWriter, out events.APIGatewayProxyRespons
 // MaxLambdaResponse: out as aws-lambda-go writes it (JSON without HTML
 // escaping, then a newline), so quotes and control characters in the body
 // count twice or more.
-func invokeSize(out events.APIGatewayProxyResponse) int {
-	var n byteCounter
-	enc := json.NewEncoder(&n)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
-		return MaxLambdaResponse + 1 // Lambda could not send it either
-	}
-	return int(n)
-}
-
-type byteCounter int
-
-func (c *byteCounter) Write(p []byte) (int, error) {
-	*c += byteCounter(len(p))
-	return len(p), nil
-}
+func invokeSize(out events.APIGatewayProxyResponse) int { return payload.JSONSize(out) }
 
 // contextVar matches the $context variables of a gateway response
-// template: $context.requestId, $context.authorizer.<key>.
-var contextVar = regexp.MustCompile(`\$context\.(requestId|authorizer\.[A-Za-z0-9_]+)`)
+// template: $context.requestId, $context.authorizer.<key>,
+// $context.error.message, .messageString (the message as a JSON string)
+// and .responseType.
+var contextVar = regexp.MustCompile(`\$context\.(requestId|authorizer\.[A-Za-z0-9_]+|error\.(?:messageString|message|responseType))`)
 
 // contextValue is the value of the context variable name ("requestId",
-// "authorizer.<key>"); ok is false when it has none.
-func contextValue(name, reqID string, authCtx map[string]any) (string, bool) {
-	if name == "requestId" {
+// "authorizer.<key>", "error.message", ...) for the refusal e; ok is
+// false when it has none.
+func contextValue(name, reqID string, e gatewayError, authCtx map[string]any) (string, bool) {
+	switch name {
+	case "requestId":
 		return reqID, true
+	case "error.message":
+		return e.message, true
+	case "error.messageString":
+		b, _ := json.Marshal(e.message)
+		return string(b), true
+	case "error.responseType":
+		return e.responseType(), true
 	}
 	if k, isAuth := strings.CutPrefix(name, "authorizer."); isAuth {
 		v, ok := authCtx[k].(string)
@@ -516,28 +554,48 @@ func contextValue(name, reqID string, authCtx map[string]any) (string, bool) {
 	return "", false
 }
 
-// gatewayResponse answers with one of the template's GatewayResponses:
-// its status, static headers, headers mapped from context variables
+// responseType is e's type, or the default type that stands for it.
+func (e gatewayError) responseType() string {
+	if e.typ != "" {
+		return e.typ
+	}
+	if e.status >= 500 {
+		return "DEFAULT_5XX"
+	}
+	return "DEFAULT_4XX"
+}
+
+// gatewayResponse answers the refusal e as API Gateway does: with the
+// template's GatewayResponse of e's type, else with its DEFAULT_4XX or
+// DEFAULT_5XX (whose StatusCode, when set, replaces e's status), else
+// with API Gateway's bare {"message": ...}. The response has its status,
+// static headers, headers mapped from context variables
 // (context.requestId, context.authorizer.<key> from authCtx; a header
 // whose variable has no value is left out) and its body with the
-// $context variables filled in (empty when they have no value), as API
-// Gateway does.
-func (g *Gateway) gatewayResponse(w http.ResponseWriter, typ, reqID string, authCtx map[string]any) int {
-	gr, ok := g.responses[typ]
+// $context variables filled in (empty when they have no value).
+func (g *Gateway) gatewayResponse(w http.ResponseWriter, e gatewayError, reqID string, authCtx map[string]any) int {
+	gr, ok := g.responses[e.typ]
+	if !ok || e.typ == "" {
+		def := "DEFAULT_4XX"
+		if e.status >= 500 {
+			def = "DEFAULT_5XX"
+		}
+		gr, ok = g.responses[def]
+	}
 	if !ok {
-		gr = samtemplate.GatewayResponse{Status: 500,
-			Body: `{"type":"https://waickoff.dev/problems/internal","title":"Internal Server Error","status":500,"detail":"internal error","code":"internal"}`}
+		b, _ := json.Marshal(map[string]string{"message": e.message})
+		gr = samtemplate.GatewayResponse{Body: string(b)}
 	}
 	status := gr.Status
 	if status == 0 {
-		status = http.StatusInternalServerError
+		status = e.status
 	}
 	for k, v := range gr.Headers {
 		w.Header().Set(k, v)
 	}
 	for k, expr := range gr.Mapped {
 		if name, ok := strings.CutPrefix(expr, "context."); ok {
-			if v, ok := contextValue(name, reqID, authCtx); ok {
+			if v, ok := contextValue(name, reqID, e, authCtx); ok {
 				w.Header().Set(k, v)
 			}
 		}
@@ -548,7 +606,7 @@ func (g *Gateway) gatewayResponse(w http.ResponseWriter, typ, reqID string, auth
 	w.Header().Set("X-Request-Id", reqID)
 	w.WriteHeader(status)
 	body := contextVar.ReplaceAllStringFunc(gr.Body, func(m string) string {
-		v, _ := contextValue(strings.TrimPrefix(m, "$context."), reqID, authCtx)
+		v, _ := contextValue(strings.TrimPrefix(m, "$context."), reqID, e, authCtx)
 		return v
 	})
 	_, _ = io.WriteString(w, body)

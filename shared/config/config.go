@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/waickoff/waickoff/shared/payload"
 )
 
 // Stages the service knows.
@@ -128,7 +130,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.PaymentsMode != PaymentsPlaceholder && c.PaymentsMode != PaymentsDisabled {
 		errs = append(errs, fmt.Errorf("PAYMENTS_MODE: want placeholder or disabled, got %q", c.PaymentsMode))
 	}
-	c.MaxBodyBytes = intVar("MAX_BODY_BYTES", 5242880, 1024, 6<<20)
+	// Counted as Lambda's event carries the body; at most what always
+	// fits Lambda's invoke limit with the event around it.
+	c.MaxBodyBytes = intVar("MAX_BODY_BYTES", payload.MaxBody, 1024, payload.MaxBody)
 	c.DynamoDBEndpoint = get("DYNAMODB_ENDPOINT", "")
 	c.Region = get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1"))
 	// Table names come from the template (!Ref in Lambda, the local

@@ -55,14 +55,15 @@ func TestProdDefaultsAndMasterKey(t *testing.T) {
 
 func TestRejectsBadValues(t *testing.T) {
 	for name, over := range map[string]map[string]string{
-		"stage":          {"STAGE": "staging"},
-		"ttl":            {"SESSION_TTL": "soon"},
-		"negative ttl":   {"SESSION_TTL": "-1h"},
-		"token limit":    {"SESSION_TOKEN_LIMIT": "0"},
-		"rate limit":     {"DEFAULT_RATE_LIMIT_PER_MINUTE": "many"},
-		"payments":       {"PAYMENTS_MODE": "stripe"},
-		"allow master":   {"ALLOW_MASTER_KEY": "yes please"},
-		"body":           {"MAX_BODY_BYTES": "10"},
+		"stage":        {"STAGE": "staging"},
+		"ttl":          {"SESSION_TTL": "soon"},
+		"negative ttl": {"SESSION_TTL": "-1h"},
+		"token limit":  {"SESSION_TOKEN_LIMIT": "0"},
+		"rate limit":   {"DEFAULT_RATE_LIMIT_PER_MINUTE": "many"},
+		"payments":     {"PAYMENTS_MODE": "stripe"},
+		"allow master": {"ALLOW_MASTER_KEY": "yes please"},
+		"body":         {"MAX_BODY_BYTES": "10"},
+		"body over what Lambda's event can carry": {"MAX_BODY_BYTES": "5242881"},
 		"port":           {"PORT": "70000"},
 		"tiers":          {"BULK_TIERS": "10:10,5:20"},
 		"tier discount":  {"BULK_TIERS": "10:100"},

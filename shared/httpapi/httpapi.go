@@ -6,10 +6,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"path"
@@ -22,6 +25,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/waickoff/waickoff/shared/caller"
+	"github.com/waickoff/waickoff/shared/payload"
 	"github.com/waickoff/waickoff/shared/problem"
 	"github.com/waickoff/waickoff/shared/telemetry"
 )
@@ -262,18 +266,13 @@ func (s *Server) wrap(pattern string, access Access, h HandlerFunc) http.Handler
 				}
 			}
 			if s.maxBody > 0 {
-				if r.ContentLength > s.maxBody {
-					return tooLarge(s.maxBody)
+				if err := s.boundBody(r); err != nil {
+					return err
 				}
-				r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 			}
 			return h(w, r.WithContext(ctx))
 		}()
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				err = tooLarge(s.maxBody)
-			}
 			s.fail(ctx, w, err, reqID)
 		}
 		if w.status == 0 {
@@ -314,8 +313,33 @@ func budget(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithCancel(ctx)
 }
 
-func tooLarge(max int64) error {
-	return problem.New(problem.PayloadTooLarge, "request bodies are limited to %d bytes", max)
+// boundBody reads r's body and refuses it (413 payload_too_large) when it
+// is over maxBody as Lambda counts it in the event (payload.BodySize:
+// escaped, or base64 when not UTF-8), so that every body the limit admits
+// fits Lambda's invoke limit whatever its characters; r then reads the
+// bytes read. It returns the read's error, wrapped, when the body cannot
+// be read.
+func (s *Server) boundBody(r *http.Request) error {
+	if r.ContentLength > s.maxBody {
+		return tooLarge(s.maxBody, r.ContentLength)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
+	if err != nil {
+		return fmt.Errorf("read the request body: %w", err)
+	}
+	if size := int64(payload.BodySize(body)); size > s.maxBody {
+		return tooLarge(s.maxBody, size)
+	}
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	return nil
+}
+
+// tooLarge is the 413 of a body of size bytes (as Lambda counts them, at
+// least) over max.
+func tooLarge(max, size int64) error {
+	return problem.New(problem.PayloadTooLarge, "request bodies are limited to %d bytes as Lambda's event carries them "+
+		"(quotes, backslashes and line breaks count 2, other control characters 6; base64 when not UTF-8); "+
+		"this one is at least %d", max, size)
 }
 
 // refusal turns the authorizer's deferred decision into an error.

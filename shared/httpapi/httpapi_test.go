@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,6 +95,12 @@ func TestServer(t *testing.T) {
 		{"rate limited", event("POST", "/read", "", limited), 429, "rate_limited", map[string]string{"Retry-After": "7", "RateLimit-Limit": "5"}},
 		{"session required", event("POST", "/read", "", noSession), 403, "session_required", nil},
 		{"too large", event("POST", "/read", strings.Repeat("x", 65), read), 413, "payload_too_large", nil},
+		// The limit (64) counts the body as Lambda's event carries it.
+		{"quotes at the limit once escaped", event("POST", "/read", strings.Repeat(`"`, 32), read), 200, "", nil},
+		{"quotes over the limit once escaped", event("POST", "/read", strings.Repeat(`"`, 33), read), 413, "payload_too_large", nil},
+		{"newlines over the limit once escaped", event("POST", "/read", strings.Repeat("\n", 33), read), 413, "payload_too_large", nil},
+		{"control characters over once escaped", event("POST", "/read", strings.Repeat("\x01", 11), read), 413, "payload_too_large", nil},
+		{"control characters at the limit", event("POST", "/read", strings.Repeat("\x01", 10)+"xxxx", read), 200, "", nil},
 		{"internal", event("GET", "/boom", "", read), 500, "internal", nil},
 		{"unknown route", event("GET", "/nope", "", read), 404, "not_found", nil},
 		{"unknown field", event("POST", "/strict", `{"name":"a","nope":1}`, read), 400, "invalid_request", nil},
@@ -221,5 +228,27 @@ func TestDeadlineIsServiceUnavailable(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "deadline exceeded") {
 		t.Fatalf("cause not logged: %s", logs.String())
+	}
+}
+
+// A body that is not UTF-8 travels base64-encoded, and the limit counts
+// it so: 48 bytes are 64 in the event, 49 are 68.
+func TestBodyLimitCountsBase64(t *testing.T) {
+	read := &caller.Caller{AccountID: "acc_1", KeyID: "key_1", Permission: caller.Read, RateLimit: 60, RateRemaining: 59, RateReset: 1}
+	for _, tc := range []struct {
+		n      int
+		status int
+	}{{48, 200}, {49, 413}} {
+		raw := bytes.Repeat([]byte{0xff}, tc.n)
+		ev := event("POST", "/read", base64.StdEncoding.EncodeToString(raw), read)
+		ev.IsBase64Encoded = true
+		var logs bytes.Buffer
+		resp, err := server(&logs, nil).Lambda()(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != tc.status {
+			t.Fatalf("%d bytes not UTF-8: %d, want %d: %s", tc.n, resp.StatusCode, tc.status, resp.Body)
+		}
 	}
 }

@@ -41,7 +41,7 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, tooLarge(mbe.Limit)
+			return nil, tooLarge(mbe.Limit, mbe.Limit+1)
 		}
 		return nil, problem.Invalid("body", "could not read the request body")
 	}

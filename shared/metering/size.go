@@ -2,12 +2,13 @@ package metering
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/waickoff/waickoff/shared/payload"
 )
 
 // MaxResponseBytes is Lambda's synchronous invocation response limit
@@ -15,7 +16,7 @@ import (
 // integration is the JSON-encoded proxy response: status, headers and the
 // body as a JSON string (quotes and control characters escaped), not the
 // body alone.
-const MaxResponseBytes = 6 << 20
+const MaxResponseBytes = payload.MaxInvoke
 
 // InvokeSize returns the bytes of the Lambda invoke response carrying a
 // proxy response of status, headers h and body, as the function sends it:
@@ -30,37 +31,5 @@ func InvokeSize(status int, h http.Header, body []byte) int {
 	enc.SetEscapeHTML(false)
 	// The envelope alone, with an empty body (""): it cannot fail.
 	_ = enc.Encode(events.APIGatewayProxyResponse{StatusCode: status, MultiValueHeaders: h, IsBase64Encoded: b64})
-	if b64 {
-		return env.Len() + base64.StdEncoding.EncodedLen(len(body))
-	}
-	return env.Len() + escapedLen(body)
-}
-
-// escapedLen is the length of s, valid UTF-8, inside a JSON string as
-// encoding/json writes it without HTML escaping, quotes excluded.
-func escapedLen(s []byte) int {
-	n := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t':
-				n += 2
-			case c < 0x20:
-				n += 6 // \u00XX
-			default:
-				n++
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == '\u2028' || r == '\u2029' {
-			n += 6
-		} else {
-			n += size
-		}
-		i += size
-	}
-	return n
+	return env.Len() + payload.BodySize(body)
 }

@@ -1128,7 +1128,7 @@ type CatalogLimits struct {
 	// MaxCandles Example: 50000
 	MaxCandles int `json:"max_candles"`
 
-	// MaxRequestBytes `MAX_BODY_BYTES`.
+	// MaxRequestBytes `MAX_BODY_BYTES`: the largest request body, counted as Lambda's event carries it (a JSON string: quotes, backslashes and line breaks count 2, other control characters 6; base64 when not UTF-8).
 	//
 	// Example: 5242880
 	MaxRequestBytes int64 `json:"max_request_bytes"`
@@ -1860,7 +1860,7 @@ type Problem struct {
 	// Example: 5000
 	MaxTokens *int64 `json:"max_tokens,omitempty"`
 
-	// RequestId The request's id, as in `X-Request-Id`. Absent from the few errors API Gateway answers itself.
+	// RequestId The request's id, as in `X-Request-Id`. Absent from some of the errors API Gateway answers itself (401, 404, 413), which carry `X-Request-Id`.
 	//
 	// Example: 6f1c2a9e-0b7d-4c3a-8e5f-1b2c3d4e5f60
 	RequestId *string `json:"request_id,omitempty"`
