@@ -96,6 +96,11 @@ type Stream struct {
 	BisectOnFunctionErr  bool
 	MaximumRetryAttempts int
 	BatchSize            int
+	// OnFailure is the logical ID of the resource the records that run
+	// out of retries go to (DestinationConfig.OnFailure.Destination, a
+	// !GetAtt <id>.Arn), OnFailureType its Type (SQS, ...); empty when
+	// such records are dropped.
+	OnFailure, OnFailureType string
 }
 
 // Schedule is a Schedule event, e.g. "rate(1 hour)".
@@ -227,6 +232,12 @@ type rawStreamEvent struct {
 			Pattern string `yaml:"Pattern"`
 		} `yaml:"Filters"`
 	} `yaml:"FilterCriteria"`
+	DestinationConfig struct {
+		OnFailure struct {
+			Destination yaml.Node `yaml:"Destination"`
+			Type        string    `yaml:"Type"`
+		} `yaml:"OnFailure"`
+	} `yaml:"DestinationConfig"`
 }
 
 type rawAPI struct {
@@ -447,6 +458,10 @@ func parseFunction(id string, meta, props yaml.Node) (Function, error) {
 			st := Stream{BatchSize: s.BatchSize, MaximumRetryAttempts: s.MaximumRetryAttempts,
 				BisectOnFunctionErr: s.BisectBatchOnFunctionError}
 			st.Table, _, _ = strings.Cut(s.Stream.Value, ".")
+			if of := s.DestinationConfig.OnFailure; of.Destination.Tag == "!GetAtt" {
+				st.OnFailure, _, _ = strings.Cut(of.Destination.Value, ".")
+				st.OnFailureType = of.Type
+			}
 			for _, rt := range s.FunctionResponseTypes {
 				if rt == "ReportBatchItemFailures" {
 					st.ReportBatchFailures = true
@@ -498,6 +513,10 @@ func parsePolicy(n yaml.Node) (Policy, error) {
 	}
 	return Policy{}, fmt.Errorf("line %d: a policy is a name or a one-key mapping", n.Line)
 }
+
+// ResourceType returns the Type of the resource logicalID ("" when the
+// template has none).
+func (t *Template) ResourceType(logicalID string) string { return t.resources[logicalID] }
 
 // Routes returns every Api route of the template, sorted by path and method.
 func (t *Template) Routes() []Route {

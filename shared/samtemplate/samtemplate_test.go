@@ -61,7 +61,7 @@ func TestTemplateShape(t *testing.T) {
 	if !reflect.DeepEqual(public, wantPublic) {
 		t.Errorf("public routes %v, want %v", public, wantPublic)
 	}
-	for _, typ := range []string{"UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_FAILURE", "MISSING_AUTHENTICATION_TOKEN", "REQUEST_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "THROTTLED", "DEFAULT_5XX"} {
+	for _, typ := range []string{"UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_FAILURE", "MISSING_AUTHENTICATION_TOKEN", "REQUEST_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"} {
 		gr, ok := tpl.GatewayResponses[typ]
 		if !ok || gr.Status == 0 || gr.Body == "" || gr.Headers["Content-Type"] != "application/problem+json" {
 			t.Errorf("gateway response %s: %+v", typ, gr)
@@ -181,5 +181,83 @@ func TestPolicies(t *testing.T) {
 	tpl2, err := samtemplate.Parse([]byte("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Policies:\n        - AWSLambdaBasicExecutionRole\n"))
 	if err != nil || len(tpl2.Functions["F"].Policies) != 1 || tpl2.Functions["F"].Policies[0] != (samtemplate.Policy{Template: "AWSLambdaBasicExecutionRole"}) {
 		t.Fatalf("managed policy: %+v %v", tpl2, err)
+	}
+}
+
+// Nothing the stream drops goes unseen: records that run out of retries
+// (bisected down to the failing one, reported one by one) go to an SQS
+// queue, and an alarm fires as soon as the queue holds a message.
+func TestStreamFailuresGoToAnAlarmedQueue(t *testing.T) {
+	tpl := load(t)
+	exp := tpl.Functions["SessionExpiryFunction"]
+	if len(exp.Streams) != 1 {
+		t.Fatalf("stream mappings %+v", exp.Streams)
+	}
+	st := exp.Streams[0]
+	if st.OnFailureType != "SQS" || tpl.ResourceType(st.OnFailure) != "AWS::SQS::Queue" {
+		t.Fatalf("on-failure destination %q (%s, a %q), want an SQS queue of the template", st.OnFailure, st.OnFailureType,
+			tpl.ResourceType(st.OnFailure))
+	}
+	if st.MaximumRetryAttempts < 1 || st.MaximumRetryAttempts > 10 || !st.BisectOnFunctionErr || !st.ReportBatchFailures {
+		t.Fatalf("retries %d, bisect %v, partial batch failures %v", st.MaximumRetryAttempts, st.BisectOnFunctionErr, st.ReportBatchFailures)
+	}
+	_, root, err := samtemplate.LoadNearest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources map[string]struct {
+			Type       string    `yaml:"Type"`
+			Properties yaml.Node `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var queue struct {
+		MessageRetentionPeriod int  `yaml:"MessageRetentionPeriod"`
+		SqsManagedSseEnabled   bool `yaml:"SqsManagedSseEnabled"`
+	}
+	q := doc.Resources[st.OnFailure].Properties
+	if err := q.Decode(&queue); err != nil || queue.MessageRetentionPeriod != 14*24*3600 ||
+		!queue.SqsManagedSseEnabled {
+		t.Errorf("queue %s: %+v %v, want 14 days' retention, encrypted", st.OnFailure, queue, err)
+	}
+	alarmed := false
+	for id, r := range doc.Resources {
+		if r.Type != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		var a struct {
+			Namespace          string  `yaml:"Namespace"`
+			MetricName         string  `yaml:"MetricName"`
+			Statistic          string  `yaml:"Statistic"`
+			ComparisonOperator string  `yaml:"ComparisonOperator"`
+			Threshold          float64 `yaml:"Threshold"`
+			EvaluationPeriods  int     `yaml:"EvaluationPeriods"`
+			Dimensions         []struct {
+				Name  string    `yaml:"Name"`
+				Value yaml.Node `yaml:"Value"`
+			} `yaml:"Dimensions"`
+		}
+		if err := r.Properties.Decode(&a); err != nil {
+			t.Fatalf("alarm %s: %v", id, err)
+		}
+		if a.Namespace != "AWS/SQS" || len(a.Dimensions) != 1 || a.Dimensions[0].Name != "QueueName" ||
+			a.Dimensions[0].Value.Tag != "!GetAtt" || a.Dimensions[0].Value.Value != st.OnFailure+".QueueName" {
+			continue
+		}
+		alarmed = a.MetricName == "ApproximateNumberOfMessagesVisible" && a.ComparisonOperator == "GreaterThanThreshold" &&
+			a.Threshold == 0 && a.EvaluationPeriods == 1 && a.Statistic == "Maximum"
+		if !alarmed {
+			t.Errorf("alarm %s on the queue: %+v, want Maximum ApproximateNumberOfMessagesVisible > 0 over one period", id, a)
+		}
+	}
+	if !alarmed {
+		t.Errorf("no alarm on %s's ApproximateNumberOfMessagesVisible", st.OnFailure)
 	}
 }
