@@ -232,26 +232,13 @@ type keyUsageResponse struct {
 	ByEndpoint []usage.EndpointCounters `json:"by_endpoint"`
 }
 
-// day is the layout of the from and to query parameters.
-const day = "2006-01-02"
-
 // KeyUsage is GET /api/v1/keys/{key_id}/usage: the key's totals, and its
 // traffic by UTC day and by endpoint between ?from= and ?to= (dates,
 // inclusive; by default from the key's creation to today).
 func (h *Handlers) KeyUsage(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	var from, to time.Time
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if raw := q.Get(p.name); raw != "" {
-			t, err := time.Parse(day, raw)
-			if err != nil {
-				return problem.Invalid(p.name, "%s must be a date such as 2026-01-31", p.name)
-			}
-			*p.dst = t
-		}
+	from, to, err := httpapi.Days(r.URL.Query())
+	if err != nil {
+		return err
 	}
 	k, err := h.key(r)
 	if err != nil {
@@ -263,8 +250,8 @@ func (h *Handlers) KeyUsage(w http.ResponseWriter, r *http.Request) error {
 	if to.IsZero() {
 		to = h.Now().UTC().Truncate(24 * time.Hour)
 	}
-	if to.Before(from) {
-		return problem.Invalid("to", "to must not be before from")
+	if err := httpapi.DaysInOrder(from, to); err != nil {
+		return err
 	}
 	sum, err := h.Usage.KeySummary(r.Context(), k.ID)
 	if err != nil {
@@ -275,7 +262,7 @@ func (h *Handlers) KeyUsage(w http.ResponseWriter, r *http.Request) error {
 		return Problem(err)
 	}
 	return httpapi.WriteJSON(w, http.StatusOK, keyUsageResponse{KeyID: k.ID, Summary: sum,
-		From: from.Format(day), To: to.Format(day), ByDay: rep.ByDay, ByEndpoint: rep.ByEndpoint})
+		From: from.Format(httpapi.DayLayout), To: to.Format(httpapi.DayLayout), ByDay: rep.ByDay, ByEndpoint: rep.ByEndpoint})
 }
 
 // key loads the key named by the path in the caller's (or the named)

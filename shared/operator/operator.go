@@ -125,23 +125,19 @@ func (m *Metrics) Handler() httpapi.HandlerFunc {
 }
 
 func (m *Metrics) dates(r *http.Request) (time.Time, time.Time, error) {
-	q := r.URL.Query()
-	today := m.Now().UTC().Truncate(24 * time.Hour)
-	from, to := today.AddDate(0, 0, -29), today
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if raw := q.Get(p.name); raw != "" {
-			t, err := time.Parse(day, raw)
-			if err != nil {
-				return from, to, problem.Invalid(p.name, "%s must be a date such as 2026-01-31", p.name)
-			}
-			*p.dst = t
-		}
+	from, to, err := httpapi.Days(r.URL.Query())
+	if err != nil {
+		return from, to, err
 	}
-	if to.Before(from) {
-		return from, to, problem.Invalid("to", "to must not be before from")
+	today := m.Now().UTC().Truncate(24 * time.Hour)
+	if to.IsZero() {
+		to = today
+	}
+	if from.IsZero() {
+		from = to.AddDate(0, 0, -29)
+	}
+	if err := httpapi.DaysInOrder(from, to); err != nil {
+		return from, to, err
 	}
 	if to.Sub(from) > MaxDays*24*time.Hour {
 		return from, to, problem.Invalid("from", "the range may span at most %d days", MaxDays)

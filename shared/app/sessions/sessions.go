@@ -14,11 +14,9 @@ import (
 	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
-	"github.com/waickoff/waickoff/shared/problem"
 	"github.com/waickoff/waickoff/shared/quota"
 	"github.com/waickoff/waickoff/shared/session"
 	"github.com/waickoff/waickoff/shared/telemetry"
-	"github.com/waickoff/waickoff/shared/usage"
 )
 
 func sessionHandlers(d *store.Deps) *session.Handlers {
@@ -102,18 +100,9 @@ func accountUsage(d *store.Deps) httpapi.HandlerFunc {
 	quotas, records := d.Quotas(), d.Usage()
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
-		var from, to time.Time
-		for _, p := range []struct {
-			name string
-			dst  *time.Time
-		}{{"from", &from}, {"to", &to}} {
-			if raw := q.Get(p.name); raw != "" {
-				t, err := time.Parse(usage.Day, raw)
-				if err != nil {
-					return problem.Invalid(p.name, "%s must be a date such as 2026-01-31", p.name)
-				}
-				*p.dst = t
-			}
+		from, to, err := httpapi.Days(q)
+		if err != nil {
+			return err
 		}
 		accountID, err := httpapi.AccountOf(r, q.Get("account_id"), quotas)
 		if err != nil {
@@ -133,8 +122,8 @@ func accountUsage(d *store.Deps) httpapi.HandlerFunc {
 				from = to
 			}
 		}
-		if to.Before(from) {
-			return problem.Invalid("to", "to must not be before from")
+		if err := httpapi.DaysInOrder(from, to); err != nil {
+			return err
 		}
 		rep, err := records.AccountUsage(r.Context(), accountID, from, to)
 		if err != nil {
