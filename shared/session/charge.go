@@ -131,7 +131,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Charged, error) {
 		case try >= attempts:
 			return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, ErrBusy)
 		case dynamo.Transient(reasons):
-			pause(ctx, try)
+			dynamo.Pause(ctx, try)
 		case mode != hubNone && dynamo.ReasonIs(reasons, chargeHub, "ConditionalCheckFailed"):
 			old := reasons[chargeHub].Item
 			switch {

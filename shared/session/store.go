@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"time"
@@ -144,7 +143,7 @@ func (s *Store) Start(ctx context.Context, accountID string, now time.Time) (Ses
 		case reasons == nil:
 			return Session{}, fmt.Errorf("start session for %s: %w", accountID, err)
 		case dynamo.Transient(reasons):
-			pause(ctx, try)
+			dynamo.Pause(ctx, try)
 		case dynamo.ReasonIs(reasons, 0, "ConditionalCheckFailed"):
 			// Another start (or an end) moved the pointer or spent
 			// the last quota: read the hub again.
@@ -196,20 +195,6 @@ func (s *Store) ended(ctx context.Context, e Session, by string) {
 		"end_reason", string(e.EndReason), "ended_by", by)
 	s.o.Metrics.Emit(map[string]string{"reason": string(e.EndReason)},
 		map[string]any{"account_id": e.AccountID, "session_id": e.ID}, telemetry.Metric{Name: "SessionsEnded", Value: 1})
-}
-
-// pause waits before retrying a transaction that lost to another (or
-// was throttled):
-// exponential from 5 ms, capped at 160 ms, with jitter so that the losers
-// do not collide again.
-func pause(ctx context.Context, try int) {
-	d := time.Duration(5*(1<<min(try, 5))) * time.Millisecond
-	t := time.NewTimer(d/2 + rand.N(d/2))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 func (s *Store) hub(ctx context.Context, accountID string) (map[string]types.AttributeValue, error) {
@@ -438,7 +423,7 @@ func (s *Store) Terminate(ctx context.Context, accountID, sessionID string, now 
 		case try >= attempts:
 			return Session{}, fmt.Errorf("terminate session %s: %w", sessionID, ErrBusy)
 		case dynamo.Transient(reasons):
-			pause(ctx, try)
+			dynamo.Pause(ctx, try)
 		case withHub && dynamo.ReasonIs(reasons, 1, "ConditionalCheckFailed"):
 			withHub = false // the hub no longer points at it
 		default:
@@ -493,7 +478,7 @@ func (s *Store) End(ctx context.Context, accountID, sessionID string, at time.Ti
 		case try >= attempts:
 			return false, fmt.Errorf("end session %s: %w", sessionID, ErrBusy)
 		case dynamo.Transient(reasons):
-			pause(ctx, try)
+			dynamo.Pause(ctx, try)
 		case dynamo.ReasonIs(reasons, 0, "ConditionalCheckFailed"):
 			// Someone else ended it first; their end stands.
 			return false, s.clearPointer(ctx, accountID, sessionID)
