@@ -137,8 +137,9 @@ var contractCodes = map[string]bool{"invalid_request": true, "unauthorized": tru
 	"session_required": true, "quota_exhausted": true, "insufficient_tokens": true, "response_too_large": true, "rate_limited": true, "not_found": true, "conflict": true,
 	"payload_too_large": true, "unsupported_media_type": true, "payments_disabled": true,
 	"service_unavailable": true, "internal": true,
-	// Beyond the contract's list: MCP's GET and DELETE.
-	"method_not_allowed": true}
+	// Beyond the contract's list: MCP's GET and DELETE; a key past the
+	// account's caps.
+	"method_not_allowed": true, "key_limit_reached": true}
 
 // do sends r to a, records the exchange and checks what every answer
 // owes the contract: an X-Request-Id, and on refusals a problem+json body
@@ -335,6 +336,14 @@ type tenant struct {
 	firstAdmin               string // the account's first ADMIN key (default limit)
 }
 
+// The tenant's ADMIN, WRITE and READ keys, and the spare keys tests make,
+// leave the test alone with the rate limit and fit the account's caps
+// (24,000 a minute over 20 keys) with room for a dozen spare keys.
+const (
+	tenantKeyLimit = 6000
+	spareKeyLimit  = 400
+)
+
 func newTenant(t *testing.T, a *local.API, name string, sessions int) *tenant {
 	t.Helper()
 	r := do(t, a, req{method: "POST", path: "/api/v1/accounts", key: a.MasterKey, json: map[string]any{"name": name}})
@@ -343,7 +352,7 @@ func newTenant(t *testing.T, a *local.API, name string, sessions int) *tenant {
 	tn.firstAdmin = r.body["admin_key"].(map[string]any)["key"].(string)
 	mk := func(perm string) (string, string) {
 		r := do(t, a, req{method: "POST", path: "/api/v1/keys", key: tn.firstAdmin,
-			json: map[string]any{"name": strings.ToLower(perm), "permission": perm, "rate_limit_per_minute": 10000}})
+			json: map[string]any{"name": strings.ToLower(perm), "permission": perm, "rate_limit_per_minute": tenantKeyLimit}})
 		expect(t, "create "+perm+" key", r, 201, "")
 		return r.body["key"].(string), r.body["key_id"].(string)
 	}
@@ -361,7 +370,7 @@ func newTenant(t *testing.T, a *local.API, name string, sessions int) *tenant {
 // with its id.
 func (tn *tenant) key(t *testing.T, perm string, extra map[string]any) (string, string) {
 	t.Helper()
-	body := map[string]any{"name": "k-" + strings.ToLower(perm), "permission": perm, "rate_limit_per_minute": 10000}
+	body := map[string]any{"name": "k-" + strings.ToLower(perm), "permission": perm, "rate_limit_per_minute": spareKeyLimit}
 	for k, v := range extra {
 		body[k] = v
 	}

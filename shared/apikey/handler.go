@@ -3,6 +3,7 @@ package apikey
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -283,6 +284,7 @@ func (h *Handlers) key(r *http.Request) (Key, error) {
 // transient store failures to 503 service_unavailable, anything else to
 // internal.
 func Problem(err error) error {
+	var capErr *CapError
 	switch {
 	case err == nil:
 		return nil
@@ -294,12 +296,31 @@ func Problem(err error) error {
 		return &problem.Error{Code: problem.Conflict, Detail: "the key is revoked", Cause: err}
 	case errors.Is(err, ErrExpired):
 		return &problem.Error{Code: problem.Conflict, Detail: "the key has expired", Cause: err}
+	case errors.As(err, &capErr):
+		return capProblem(capErr)
 	case errors.Is(err, ErrBadToken):
 		return problem.Invalid("next_token", "next_token is not one this API gave out")
 	case transient(err):
 		return problem.Unavailable(err)
 	}
 	return err
+}
+
+// capProblem is 409 key_limit_reached with the account's figures and its
+// caps; field names rate_limit_per_minute when the sum of the limits is
+// what has no room.
+func capProblem(e *CapError) error {
+	p := &problem.Error{Code: problem.KeyLimitReached, Cause: e, Extra: map[string]any{
+		"keys": e.Keys, "max_keys": config.MaxKeysPerAccount,
+		"rate_limit_sum": e.LimitSum, "max_rate_limit_sum": config.MaxAccountRateLimitPerMinute}}
+	if e.TooMany() {
+		p.Detail = fmt.Sprintf("the account has %d keys, the most it may have; revoke one to make room", e.Keys)
+		return p
+	}
+	p.Field = "rate_limit_per_minute"
+	p.Detail = fmt.Sprintf("the account's keys already take %d of the %d requests a minute an account may have; "+
+		"a key of %d does not fit: ask for less or revoke a key", e.LimitSum, config.MaxAccountRateLimitPerMinute, e.Asked)
+	return p
 }
 
 // transient reports whether a store error is worth retrying: a timeout, a

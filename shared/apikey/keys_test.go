@@ -113,13 +113,21 @@ func TestKeyCreateValidation(t *testing.T) {
 			}
 		})
 	}
-	r := h.do(t, "POST", "/api/v1/keys", a.admin, map[string]any{"name": "ok", "permission": "WRITE",
-		"rate_limit_per_minute": config.MaxRateLimitPerMinute, "expires_at": future})
-	if r.status != 201 || !sameInstant(r.str("expires_at"), futureAt) || r.num("rate_limit_per_minute") != config.MaxRateLimitPerMinute {
-		t.Fatalf("%d %s", r.status, r.raw)
-	}
 	if r := h.do(t, "POST", "/api/v1/keys", a.admin, map[string]any{"name": "ok", "permission": "READ"}); r.num("rate_limit_per_minute") != 60 {
 		t.Fatalf("default rate limit: %s", r.raw)
+	}
+	// The key maximum is a valid limit: refused here for want of room in
+	// the account (its two keys take 120), not as invalid.
+	r := h.do(t, "POST", "/api/v1/keys", a.admin, map[string]any{"name": "ok", "permission": "WRITE",
+		"rate_limit_per_minute": config.MaxRateLimitPerMinute, "expires_at": future})
+	if r.status != 409 || r.str("code") != "key_limit_reached" || r.str("field") != "rate_limit_per_minute" {
+		t.Fatalf("a key at the maximum beside two others: %d %s", r.status, r.raw)
+	}
+	room := config.MaxAccountRateLimitPerMinute - 120
+	r = h.do(t, "POST", "/api/v1/keys", a.admin, map[string]any{"name": "ok", "permission": "WRITE",
+		"rate_limit_per_minute": room, "expires_at": future})
+	if r.status != 201 || !sameInstant(r.str("expires_at"), futureAt) || r.num("rate_limit_per_minute") != float64(room) {
+		t.Fatalf("%d %s", r.status, r.raw)
 	}
 }
 

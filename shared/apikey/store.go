@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/waickoff/waickoff/shared/caller"
+	"github.com/waickoff/waickoff/shared/config"
 	"github.com/waickoff/waickoff/shared/dynamo"
 	"github.com/waickoff/waickoff/shared/ratelimit"
 )
@@ -24,6 +25,26 @@ var (
 	ErrRevoked  = errors.New("apikey: key is revoked")
 	ErrExpired  = errors.New("apikey: key has expired")
 )
+
+// CapError refuses a key the account has no room for (DESIGN.md, "Keys
+// per account"): the account already has config.MaxKeysPerAccount keys
+// that are not revoked, or the new key's rate limit would take the sum of
+// their limits past config.MaxAccountRateLimitPerMinute. Revoking a key
+// makes room.
+type CapError struct {
+	Keys     int64 // the account's keys that are not revoked
+	LimitSum int64 // the sum of their rate limits, a minute
+	Asked    int   // the refused key's rate limit
+}
+
+func (e *CapError) Error() string {
+	return fmt.Sprintf("apikey: the account has %d keys (at most %d) whose limits sum to %d a minute (at most %d); a key of %d does not fit",
+		e.Keys, config.MaxKeysPerAccount, e.LimitSum, config.MaxAccountRateLimitPerMinute, e.Asked)
+}
+
+// TooMany reports whether the key count, rather than the sum of the
+// limits, is what refused the key.
+func (e *CapError) TooMany() bool { return e.Keys >= config.MaxKeysPerAccount }
 
 // Key is a stored key, without its secret.
 type Key struct {
@@ -100,10 +121,20 @@ const (
 	attrRevoked    = "revoked"
 	attrKeyHash    = "key_hash"
 	attrRotatedTo  = "rotated_to"
+	attrKeyCount   = "key_count"
+	attrLimitSum   = "rate_limit_sum"
 )
 
 func recordKey(accountID, keyID string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: dynamo.S("ACCOUNT#" + accountID), attrSK: dynamo.S("KEY#" + keyID)}
+}
+
+// tallyKey is the account's key tally: key_count (keys not revoked) and
+// rate_limit_sum (the sum of their rate limits). Creation adds to it and
+// revocation takes away in the same transaction as the key's items, under
+// conditions that keep it within the caps; rotation leaves it as it is.
+func tallyKey(accountID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: dynamo.S("ACCOUNT#" + accountID), attrSK: dynamo.S("KEYS")}
 }
 
 func lookupKey(hash string) map[string]types.AttributeValue {
@@ -131,10 +162,52 @@ func ValidKeyID(s string) bool {
 	return true
 }
 
-// NewItems makes a key for accountID and returns it with the two puts
-// that store it (record and lookup item), for the caller's transaction.
-// It returns an error only when the random source fails.
+// NewItems makes a key for accountID and returns it with the writes that
+// store it, for the caller's transaction: the puts of its record and
+// lookup item, then (index tallyIndex) the update of the account's key
+// tally, conditional on the caps. It returns an error only when the
+// random source fails.
 func (s *Store) NewItems(accountID string, spec Spec, now time.Time) (Created, []types.TransactWriteItem, error) {
+	c, items, err := s.newItems(accountID, spec, now)
+	if err != nil {
+		return Created{}, nil, err
+	}
+	return c, append(items, s.tallyAdd(accountID, spec.RateLimit)), nil
+}
+
+// tallyIndex is the place of the tally update among NewItems' writes.
+const tallyIndex = 2
+
+// tallyAdd counts one more key of limit a minute on the account's tally,
+// on condition that the account has fewer than MaxKeysPerAccount keys and
+// that the sum of the limits stays within MaxAccountRateLimitPerMinute.
+// An absent tally is an account with no key yet. The old tally comes back
+// with a failed condition.
+func (s *Store) tallyAdd(accountID string, limit int) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: tallyKey(accountID),
+		UpdateExpression: aws.String("ADD key_count :one, rate_limit_sum :limit"),
+		ConditionExpression: aws.String("(attribute_not_exists(key_count) OR key_count < :max_keys) AND " +
+			"(attribute_not_exists(rate_limit_sum) OR rate_limit_sum <= :room)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": dynamo.N(1), ":limit": dynamo.N(int64(limit)),
+			":max_keys": dynamo.N(config.MaxKeysPerAccount),
+			":room":     dynamo.N(int64(config.MaxAccountRateLimitPerMinute - limit))},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}}
+}
+
+// capRefusal returns the CapError of a transaction of NewItems' writes
+// when the tally's condition is what cancelled it, or nil.
+func capRefusal(err error, limit int) *CapError {
+	reasons := dynamo.CancellationReasons(err)
+	i := tallyIndex
+	if !dynamo.ReasonIs(reasons, i, "ConditionalCheckFailed") {
+		return nil
+	}
+	old := reasons[i].Item
+	return &CapError{Keys: dynamo.Int(old, attrKeyCount), LimitSum: dynamo.Int(old, attrLimitSum), Asked: limit}
+}
+
+// newItems is NewItems without the tally: the record and the lookup item.
+func (s *Store) newItems(accountID string, spec Spec, now time.Time) (Created, []types.TransactWriteItem, error) {
 	secret, err := Generate()
 	if err != nil {
 		return Created{}, nil, fmt.Errorf("generate a key: %w", err)
@@ -171,17 +244,39 @@ func (s *Store) NewItems(accountID string, spec Spec, now time.Time) (Created, [
 	return Created{Key: k, Secret: secret}, items, nil
 }
 
-// Create stores a new key for accountID. It returns an error when the
-// store fails.
+// Create stores a new key for accountID, counted on the account's tally
+// in the same transaction, so that no two creations can together pass
+// the caps. It returns a *CapError when the account has no room for the
+// key (nothing is written), or the store's error.
 func (s *Store) Create(ctx context.Context, accountID string, spec Spec, now time.Time) (Created, error) {
 	c, items, err := s.NewItems(accountID, spec, now)
 	if err != nil {
 		return Created{}, err
 	}
-	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+	if err := s.transact(ctx, items); err != nil {
+		if capErr := capRefusal(err, spec.RateLimit); capErr != nil {
+			return Created{}, capErr
+		}
 		return Created{}, fmt.Errorf("create key for %s: %w", accountID, err)
 	}
 	return c, nil
+}
+
+// transactAttempts bounds the sends of a transaction that loses to
+// others on the account's tally (TransactionConflict) or is throttled.
+const transactAttempts = 8
+
+// transact writes items in one transaction, sent again (after a pause)
+// while it is cancelled only for passing reasons; a cancelled transaction
+// applied nothing. It returns the last error.
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	for try := 0; ; try++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil || try+1 >= transactAttempts || !dynamo.Transient(dynamo.CancellationReasons(err)) {
+			return err
+		}
+		dynamo.Pause(ctx, try)
+	}
 }
 
 var recordProjection = strings.Join([]string{attrKeyID, attrAccount, "#n", attrPrefix, "#perm", attrRateLimit,
@@ -264,28 +359,47 @@ func (s *Store) List(ctx context.Context, accountID string, limit int, token []b
 // ErrBadToken is returned for a next token this API did not give out.
 var ErrBadToken = errors.New("apikey: bad page token")
 
-// Revoke revokes the account's key keyID: the record gets revoked_at and
-// the lookup item revoked=true, in one transaction, so the authorizer
-// refuses the key from the next request on. Revoking a revoked key
-// changes nothing. It returns ErrNotFound or the store's error.
+// Revoke revokes the account's key keyID: the record gets revoked_at, the
+// lookup item revoked=true and the account's tally gives the key's room
+// back, in one transaction, so the authorizer refuses the key from the
+// next request on. Revoking a revoked key changes nothing. It returns
+// ErrNotFound or the store's error.
 func (s *Store) Revoke(ctx context.Context, accountID, keyID string, now time.Time) error {
 	k, err := s.get(ctx, accountID, keyID, true)
-	if err != nil {
+	if err != nil || k.Revoked() {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Update: &types.Update{TableName: aws.String(s.table), Key: recordKey(accountID, keyID),
-			UpdateExpression:          aws.String("SET revoked_at = if_not_exists(revoked_at, :now)"),
-			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			UpdateExpression:          aws.String("SET revoked_at = :now"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND attribute_not_exists(revoked_at)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":now": dynamo.N(now.UnixMilli())}}},
 		{Update: &types.Update{TableName: aws.String(s.table), Key: lookupKey(k.hash),
 			UpdateExpression:          aws.String("SET revoked = :true"),
 			ConditionExpression:       aws.String("attribute_exists(pk)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}}}},
-	}})
+		// The tally never goes below what it counts. One that does not
+		// hold the key (written before tallies existed) is left alone:
+		// a revocation never waits on the caps.
+		{Update: &types.Update{TableName: aws.String(s.table), Key: tallyKey(accountID),
+			UpdateExpression:    aws.String("ADD key_count :minus_one, rate_limit_sum :minus_limit"),
+			ConditionExpression: aws.String("key_count >= :one AND rate_limit_sum >= :limit"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":minus_one": dynamo.N(-1), ":one": dynamo.N(1),
+				":minus_limit": dynamo.N(-int64(k.RateLimit)), ":limit": dynamo.N(int64(k.RateLimit))}}},
+	}
+	err = s.transact(ctx, items)
+	if reasons := dynamo.CancellationReasons(err); dynamo.ReasonIs(reasons, 2, "ConditionalCheckFailed") &&
+		!dynamo.ReasonIs(reasons, 0, "ConditionalCheckFailed") {
+		err = s.transact(ctx, items[:2])
+	}
 	if err != nil {
-		if reasons := dynamo.CancellationReasons(err); reasons != nil && dynamo.ReasonIs(reasons, 0, "ConditionalCheckFailed") {
-			return ErrNotFound
+		if reasons := dynamo.CancellationReasons(err); dynamo.ReasonIs(reasons, 0, "ConditionalCheckFailed") {
+			// Gone, or revoked (or rotated) meanwhile: revoked either way
+			// when it still exists.
+			if _, err := s.get(ctx, accountID, keyID, false); err != nil {
+				return err
+			}
+			return nil
 		}
 		return fmt.Errorf("revoke key %s: %w", keyID, err)
 	}
@@ -308,7 +422,8 @@ func (s *Store) Rotate(ctx context.Context, accountID, keyID string, now time.Ti
 	case old.Expired(now):
 		return Created{}, ErrExpired
 	}
-	c, items, err := s.NewItems(accountID, Spec{Name: old.Name, Permission: old.Permission,
+	// The new key takes the old one's place on the tally: no change.
+	c, items, err := s.newItems(accountID, Spec{Name: old.Name, Permission: old.Permission,
 		RateLimit: old.RateLimit, ExpiresAt: old.ExpiresAt}, now)
 	if err != nil {
 		return Created{}, err

@@ -173,6 +173,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // a fifth for the rest.
 const MaxRateLimitPerMinute = 24000
 
+// An account's keys are self-service, so the account's own figures bound
+// them (DESIGN.md, "Keys per account"): at most MaxKeysPerAccount keys
+// not revoked, and the sum of their rate limits at most
+// MaxAccountRateLimitPerMinute. Every metered charge of an account writes
+// its one active session item in a transaction (2 write units), so an
+// account's metered traffic tops out at 500 requests a second whatever
+// its keys say; 400 (24,000 a minute, 800 units) leaves the same fifth as
+// the key maximum (a key at the maximum takes the whole budget).
+const (
+	MaxKeysPerAccount            = 20
+	MaxAccountRateLimitPerMinute = 24000
+)
+
 // ParseTiers reads "min:pct,min:pct" (for example "10:10,50:20,100:30").
 // It returns an error unless minimums strictly increase and discounts lie
 // in [0, 100) and do not decrease.

@@ -505,8 +505,9 @@ func TestProblems(t *testing.T) {
 		problem.ResponseTooLarge,
 		problem.PayloadTooLarge, problem.UnsupportedMediaType, problem.PaymentsDisabled,
 		problem.ServiceUnavailable, problem.Internal,
-		// Beyond the contract's list: GET and DELETE on the MCP route.
-		problem.MethodNotAllowed,
+		// Beyond the contract's list: GET and DELETE on the MCP route;
+		// a key past the account's caps.
+		problem.MethodNotAllowed, problem.KeyLimitReached,
 	}
 	var enum []string
 	for _, v := range doc.Components.Schemas["ProblemCode"].Enum {

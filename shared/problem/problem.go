@@ -25,6 +25,7 @@ const (
 	NotFound             Code = "not_found"
 	MethodNotAllowed     Code = "method_not_allowed"
 	Conflict             Code = "conflict"
+	KeyLimitReached      Code = "key_limit_reached"
 	PayloadTooLarge      Code = "payload_too_large"
 	ResponseTooLarge     Code = "response_too_large"
 	UnsupportedMediaType Code = "unsupported_media_type"
@@ -47,6 +48,7 @@ var kinds = map[Code]struct {
 	NotFound:             {http.StatusNotFound, "Not Found"},
 	MethodNotAllowed:     {http.StatusMethodNotAllowed, "Method Not Allowed"},
 	Conflict:             {http.StatusConflict, "Conflict"},
+	KeyLimitReached:      {http.StatusConflict, "Key Limit Reached"},
 	PayloadTooLarge:      {http.StatusRequestEntityTooLarge, "Payload Too Large"},
 	ResponseTooLarge:     {http.StatusRequestEntityTooLarge, "Response Too Large"},
 	UnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported Media Type"},

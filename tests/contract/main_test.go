@@ -37,8 +37,9 @@ func TestMain(m *testing.M) {
 				return strconv.Itoa(maxBodyBytes)
 			case "DEFAULT_RATE_LIMIT_PER_MINUTE":
 				// The samples send many requests with one key: only
-				// the key made slow on purpose is rate limited.
-				return strconv.Itoa(config.MaxRateLimitPerMinute)
+				// the key made slow on purpose is rate limited. A third
+				// of the account's cap, so that the samples' keys fit it.
+				return strconv.Itoa(config.MaxAccountRateLimitPerMinute / 3)
 			}
 			return ""
 		},

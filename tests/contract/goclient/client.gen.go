@@ -211,6 +211,7 @@ const (
 	ProblemCodeInsufficientTokens   ProblemCode = "insufficient_tokens"
 	ProblemCodeInternal             ProblemCode = "internal"
 	ProblemCodeInvalidRequest       ProblemCode = "invalid_request"
+	ProblemCodeKeyLimitReached      ProblemCode = "key_limit_reached"
 	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
 	ProblemCodeNotFound             ProblemCode = "not_found"
 	ProblemCodePayloadTooLarge      ProblemCode = "payload_too_large"
@@ -236,6 +237,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInternal:
 		return true
 	case ProblemCodeInvalidRequest:
+		return true
+	case ProblemCodeKeyLimitReached:
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
@@ -1144,7 +1147,7 @@ type CatalogMetering struct {
 		// 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
 		// `quota_exhausted` 402, `insufficient_tokens` 402,
 		// `payments_disabled` 402, `not_found` 404,
-		// `conflict` 409, `method_not_allowed` 405, `payload_too_large` 413, `response_too_large` 413,
+		// `conflict` 409, `key_limit_reached` 409, `method_not_allowed` 405, `payload_too_large` 413, `response_too_large` 413,
 		// `unsupported_media_type`
 		// 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 		Code ProblemCode `json:"code"`
@@ -1395,6 +1398,9 @@ type KeyCreateRequest struct {
 	Permission Permission `json:"permission"`
 
 	// RateLimitPerMinute The key's rate limit; default `DEFAULT_RATE_LIMIT_PER_MINUTE` (60).
+	// The account's keys' limits may sum to at most 24000 (409
+	// `key_limit_reached` past it).
+	//
 	//
 	// Example: 120
 	RateLimitPerMinute *int `json:"rate_limit_per_minute,omitempty"`
@@ -1822,7 +1828,7 @@ type Problem struct {
 	// 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
 	// `quota_exhausted` 402, `insufficient_tokens` 402,
 	// `payments_disabled` 402, `not_found` 404,
-	// `conflict` 409, `method_not_allowed` 405, `payload_too_large` 413, `response_too_large` 413,
+	// `conflict` 409, `key_limit_reached` 409, `method_not_allowed` 405, `payload_too_large` 413, `response_too_large` 413,
 	// `unsupported_media_type`
 	// 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 	Code ProblemCode `json:"code"`
@@ -1845,10 +1851,25 @@ type Problem struct {
 	// Instance A URI reference to this occurrence, when there is one.
 	Instance *string `json:"instance,omitempty"`
 
+	// Keys On 409 `key_limit_reached`, the account's keys that are not revoked.
+	//
+	// Example: 20
+	Keys *int `json:"keys,omitempty"`
+
 	// Line With `invalid_request` about a CSV body, the one-based line at fault.
 	//
 	// Example: 7
 	Line *int `json:"line,omitempty"`
+
+	// MaxKeys On 409 `key_limit_reached`, the most keys an account may have that are not revoked.
+	//
+	// Example: 20
+	MaxKeys *int `json:"max_keys,omitempty"`
+
+	// MaxRateLimitSum On 409 `key_limit_reached`, the most that sum may be.
+	//
+	// Example: 24000
+	MaxRateLimitSum *int64 `json:"max_rate_limit_sum,omitempty"`
 
 	// MaxResponseBytes On 413 `response_too_large`, the limit (Lambda's 6 MB synchronous response limit).
 	//
@@ -1859,6 +1880,11 @@ type Problem struct {
 	//
 	// Example: 5000
 	MaxTokens *int64 `json:"max_tokens,omitempty"`
+
+	// RateLimitSum On 409 `key_limit_reached`, the sum of the `rate_limit_per_minute` of those keys.
+	//
+	// Example: 1200
+	RateLimitSum *int64 `json:"rate_limit_sum,omitempty"`
 
 	// RequestId The request's id, as in `X-Request-Id`. Absent from some of the errors API Gateway answers itself (401, 404, 413), which carry `X-Request-Id`.
 	//
@@ -1900,7 +1926,7 @@ type Problem struct {
 // 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
 // `quota_exhausted` 402, `insufficient_tokens` 402,
 // `payments_disabled` 402, `not_found` 404,
-// `conflict` 409, `method_not_allowed` 405, `payload_too_large` 413, `response_too_large` 413,
+// `conflict` 409, `key_limit_reached` 409, `method_not_allowed` 405, `payload_too_large` 413, `response_too_large` 413,
 // `unsupported_media_type`
 // 415, `rate_limited` 429, `internal` 500, `service_unavailable` 503.
 type ProblemCode string
@@ -2575,6 +2601,11 @@ type InsufficientTokens = Problem
 // listed here; those beyond the required five come with particular
 // errors only.
 type InternalError = Problem
+
+// KeyLimitReached An RFC 9457 problem document. Every member an error may carry is
+// listed here; those beyond the required five come with particular
+// errors only.
+type KeyLimitReached = Problem
 
 // MeteredForbidden An RFC 9457 problem document. Every member an error may carry is
 // listed here; those beyond the required five come with particular
@@ -3506,7 +3537,10 @@ type ClientInterface interface {
 	// Needs `ADMIN`. Creates a key in the account with the given name,
 	// permission, rate limit (default `DEFAULT_RATE_LIMIT_PER_MINUTE`, 60)
 	// and optional expiry. The full key is in this response only; store it
-	// now. Not metered.
+	// now. The account may hold at most 20 keys that are not revoked
+	// (expired keys count until revoked), with rate limits summing to at
+	// most 24000 a minute; a key past either cap is 409
+	// `key_limit_reached` and nothing is created. Not metered.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3518,7 +3552,10 @@ type ClientInterface interface {
 	// Needs `ADMIN`. Creates a key in the account with the given name,
 	// permission, rate limit (default `DEFAULT_RATE_LIMIT_PER_MINUTE`, 60)
 	// and optional expiry. The full key is in this response only; store it
-	// now. Not metered.
+	// now. The account may hold at most 20 keys that are not revoked
+	// (expired keys count until revoked), with rate limits summing to at
+	// most 24000 a minute; a key past either cap is 409
+	// `key_limit_reached` and nothing is created. Not metered.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3528,8 +3565,10 @@ type ClientInterface interface {
 	// RevokeKey Revoke a key
 	//
 	// Needs `ADMIN`. Revokes the key: it is refused (401) from the very
-	// next request on. Revoking a key that is already revoked changes
-	// nothing and also answers 204. A key may revoke itself. Not metered.
+	// next request on, and it no longer counts against the account's
+	// caps on keys (see `POST /api/v1/keys`). Revoking a key that is
+	// already revoked changes nothing and also answers 204. A key may
+	// revoke itself. Not metered.
 	//
 	// Corresponds with DELETE /api/v1/keys/{key_id} (the `RevokeKey` operationId).
 	RevokeKey(ctx context.Context, keyId KeyIDParam, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3547,8 +3586,10 @@ type ClientInterface interface {
 	// Needs `ADMIN`. Creates a new key (new `key_id`, new key material)
 	// with the same name, permission, rate limit and expiry, and revokes
 	// the old one, which stops working from the very next request. The
-	// full new key is in this response only. A revoked key cannot be
-	// rotated (409 `conflict`). The body may be empty. Not metered.
+	// full new key is in this response only. The new key takes the old
+	// one's place on the account's caps, so a rotation works at the caps
+	// too. A revoked key cannot be rotated (409 `conflict`). The body may
+	// be empty. Not metered.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3560,8 +3601,10 @@ type ClientInterface interface {
 	// Needs `ADMIN`. Creates a new key (new `key_id`, new key material)
 	// with the same name, permission, rate limit and expiry, and revokes
 	// the old one, which stops working from the very next request. The
-	// full new key is in this response only. A revoked key cannot be
-	// rotated (409 `conflict`). The body may be empty. Not metered.
+	// full new key is in this response only. The new key takes the old
+	// one's place on the account's caps, so a rotation works at the caps
+	// too. A revoked key cannot be rotated (409 `conflict`). The body may
+	// be empty. Not metered.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4349,7 +4392,10 @@ func (c *Client) ListKeys(ctx context.Context, params *ListKeysParams, reqEditor
 // Needs `ADMIN`. Creates a key in the account with the given name,
 // permission, rate limit (default `DEFAULT_RATE_LIMIT_PER_MINUTE`, 60)
 // and optional expiry. The full key is in this response only; store it
-// now. Not metered.
+// now. The account may hold at most 20 keys that are not revoked
+// (expired keys count until revoked), with rate limits summing to at
+// most 24000 a minute; a key past either cap is 409
+// `key_limit_reached` and nothing is created. Not metered.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4371,7 +4417,10 @@ func (c *Client) CreateKeyWithBody(ctx context.Context, contentType string, body
 // Needs `ADMIN`. Creates a key in the account with the given name,
 // permission, rate limit (default `DEFAULT_RATE_LIMIT_PER_MINUTE`, 60)
 // and optional expiry. The full key is in this response only; store it
-// now. Not metered.
+// now. The account may hold at most 20 keys that are not revoked
+// (expired keys count until revoked), with rate limits summing to at
+// most 24000 a minute; a key past either cap is 409
+// `key_limit_reached` and nothing is created. Not metered.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4391,8 +4440,10 @@ func (c *Client) CreateKey(ctx context.Context, body CreateKeyJSONRequestBody, r
 // RevokeKey Revoke a key
 //
 // Needs `ADMIN`. Revokes the key: it is refused (401) from the very
-// next request on. Revoking a key that is already revoked changes
-// nothing and also answers 204. A key may revoke itself. Not metered.
+// next request on, and it no longer counts against the account's
+// caps on keys (see `POST /api/v1/keys`). Revoking a key that is
+// already revoked changes nothing and also answers 204. A key may
+// revoke itself. Not metered.
 //
 // Corresponds with DELETE /api/v1/keys/{key_id} (the `RevokeKey` operationId).
 func (c *Client) RevokeKey(ctx context.Context, keyId KeyIDParam, params *RevokeKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4430,8 +4481,10 @@ func (c *Client) GetKey(ctx context.Context, keyId KeyIDParam, params *GetKeyPar
 // Needs `ADMIN`. Creates a new key (new `key_id`, new key material)
 // with the same name, permission, rate limit and expiry, and revokes
 // the old one, which stops working from the very next request. The
-// full new key is in this response only. A revoked key cannot be
-// rotated (409 `conflict`). The body may be empty. Not metered.
+// full new key is in this response only. The new key takes the old
+// one's place on the account's caps, so a rotation works at the caps
+// too. A revoked key cannot be rotated (409 `conflict`). The body may
+// be empty. Not metered.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4453,8 +4506,10 @@ func (c *Client) RotateKeyWithBody(ctx context.Context, keyId KeyIDParam, conten
 // Needs `ADMIN`. Creates a new key (new `key_id`, new key material)
 // with the same name, permission, rate limit and expiry, and revokes
 // the old one, which stops working from the very next request. The
-// full new key is in this response only. A revoked key cannot be
-// rotated (409 `conflict`). The body may be empty. Not metered.
+// full new key is in this response only. The new key takes the old
+// one's place on the account's caps, so a rotation works at the caps
+// too. A revoked key cannot be rotated (409 `conflict`). The body may
+// be empty. Not metered.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6929,7 +6984,10 @@ type ClientWithResponsesInterface interface {
 	// Needs `ADMIN`. Creates a key in the account with the given name,
 	// permission, rate limit (default `DEFAULT_RATE_LIMIT_PER_MINUTE`, 60)
 	// and optional expiry. The full key is in this response only; store it
-	// now. Not metered.
+	// now. The account may hold at most 20 keys that are not revoked
+	// (expired keys count until revoked), with rate limits summing to at
+	// most 24000 a minute; a key past either cap is 409
+	// `key_limit_reached` and nothing is created. Not metered.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6941,7 +6999,10 @@ type ClientWithResponsesInterface interface {
 	// Needs `ADMIN`. Creates a key in the account with the given name,
 	// permission, rate limit (default `DEFAULT_RATE_LIMIT_PER_MINUTE`, 60)
 	// and optional expiry. The full key is in this response only; store it
-	// now. Not metered.
+	// now. The account may hold at most 20 keys that are not revoked
+	// (expired keys count until revoked), with rate limits summing to at
+	// most 24000 a minute; a key past either cap is 409
+	// `key_limit_reached` and nothing is created. Not metered.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6951,8 +7012,10 @@ type ClientWithResponsesInterface interface {
 	// RevokeKeyWithResponse Revoke a key
 	//
 	// Needs `ADMIN`. Revokes the key: it is refused (401) from the very
-	// next request on. Revoking a key that is already revoked changes
-	// nothing and also answers 204. A key may revoke itself. Not metered.
+	// next request on, and it no longer counts against the account's
+	// caps on keys (see `POST /api/v1/keys`). Revoking a key that is
+	// already revoked changes nothing and also answers 204. A key may
+	// revoke itself. Not metered.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6974,8 +7037,10 @@ type ClientWithResponsesInterface interface {
 	// Needs `ADMIN`. Creates a new key (new `key_id`, new key material)
 	// with the same name, permission, rate limit and expiry, and revokes
 	// the old one, which stops working from the very next request. The
-	// full new key is in this response only. A revoked key cannot be
-	// rotated (409 `conflict`). The body may be empty. Not metered.
+	// full new key is in this response only. The new key takes the old
+	// one's place on the account's caps, so a rotation works at the caps
+	// too. A revoked key cannot be rotated (409 `conflict`). The body may
+	// be empty. Not metered.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6987,8 +7052,10 @@ type ClientWithResponsesInterface interface {
 	// Needs `ADMIN`. Creates a new key (new `key_id`, new key material)
 	// with the same name, permission, rate limit and expiry, and revokes
 	// the old one, which stops working from the very next request. The
-	// full new key is in this response only. A revoked key cannot be
-	// rotated (409 `conflict`). The body may be empty. Not metered.
+	// full new key is in this response only. The new key takes the old
+	// one's place on the account's caps, so a rotation works at the caps
+	// too. A revoked key cannot be rotated (409 `conflict`). The body may
+	// be empty. Not metered.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8745,6 +8812,14 @@ type CreateKeyResponse404Headers struct {
 	XRequestId         string
 }
 
+// CreateKeyResponse409Headers the declared response headers of an HTTP 409 response for CreateKey
+type CreateKeyResponse409Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
 // CreateKeyResponse413Headers the declared response headers of an HTTP 413 response for CreateKey
 type CreateKeyResponse413Headers struct {
 	RateLimitLimit     *int
@@ -8794,6 +8869,8 @@ type CreateKeyResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *KeyLimitReached
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -8814,6 +8891,8 @@ type CreateKeyResponse struct {
 	Headers403 *CreateKeyResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *CreateKeyResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateKeyResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *CreateKeyResponse413Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
@@ -8849,6 +8928,11 @@ func (r CreateKeyResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r CreateKeyResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateKeyResponse) GetApplicationproblemJSON409() *KeyLimitReached {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -12718,7 +12802,10 @@ func (c *ClientWithResponses) ListKeysWithResponse(ctx context.Context, params *
 // Needs `ADMIN`. Creates a key in the account with the given name,
 // permission, rate limit (default `DEFAULT_RATE_LIMIT_PER_MINUTE`, 60)
 // and optional expiry. The full key is in this response only; store it
-// now. Not metered.
+// now. The account may hold at most 20 keys that are not revoked
+// (expired keys count until revoked), with rate limits summing to at
+// most 24000 a minute; a key past either cap is 409
+// `key_limit_reached` and nothing is created. Not metered.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12736,7 +12823,10 @@ func (c *ClientWithResponses) CreateKeyWithBodyWithResponse(ctx context.Context,
 // Needs `ADMIN`. Creates a key in the account with the given name,
 // permission, rate limit (default `DEFAULT_RATE_LIMIT_PER_MINUTE`, 60)
 // and optional expiry. The full key is in this response only; store it
-// now. Not metered.
+// now. The account may hold at most 20 keys that are not revoked
+// (expired keys count until revoked), with rate limits summing to at
+// most 24000 a minute; a key past either cap is 409
+// `key_limit_reached` and nothing is created. Not metered.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12752,8 +12842,10 @@ func (c *ClientWithResponses) CreateKeyWithResponse(ctx context.Context, body Cr
 // RevokeKeyWithResponse Revoke a key
 //
 // Needs `ADMIN`. Revokes the key: it is refused (401) from the very
-// next request on. Revoking a key that is already revoked changes
-// nothing and also answers 204. A key may revoke itself. Not metered.
+// next request on, and it no longer counts against the account's
+// caps on keys (see `POST /api/v1/keys`). Revoking a key that is
+// already revoked changes nothing and also answers 204. A key may
+// revoke itself. Not metered.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12787,8 +12879,10 @@ func (c *ClientWithResponses) GetKeyWithResponse(ctx context.Context, keyId KeyI
 // Needs `ADMIN`. Creates a new key (new `key_id`, new key material)
 // with the same name, permission, rate limit and expiry, and revokes
 // the old one, which stops working from the very next request. The
-// full new key is in this response only. A revoked key cannot be
-// rotated (409 `conflict`). The body may be empty. Not metered.
+// full new key is in this response only. The new key takes the old
+// one's place on the account's caps, so a rotation works at the caps
+// too. A revoked key cannot be rotated (409 `conflict`). The body may
+// be empty. Not metered.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12806,8 +12900,10 @@ func (c *ClientWithResponses) RotateKeyWithBodyWithResponse(ctx context.Context,
 // Needs `ADMIN`. Creates a new key (new `key_id`, new key material)
 // with the same name, permission, rate limit and expiry, and revokes
 // the old one, which stops working from the very next request. The
-// full new key is in this response only. A revoked key cannot be
-// rotated (409 `conflict`). The body may be empty. Not metered.
+// full new key is in this response only. The new key takes the old
+// one's place on the account's caps, so a rotation works at the caps
+// too. A revoked key cannot be rotated (409 `conflict`). The body may
+// be empty. Not metered.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15714,6 +15810,13 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest KeyLimitReached
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15893,6 +15996,37 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateKeyResponse409Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers CreateKeyResponse413Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
