@@ -312,17 +312,15 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 		text = data
 	}
 	charged := cl.err == nil && cl.tool.Metered && !cl.c.IsMaster()
-	out, tokens := parts.render(text, data, cl.c, charged, reqBytes)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	out, tokens, size := parts.render(text, data, cl.c, charged, reqBytes, w.Header())
 	// An answer Lambda cannot deliver is refused uncharged, measured as
 	// the HTTP endpoints measure theirs: the invoke response, headers and
 	// the body as a JSON string.
 	var refusal error
-	if cl.err == nil {
-		if size := metering.InvokeSize(http.StatusOK, w.Header(), out); size > metering.MaxResponseBytes {
-			refusal = metering.TooLarge(size)
-		}
+	if cl.err == nil && size > metering.MaxResponseBytes {
+		refusal = metering.TooLarge(size)
 	}
 	if refusal == nil && charged {
 		refusal = s.meter.Charge(r.Context(), cl.c, httpapi.RequestID(r), s.usage(cl.tool.Name), tokens)
@@ -335,7 +333,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 		if parts, err = split(sdkResp, cl.nonce, false); err != nil {
 			return err
 		}
-		out, _ = parts.render(toolError(log, refusal, httpapi.RequestID(r)), nil, cl.c, false, reqBytes)
+		out, _, _ = parts.render(toolError(log, refusal, httpapi.RequestID(r)), nil, cl.c, false, reqBytes, w.Header())
 		cl.err = refusal
 	}
 	status := 0

@@ -2,8 +2,10 @@ package mcpapi
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -70,35 +72,51 @@ func split(resp []byte, nonce string, withData bool) (parts, error) {
 }
 
 // render fills the slots, text (the raw text, written as a JSON string)
-// and data, and returns the response and its tokens. A charged answer
-// states its own cost in _meta, so its tokens are found by a fixed point
-// (metering.Fit); an uncharged one costs 0.
-func (p parts) render(text, data []byte, c caller.Caller, charged bool, reqBytes int64) ([]byte, int64) {
-	size := stringLen(text) + len(data)
+// and data, and returns the response, its tokens and the size of the
+// Lambda invoke response carrying it with headers h (metering.InvokeSize).
+// A charged answer states its own cost in _meta, so its tokens are found
+// by a fixed point (metering.Fit); an uncharged one costs 0.
+func (p parts) render(text, data []byte, c caller.Caller, charged bool, reqBytes int64, h http.Header) ([]byte, int64, int) {
+	ts, ds := scan(text), scan(data)
+	size := ts.stringLen() + len(data)
 	for _, r := range p.rest {
 		size += len(r)
 	}
-	if !charged {
-		return p.fill(text, data, meta(c, 0, false), size), 0
+	m, tokens := meta(c, 0, false), int64(0)
+	if charged {
+		m, tokens = metering.Fit(reqBytes, int64(size), func(t int64) []byte { return meta(c, t, true) })
 	}
-	m, tokens := metering.Fit(reqBytes, int64(size), func(t int64) []byte { return meta(c, t, true) })
-	return p.fill(text, data, m, size), tokens
+	out := p.fill(text, ts, data, m, size)
+	return out, tokens, p.invokeSize(h, out, ts, ds, m)
 }
 
-func (p parts) fill(text, data, meta []byte, size int) []byte {
+func (p parts) fill(text []byte, ts textScan, data, meta []byte, size int) []byte {
 	out := make([]byte, 0, size+len(meta))
-	for i, s := range p.slots {
-		out = append(out, p.rest[i]...)
-		switch s {
+	for i, s := range p.rest[:len(p.slots)] {
+		out = append(out, s...)
+		switch p.slots[i] {
 		case slotMeta:
 			out = append(out, meta...)
 		case slotText:
-			out = appendString(out, text)
+			out = ts.appendString(out, text)
 		case slotData:
 			out = append(out, data...)
 		}
 	}
 	return append(out, p.rest[len(p.rest)-1]...)
+}
+
+// invokeSize is metering.InvokeSize of out, which fill made of text and
+// data: when both are plain it measures only the skeleton (the response
+// with an empty text and no data) and adds what the scans say text and
+// data take, rather than pass over megabytes again.
+func (p parts) invokeSize(h http.Header, out []byte, ts, ds textScan, meta []byte) int {
+	if !ts.plain || !ds.plain {
+		return metering.InvokeSize(http.StatusOK, h, out)
+	}
+	skeleton := p.fill(nil, textScan{plain: true}, nil, meta, len(out)-ts.n-len(ds.b))
+	// An empty text is `""`, 4 bytes escaped.
+	return metering.InvokeSize(http.StatusOK, h, skeleton) - 4 + ts.invokeStringLen() + ds.invokeLen()
 }
 
 // meta renders a result's _meta: {session_id, tokens, tokens_used,
@@ -129,14 +147,57 @@ var escapes = func() [256]string {
 	return e
 }()
 
-// stringLen is the length of b written as a JSON string (appendString).
-func stringLen(b []byte) int {
-	if !utf8.Valid(b) {
-		out, _ := json.Marshal(string(b))
+// textScan is what one fast pass learns of a text: whether it is plain
+// (printable ASCII: no control character, nothing to validate as UTF-8)
+// and, if so, how many quotes and backslashes it holds, the only bytes a
+// JSON string escapes in it.
+type textScan struct {
+	b     []byte
+	n     int // len(b)
+	plain bool
+	q     int // quotes and backslashes, when plain
+}
+
+func scan(b []byte) textScan {
+	ts := textScan{b: b, n: len(b), plain: plainASCII(b)}
+	if ts.plain {
+		ts.q = bytes.Count(b, []byte{'"'}) + bytes.Count(b, []byte{'\\'})
+	}
+	return ts
+}
+
+// plainASCII reports whether every byte of b is in [0x20, 0x7f], eight
+// bytes a step.
+func plainASCII(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// A byte >= 0x80, or a byte < 0x20 (w - 0x20 borrows into its top bit).
+		if (w|(w-0x20*lo)&^w)&hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] < 0x20 || b[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// stringLen is the length of the text written as a JSON string
+// (appendString).
+func (ts textScan) stringLen() int {
+	if ts.plain {
+		return ts.n + 2 + ts.q
+	}
+	if !utf8.Valid(ts.b) {
+		out, _ := json.Marshal(string(ts.b))
 		return len(out)
 	}
-	n := len(b) + 2
-	for _, c := range b {
+	n := ts.n + 2
+	for _, c := range ts.b {
 		if e := escapes[c]; e != "" {
 			n += len(e) - 1
 		}
@@ -144,14 +205,27 @@ func stringLen(b []byte) int {
 	return n
 }
 
-// appendString appends b as a JSON string literal; invalid UTF-8 is
-// replaced as encoding/json replaces it.
-func appendString(dst, b []byte) []byte {
-	if !utf8.Valid(b) {
+// invokeStringLen is what the text written as a JSON string takes in the
+// invoke response, where the body is itself a JSON string: each quote
+// and backslash escaped twice (4 bytes), the quotes around it escaped
+// once. Only for a plain text.
+func (ts textScan) invokeStringLen() int { return ts.n + 3*ts.q + 4 }
+
+// invokeLen is what the text as it is takes in the invoke response. Only
+// for a plain text.
+func (ts textScan) invokeLen() int { return ts.n + ts.q }
+
+// appendString appends the text as a JSON string literal; invalid UTF-8
+// is replaced as encoding/json replaces it.
+func (ts textScan) appendString(dst, b []byte) []byte {
+	if !ts.plain && !utf8.Valid(b) {
 		out, _ := json.Marshal(string(b))
 		return append(dst, out...)
 	}
 	dst = append(dst, '"')
+	if ts.plain {
+		return append(appendPlain(dst, b), '"')
+	}
 	from := 0
 	for i, c := range b {
 		if e := escapes[c]; e != "" {
@@ -161,3 +235,38 @@ func appendString(dst, b []byte) []byte {
 	}
 	return append(append(dst, b[from:]...), '"')
 }
+
+// appendPlain appends b, plain, with its quotes and backslashes escaped,
+// copying the runs between them.
+func appendPlain(dst, b []byte) []byte {
+	nextQ, nextB := -1, -1 // the next quote and backslash at or after from; len(b) when none
+	for from := 0; ; {
+		if nextQ < from {
+			if nextQ = bytes.IndexByte(b[from:], '"'); nextQ < 0 {
+				nextQ = len(b)
+			} else {
+				nextQ += from
+			}
+		}
+		if nextB < from {
+			if nextB = bytes.IndexByte(b[from:], '\\'); nextB < 0 {
+				nextB = len(b)
+			} else {
+				nextB += from
+			}
+		}
+		i := min(nextQ, nextB)
+		dst = append(dst, b[from:i]...)
+		if i == len(b) {
+			return dst
+		}
+		dst = append(dst, '\\', b[i])
+		from = i + 1
+	}
+}
+
+// stringLen is the length of b written as a JSON string (appendString).
+func stringLen(b []byte) int { return scan(b).stringLen() }
+
+// appendString appends b as a JSON string literal.
+func appendString(dst, b []byte) []byte { return scan(b).appendString(dst, b) }
