@@ -166,6 +166,10 @@ func skipLight(b []byte, i, depth int) (int, bool) {
 		}
 		switch c := b[i]; c {
 		case '"':
+			if i+2 < n && b[i+2] == '"' && b[i+1] != '\\' && b[i+1] != '"' {
+				i += 2 // a one-byte string: the keys of candle rows
+				continue
+			}
 			for i++; i < n && b[i] != '"'; i++ {
 				if b[i] == '\\' {
 					i++

@@ -314,16 +314,16 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 	charged := cl.err == nil && cl.tool.Metered && !cl.c.IsMaster()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	out, tokens, size := parts.render(text, data, cl.c, charged, reqBytes, w.Header())
+	res := parts.render(text, data, cl.c, charged, reqBytes, w.Header())
 	// An answer Lambda cannot deliver is refused uncharged, measured as
 	// the HTTP endpoints measure theirs: the invoke response, headers and
 	// the body as a JSON string.
 	var refusal error
-	if cl.err == nil && size > metering.MaxResponseBytes {
-		refusal = metering.TooLarge(size)
+	if cl.err == nil && res.invoke > metering.MaxResponseBytes {
+		refusal = metering.TooLarge(res.invoke)
 	}
 	if refusal == nil && charged {
-		refusal = s.meter.Charge(r.Context(), cl.c, httpapi.RequestID(r), s.usage(cl.tool.Name), tokens)
+		refusal = s.meter.Charge(r.Context(), cl.c, httpapi.RequestID(r), s.usage(cl.tool.Name), res.tokens)
 	}
 	if refusal != nil {
 		charged = false
@@ -333,7 +333,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 		if parts, err = split(sdkResp, cl.nonce, false); err != nil {
 			return err
 		}
-		out, _, _ = parts.render(toolError(log, refusal, httpapi.RequestID(r)), nil, cl.c, false, reqBytes, w.Header())
+		res = parts.render(toolError(log, refusal, httpapi.RequestID(r)), nil, cl.c, false, reqBytes, w.Header())
 		cl.err = refusal
 	}
 	status := 0
@@ -342,8 +342,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 	}
 	httpapi.NoteUsage(r, s.usage(cl.tool.Name), status, charged)
 	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(out)
-	return err
+	return res.writeTo(w)
 }
 
 // errorResult turns the SDK's response to a successful call into the

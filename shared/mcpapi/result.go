@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"sort"
 	"time"
@@ -71,52 +72,87 @@ func split(resp []byte, nonce string, withData bool) (parts, error) {
 	return p, nil
 }
 
-// render fills the slots, text (the raw text, written as a JSON string)
-// and data, and returns the response, its tokens and the size of the
-// Lambda invoke response carrying it with headers h (metering.InvokeSize).
-// A charged answer states its own cost in _meta, so its tokens are found
-// by a fixed point (metering.Fit); an uncharged one costs 0.
-func (p parts) render(text, data []byte, c caller.Caller, charged bool, reqBytes int64, h http.Header) ([]byte, int64, int) {
-	ts, ds := scan(text), scan(data)
+// response is an answer ready to write: the SDK's response with its slots
+// filled, kept in pieces so that megabytes of text and data are written
+// once, straight to the client, rather than copied into one buffer.
+type response struct {
+	p          parts
+	text, data []byte
+	ts         textScan
+	meta       []byte
+	size       int   // bytes of the body
+	invoke     int   // bytes of the Lambda invoke response (metering.InvokeSize)
+	tokens     int64 // what the answer costs (0 when not charged)
+}
+
+// render fills the slots with text (the raw text, written as a JSON
+// string), data and the _meta figures, and measures the answer with
+// headers h. A charged answer states its own cost in _meta, so its tokens
+// are found by a fixed point (metering.Fit); an uncharged one costs 0.
+func (p parts) render(text, data []byte, c caller.Caller, charged bool, reqBytes int64, h http.Header) response {
+	ts, ds := scan(text), textScan{plain: true}
+	if len(data) > 0 {
+		ds = ts
+		if len(data) != len(text) || &data[0] != &text[0] { // a success's text is its data
+			ds = scan(data)
+		}
+	}
 	size := ts.stringLen() + len(data)
 	for _, r := range p.rest {
 		size += len(r)
 	}
-	m, tokens := meta(c, 0, false), int64(0)
+	res := response{p: p, text: text, data: data, ts: ts, meta: meta(c, 0, false)}
 	if charged {
-		m, tokens = metering.Fit(reqBytes, int64(size), func(t int64) []byte { return meta(c, t, true) })
+		res.meta, res.tokens = metering.Fit(reqBytes, int64(size), func(t int64) []byte { return meta(c, t, true) })
 	}
-	out := p.fill(text, ts, data, m, size)
-	return out, tokens, p.invokeSize(h, out, ts, ds, m)
+	res.size = size + len(res.meta)
+	if !ts.plain || !ds.plain {
+		res.invoke = metering.InvokeSize(http.StatusOK, h, res.body())
+		return res
+	}
+	// The skeleton (the answer with an empty text and no data) measured,
+	// and what the scans say text and data take added: an empty text is
+	// `""`, 4 bytes escaped.
+	skeleton := response{p: p, ts: textScan{plain: true}, meta: res.meta}
+	res.invoke = metering.InvokeSize(http.StatusOK, h, skeleton.body()) - 4 + ts.invokeStringLen() + ds.invokeLen()
+	return res
 }
 
-func (p parts) fill(text []byte, ts textScan, data, meta []byte, size int) []byte {
-	out := make([]byte, 0, size+len(meta))
-	for i, s := range p.rest[:len(p.slots)] {
-		out = append(out, s...)
-		switch p.slots[i] {
-		case slotMeta:
-			out = append(out, meta...)
-		case slotText:
-			out = ts.appendString(out, text)
-		case slotData:
-			out = append(out, data...)
+// writeTo writes the answer to w.
+func (r response) writeTo(w io.Writer) error {
+	var err error
+	write := func(b []byte) {
+		if err == nil && len(b) > 0 {
+			_, err = w.Write(b)
 		}
 	}
-	return append(out, p.rest[len(p.rest)-1]...)
+	for i, s := range r.p.rest[:len(r.p.slots)] {
+		write(s)
+		switch r.p.slots[i] {
+		case slotMeta:
+			write(r.meta)
+		case slotText:
+			if r.ts.plain {
+				write([]byte{'"'})
+				writePlain(r.text, write)
+				write([]byte{'"'})
+			} else {
+				write(r.ts.appendString(nil, r.text))
+			}
+		case slotData:
+			write(r.data)
+		}
+	}
+	write(r.p.rest[len(r.p.rest)-1])
+	return err
 }
 
-// invokeSize is metering.InvokeSize of out, which fill made of text and
-// data: when both are plain it measures only the skeleton (the response
-// with an empty text and no data) and adds what the scans say text and
-// data take, rather than pass over megabytes again.
-func (p parts) invokeSize(h http.Header, out []byte, ts, ds textScan, meta []byte) int {
-	if !ts.plain || !ds.plain {
-		return metering.InvokeSize(http.StatusOK, h, out)
-	}
-	skeleton := p.fill(nil, textScan{plain: true}, nil, meta, len(out)-ts.n-len(ds.b))
-	// An empty text is `""`, 4 bytes escaped.
-	return metering.InvokeSize(http.StatusOK, h, skeleton) - 4 + ts.invokeStringLen() + ds.invokeLen()
+// body returns the answer as one buffer.
+func (r response) body() []byte {
+	var b bytes.Buffer
+	b.Grow(r.size)
+	_ = r.writeTo(&b) // a bytes.Buffer does not fail
+	return b.Bytes()
 }
 
 // meta renders a result's _meta: {session_id, tokens, tokens_used,
@@ -224,7 +260,8 @@ func (ts textScan) appendString(dst, b []byte) []byte {
 	}
 	dst = append(dst, '"')
 	if ts.plain {
-		return append(appendPlain(dst, b), '"')
+		writePlain(b, func(run []byte) { dst = append(dst, run...) })
+		return append(dst, '"')
 	}
 	from := 0
 	for i, c := range b {
@@ -236,9 +273,9 @@ func (ts textScan) appendString(dst, b []byte) []byte {
 	return append(append(dst, b[from:]...), '"')
 }
 
-// appendPlain appends b, plain, with its quotes and backslashes escaped,
-// copying the runs between them.
-func appendPlain(dst, b []byte) []byte {
+// writePlain writes b, plain, with its quotes and backslashes escaped:
+// the runs between them as they are.
+func writePlain(b []byte, write func([]byte)) {
 	nextQ, nextB := -1, -1 // the next quote and backslash at or after from; len(b) when none
 	for from := 0; ; {
 		if nextQ < from {
@@ -256,14 +293,16 @@ func appendPlain(dst, b []byte) []byte {
 			}
 		}
 		i := min(nextQ, nextB)
-		dst = append(dst, b[from:i]...)
+		write(b[from:i])
 		if i == len(b) {
-			return dst
+			return
 		}
-		dst = append(dst, '\\', b[i])
+		write(escapePair[b[i]])
 		from = i + 1
 	}
 }
+
+var escapePair = map[byte][]byte{'"': []byte(`\"`), '\\': []byte(`\\`)}
 
 // stringLen is the length of b written as a JSON string (appendString).
 func stringLen(b []byte) int { return scan(b).stringLen() }
