@@ -158,6 +158,10 @@ func skipLight(b []byte, i, depth int) (int, bool) {
 	}
 	stack := make([]byte, 0, 8)
 	for n := len(b); i < n; i++ {
+		// Four bytes a step over the numbers between, then one.
+		for i+4 <= n && !(structural[b[i]] || structural[b[i+1]] || structural[b[i+2]] || structural[b[i+3]]) {
+			i += 4
+		}
 		for i < n && !structural[b[i]] {
 			i++
 		}

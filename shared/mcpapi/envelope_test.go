@@ -90,3 +90,28 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+// skipLight ends a well-formed value where the strict skipValue does,
+// whatever the offsets of its brackets and strings (it steps four bytes
+// at a time over what lies between).
+func TestSkipLightEndsValues(t *testing.T) {
+	values := []string{
+		`[{"t":1,"o":2.5,"h":3,"l":1,"c":2,"v":0},{"t":2,"o":2.5,"h":3e2,"l":1,"c":2,"v":10}]`,
+		`[1,22,333,4444,55555,666666,7777777,88888888,-1.5e-3]`,
+		`{"a":"]}","bb":"\"[","ccc":["\\",{"d":"x\\\"y"}],"e":[[[]]],"f":{}}`,
+		`{"":"","x":""}`,
+		`"a string"`, `123.5`, `true`,
+	}
+	for _, v := range values {
+		for pad := range 9 {
+			b := []byte(strings.Repeat(" ", pad) + v + ` , "next"`)
+			want, ok := skipValue(b, pad, 0)
+			if !ok {
+				t.Fatalf("%s is not valid", v)
+			}
+			if got, ok := skipLight(b, pad, 0); !ok || got != want {
+				t.Errorf("%s at %d: skipLight ends at %d (%v), skipValue at %d", v, pad, got, ok, want)
+			}
+		}
+	}
+}
