@@ -98,7 +98,10 @@ func proxyEvent(path, body string, headers map[string]string) events.APIGatewayP
 // adapter, httpapi and the meter (charges answered in memory), the way
 // its function serves it; make bench prints mcp over http (goal <= 1.3).
 // Both report the process's CPU time a request (cpu-ns/op), which other
-// work on a shared machine inflates far less than wall time.
+// work on a shared machine inflates far less than wall time. "paired"
+// sends the two requests in turn, order alternating, and reports the
+// ratio of their CPU times (x-http): a busy machine slows both alike, so
+// the ratio varies far less than two separate runs' do.
 //
 //	go test -run '^$' -bench MCPPath ./shared/mcpapi
 func BenchmarkMCPPath(b *testing.B) {
@@ -126,6 +129,29 @@ func BenchmarkMCPPath(b *testing.B) {
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
+	b.Run("paired", func(b *testing.B) {
+		hl, ml := hs.Lambda(), ms.Lambda()
+		send := func(l func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error),
+			ev events.APIGatewayProxyRequest) time.Duration {
+			cpu0 := cpuTime()
+			r, err := l(context.Background(), ev)
+			if err != nil || r.StatusCode != 200 || strings.Contains(r.Body, `"isError":true`) {
+				b.Fatalf("%v %d %.300s", err, r.StatusCode, r.Body)
+			}
+			return cpuTime() - cpu0
+		}
+		var onHTTP, onMCP time.Duration
+		for i := 0; b.Loop(); i++ {
+			if i%2 == 0 {
+				onHTTP += send(hl, hev)
+				onMCP += send(ml, mev)
+			} else {
+				onMCP += send(ml, mev)
+				onHTTP += send(hl, hev)
+			}
+		}
+		b.ReportMetric(float64(onMCP)/float64(onHTTP), "x-http")
+	})
 }
 
 // cpuTime returns the process's user and system CPU time so far.
