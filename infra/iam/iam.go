@@ -45,6 +45,7 @@ type Client struct {
 	ndenied int
 	used    map[string]bool  // "dynamodb:Action on table" of allowed calls
 	calls   map[string]int64 // by operation, allowed or not
+	rec     *Recorder
 }
 
 // Policy is a function's role: its statements (template.yaml's Policies,
@@ -59,6 +60,10 @@ type Policy struct {
 	// SecretARN returns the ARN of a Secrets Manager secret given by
 	// name or ARN ("" when there is no such secret).
 	SecretARN func(id string) string
+	// TableIDs maps each physical table name to its logical ID: a
+	// Recorder names tables by logical ID, so that runs on differently
+	// named tables add up.
+	TableIDs map[string]string
 }
 
 // maxDenied bounds the denials a client describes; past it they are only
@@ -85,6 +90,15 @@ func New(function string, p Policy, next aws.HTTPClient) (*Client, error) {
 		}
 	}
 	return &Client{next: next, function: function, policy: p, used: map[string]bool{}, calls: map[string]int64{}}, nil
+}
+
+// RecordInto makes c record each call it allows into r as well, and
+// returns c.
+func (c *Client) RecordInto(r *Recorder) *Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rec = r
+	return c
 }
 
 // Calls returns the DynamoDB calls the function made so far by operation
@@ -162,10 +176,24 @@ func (c *Client) Do(r *http.Request) (*http.Response, error) {
 		}
 	}
 	c.mu.Lock()
+	rec := c.rec
 	for _, n := range needs {
 		c.used["dynamodb:"+n.Action+" on "+n.Table] = true
 	}
 	c.mu.Unlock()
+	if rec != nil {
+		for _, n := range needs {
+			table := n.Table
+			if id, ok := c.policy.TableIDs[table]; ok {
+				table = id
+			}
+			arn := c.policy.TableARN(table)
+			if n.Index != "" {
+				arn += "/index/" + n.Index
+			}
+			rec.add(c.function, "dynamodb:"+n.Action, arn, n.Keys)
+		}
+	}
 	return c.next.Do(r)
 }
 
@@ -190,7 +218,11 @@ func (c *Client) secret(r *http.Request, op string, body []byte) (*http.Response
 	}
 	c.mu.Lock()
 	c.used[action+" on "+in.SecretID] = true
+	rec := c.rec
 	c.mu.Unlock()
+	if rec != nil {
+		rec.add(c.function, action, arn, nil)
+	}
 	return c.next.Do(r)
 }
 

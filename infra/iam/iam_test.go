@@ -164,3 +164,111 @@ func TestEveryTemplateFunctionIsEmulated(t *testing.T) {
 		t.Error("a condition the emulation does not know was accepted")
 	}
 }
+
+// The internet-facing authorizer can update a key's rate limit and the
+// master key's, and nothing else in ApiKeysTable: it cannot mint a
+// lookup item with PutItem, read or list keys, or touch a key's record.
+func TestAuthorizerHoldsOnlyTheRateLimit(t *testing.T) {
+	tpl, _, err := samtemplate.LoadNearest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tpl.Resolve(samtemplate.Stack{Parameters: map[string]string{"Stage": "prod", "MasterKeySecret": "m", "AllowMasterKey": "true"},
+		Region: "us-east-1", AccountID: "123456789012", Partition: "aws",
+		Ref: func(id, typ string) (string, bool) { return id + "-1", typ == "AWS::DynamoDB::Table" },
+		GetAtt: func(id, typ, attr string) (string, bool) {
+			return "arn:aws:dynamodb:us-east-1:123456789012:table/" + id + "-1", typ == "AWS::DynamoDB::Table" && attr == "Arn"
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts, err := r.Policies(tpl.DefaultAuthorizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := policy(sts...)
+	for _, tc := range []struct {
+		need iam.Need
+		want bool
+	}{
+		{iam.Need{Action: "UpdateItem", Table: "ApiKeysTable-1", Keys: []string{"HASH#ab12"}}, true},
+		{iam.Need{Action: "UpdateItem", Table: "ApiKeysTable-1", Keys: []string{"LIMIT#master"}}, true},
+		{iam.Need{Action: "PutItem", Table: "ApiKeysTable-1", Keys: []string{"HASH#ab12"}}, false},
+		{iam.Need{Action: "GetItem", Table: "ApiKeysTable-1", Keys: []string{"HASH#ab12"}}, false},
+		{iam.Need{Action: "Scan", Table: "ApiKeysTable-1"}, false},
+		{iam.Need{Action: "Query", Table: "ApiKeysTable-1", Keys: []string{"ACCOUNT#acc_1"}}, false},
+		{iam.Need{Action: "UpdateItem", Table: "ApiKeysTable-1", Keys: []string{"ACCOUNT#acc_1"}}, false},
+		{iam.Need{Action: "UpdateItem", Table: "ApiKeysTable-1", Keys: []string{"LIMIT#other"}}, false},
+		{iam.Need{Action: "UpdateItem", Table: "ApiKeysTable-1", Keys: []string{"HASH#ab12", "ACCOUNT#acc_1"}}, false},
+		{iam.Need{Action: "PutItem", Table: "UsageTable-1", Keys: []string{"REQ#r"}}, false},
+	} {
+		if got := p.Allows(tc.need); got != tc.want {
+			t.Errorf("authorizer %s on %s %v: allowed %v, want %v", tc.need.Action, tc.need.Table, tc.need.Keys, got, tc.want)
+		}
+	}
+}
+
+func TestUnused(t *testing.T) {
+	const keys = "arn:aws:dynamodb:us-east-1:123456789012:table/Keys"
+	st := func(actions []string, res []string, leading ...string) samtemplate.Statement {
+		s := samtemplate.Statement{Effect: "Allow", Action: actions, Resource: res}
+		if len(leading) > 0 {
+			s.Condition = map[string]map[string][]string{"ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading}}
+		}
+		return s
+	}
+	update := iam.Use{Action: "dynamodb:UpdateItem", Resource: keys, Keys: []string{"HASH#1", "LIMIT#master"}}
+	onIndex := iam.Use{Action: "dynamodb:Query", Resource: keys + "/index/gsi1", Keys: []string{""}}
+	tests := []struct {
+		name string
+		sts  []samtemplate.Statement
+		uses []iam.Use
+		want []string
+	}{
+		{"exact", []samtemplate.Statement{st([]string{"dynamodb:UpdateItem"}, []string{keys}, "HASH#*", "LIMIT#master")}, []iam.Use{update}, nil},
+		{"surplus action", []samtemplate.Statement{st([]string{"dynamodb:UpdateItem", "dynamodb:PutItem"}, []string{keys})}, []iam.Use{update},
+			[]string{"dynamodb:PutItem on " + keys}},
+		{"surplus resource", []samtemplate.Statement{st([]string{"dynamodb:UpdateItem"}, []string{keys, keys + "/index/*"})}, []iam.Use{update},
+			[]string{"dynamodb:UpdateItem on " + keys + "/index/*"}},
+		{"surplus key", []samtemplate.Statement{st([]string{"dynamodb:UpdateItem"}, []string{keys}, "HASH#*", "ACCOUNT#*")}, []iam.Use{update},
+			[]string{"dynamodb:UpdateItem on " + keys + " for dynamodb:LeadingKeys ACCOUNT#*"}},
+		{"a use the condition refuses needs nothing", []samtemplate.Statement{st([]string{"dynamodb:UpdateItem"}, []string{keys}, "SESSION#*")},
+			[]iam.Use{update}, []string{"dynamodb:UpdateItem on " + keys}},
+		{"wildcard action", []samtemplate.Statement{st([]string{"dynamodb:*"}, []string{keys})}, []iam.Use{update},
+			[]string{"dynamodb:* (a wildcard) on " + keys}},
+		{"index, keyless", []samtemplate.Statement{st([]string{"dynamodb:Query"}, []string{keys + "/index/gsi1"})}, []iam.Use{onIndex}, nil},
+		{"deny is not a grant", []samtemplate.Statement{{Effect: "Deny", Action: []string{"dynamodb:Scan"}, Resource: []string{"*"}}}, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := iam.Unused(tc.sts, tc.uses); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Unused = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A recorder adds up what clients allowed, tables under their logical
+// IDs, and keeps example keys.
+func TestRecorder(t *testing.T) {
+	rec := iam.NewRecorder()
+	p := policy(crud("Keys-1"))
+	p.TableIDs = map[string]string{"Keys-1": "ApiKeysTable"}
+	for range 2 {
+		c, err := iam.New("F", p, &passed{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.RecordInto(rec)
+		call(t, c, "UpdateItem", `{"TableName":"Keys-1","Key":{"pk":{"S":"HASH#h"}}}`)
+		call(t, c, "PutItem", `{"TableName":"Usage-1","Item":{"pk":{"S":"REQ#r"}}}`) // denied: not recorded
+		call(t, c, "Query", `{"TableName":"Keys-1","IndexName":"gsi1"}`)
+	}
+	want := []iam.Use{
+		{Action: "dynamodb:UpdateItem", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/ApiKeysTable", Keys: []string{"HASH#h"}},
+		{Action: "dynamodb:Query", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/ApiKeysTable/index/gsi1", Keys: []string{""}},
+	}
+	if got := rec.Uses("F"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Uses = %+v, want %+v", got, want)
+	}
+}
