@@ -165,8 +165,7 @@ func TestTimeouts(t *testing.T) {
 func TestPolicies(t *testing.T) {
 	tpl := load(t)
 	got := tpl.Functions["AuthorizerFunction"].Policies
-	want := []samtemplate.Policy{{Template: "DynamoDBCrudPolicy", Table: "ApiKeysTable"}, {Template: "DynamoDBReadPolicy", Table: "QuotasTable"},
-		{Template: "DynamoDBWritePolicy", Table: "UsageTable"}, {Template: "Statement"}}
+	want := []samtemplate.Policy{{Template: "Statement"}, {Template: "Statement"}}
 	if len(got) != len(want) || !reflect.DeepEqual(got, want) {
 		t.Fatalf("authorizer policies %+v, want %+v", got, want)
 	}
