@@ -63,6 +63,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "FAIL: calls the functions' IAM policies in template.yaml do not allow:\n  %s\n", strings.Join(denied, "\n  "))
 		code = 1
 	}
+	if code == 0 {
+		if err := checkLeastPrivilege(api.Template); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL:", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 
@@ -84,7 +90,7 @@ func startAPI(env map[string]string, out io.Writer) (*local.API, error) {
 	}
 	return local.Start(context.Background(), local.Options{
 		Getenv: func(k string) string { return all[k] }, Addr: "127.0.0.1:0", Logs: out,
-		SweepEvery: 200 * time.Millisecond, TableSuffix: fmt.Sprintf("-e2e%d", time.Now().UnixNano()),
+		SweepEvery: 200 * time.Millisecond, TableSuffix: fmt.Sprintf("-e2e%d", time.Now().UnixNano()), IAMRecorder: iamUses,
 	})
 }
 

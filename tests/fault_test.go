@@ -784,7 +784,7 @@ func TestFaultTransactionConflicts(t *testing.T) {
 			return ""
 		},
 		Addr: "127.0.0.1:0", Logs: io.Discard, SweepEvery: time.Minute,
-		TableSuffix: fmt.Sprintf("-cf%d", time.Now().UnixNano()), DynamoDBHTTPClient: cf,
+		TableSuffix: fmt.Sprintf("-cf%d", time.Now().UnixNano()), DynamoDBHTTPClient: cf, IAMRecorder: iamUses,
 	})
 	if err != nil {
 		t.Fatal(err)

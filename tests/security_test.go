@@ -265,7 +265,7 @@ func startAPIAt(t *testing.T, env map[string]string) *local.API {
 	logs := &syncBuffer{}
 	a, err := local.Start(context.Background(), local.Options{
 		Getenv: func(k string) string { return all[k] }, Addr: "127.0.0.1:0", Logs: logs,
-		SweepEvery: time.Minute, TableSuffix: fmt.Sprintf("-sec%d", time.Now().UnixNano()),
+		SweepEvery: time.Minute, TableSuffix: fmt.Sprintf("-sec%d", time.Now().UnixNano()), IAMRecorder: iamUses,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -1204,7 +1204,18 @@ type testDeps struct {
 func appDeps(t *testing.T, a *local.API, function string, skew time.Duration) *testDeps {
 	t.Helper()
 	logs := &syncBuffer{}
-	d, err := store.NewDeps(context.Background(), a.Config, function, logs, dbOf(t, a))
+	// The handler calls the store under the function's role, as the
+	// emulator's would (and its calls count in the IAM measure).
+	hc, ok := a.StoreHTTP(function)
+	if !ok {
+		t.Fatalf("no function %s", function)
+	}
+	cfg, _ := a.FunctionConfig(function)
+	db, err := dynamo.NewClient(context.Background(), dynamo.Options{Region: cfg.Region, Endpoint: a.Endpoint, HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := store.NewDeps(context.Background(), cfg, function, logs, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,10 @@ type Options struct {
 	// (the load benchmark times the database calls with it, or answers
 	// them from memory); nil uses the SDK's default.
 	DynamoDBHTTPClient aws.HTTPClient
+	// IAMRecorder, when set, records every call a function's role
+	// allowed (the end-to-end tests compare what all their runs called
+	// with what the template grants: UnusedGrants).
+	IAMRecorder *iam.Recorder
 }
 
 // API is a running local API.
@@ -199,9 +203,10 @@ func (api *API) wire(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	hashKeys := map[string]string{}
+	hashKeys, tableIDs := map[string]string{}, map[string]string{}
 	for id, t := range api.Template.Tables {
 		hashKeys[api.TableNames[id]] = t.HashKey
+		tableIDs[api.TableNames[id]] = id
 	}
 	deps := func(fn string) (*app.Deps, error) {
 		sts, err := api.Resolved.Policies(fn)
@@ -209,9 +214,12 @@ func (api *API) wire(ctx context.Context, o Options) error {
 			return nil, err
 		}
 		guard, err := iam.New(fn, iam.Policy{Statements: sts, TableARN: api.Resolved.TableARN, HashKeys: hashKeys,
-			SecretARN: api.secrets.ARN}, hc)
+			SecretARN: api.secrets.ARN, TableIDs: tableIDs}, hc)
 		if err != nil {
 			return nil, err
+		}
+		if o.IAMRecorder != nil {
+			guard.RecordInto(o.IAMRecorder)
 		}
 		api.iam[fn] = guard
 		fcfg := api.configs[fn]
@@ -328,6 +336,15 @@ func (api *API) startSecretStore() (string, error) {
 // (function "" gives the Globals).
 func (api *API) Env(function string) (map[string]string, error) {
 	return api.Resolved.Environment(function)
+}
+
+// StoreHTTP returns the HTTP client a function's DynamoDB client uses:
+// its role's check (infra/iam) over the store. Tests that build a
+// function's handler themselves call the store through it, as the
+// function would.
+func (api *API) StoreHTTP(function string) (aws.HTTPClient, bool) {
+	c, ok := api.iam[function]
+	return c, ok
 }
 
 // FunctionConfig returns the configuration a function was built with.
