@@ -121,6 +121,10 @@ type Request struct {
 	// MaxTokens is the client's ceiling on the answer's cost: the body's
 	// "max_tokens" or, for CSV, the query's. 0 when not given.
 	MaxTokens int
+	// Last is the number of trailing values of each output series the
+	// answer keeps: the body's "last" or, for CSV, the query's; in a batch
+	// the default of every item without its own. 0 when not given: all.
+	Last int
 }
 
 // Item is one entry of a batch body's "indicators" array.
@@ -128,6 +132,8 @@ type Item struct {
 	Name   string
 	ID     string             // optional client-chosen id, to echo; "" when absent
 	Params map[string]float64 // nil when absent or empty
+	// Last is the item's own "last" (see Request.Last); 0 when absent.
+	Last int
 	// Err is a *FieldError when this item is malformed (not an object, no
 	// name, params not an object, a param that is not a finite number, an
 	// unknown or duplicate key). The rest of the request is still valid, so

@@ -665,14 +665,18 @@ func readItem(b []byte, i int, idx int, it *Item) (int, *FieldError) {
 				bit = 2
 			case "id":
 				bit = 4
+			case "last":
+				bit = 8
 			}
 			switch {
 			case bit == 0:
-				fail(field, "unknown field; want name, params, id")
+				fail(field, "unknown field; want name, params, id, last")
 				i, fe = skipValue(b, i, 1, field, idx)
 			case seen&bit != 0:
 				fail(field, "duplicate field")
 				i, fe = skipValue(b, i, 1, field, idx)
+			case bit == 8:
+				i, fe = readItemLast(b, i, field, idx, it)
 			case bit == 2:
 				if i < len(b) && b[i] == '{' {
 					var itemErr *FieldError
@@ -730,6 +734,36 @@ func readItem(b []byte, i int, idx int, it *Item) (int, *FieldError) {
 		fail(prefix+".name", "required")
 	}
 	return i, nil
+}
+
+// readItemLast reads a batch item's "last" at b[i] into it.Last, checked
+// as the top-level setting is: a value of another type, out of bounds or
+// not an integer fails the item (it.Err); broken JSON fails the request.
+func readItemLast(b []byte, i int, field string, idx int, it *Item) (int, *FieldError) {
+	fail := func(reason string) {
+		if it.Err == nil {
+			it.Err = &FieldError{Field: field, Index: idx, Reason: reason}
+		}
+	}
+	v, j, ne := parseFloat(b, i)
+	switch ne {
+	case numOK:
+	case numSyntax:
+		return j, &FieldError{Field: field, Index: idx, Reason: ne.reason()}
+	case numRange:
+		fail(ne.reason())
+		return j, nil
+	default:
+		fail("must be an integer, got " + jsonType(b, i))
+		return skipValue(b, i, 1, field, idx)
+	}
+	n, reason := settings[settingIndex("last")].check(v)
+	if reason != "" {
+		fail(reason)
+		return j, nil
+	}
+	it.Last = n
+	return j, nil
 }
 
 // readString reads the JSON string at b[i] (b[i] == '"') and returns its

@@ -26,6 +26,10 @@ var settings = [...]setting{
 	{"max_tokens", 1, MaxTokens, "The most tokens the client agrees to pay for this answer: one that would " +
 		"cost more is refused with 402 insufficient_tokens (naming tokens_required and max_tokens) before " +
 		"any charge. Absent: up to what the session has left.", func(r *Request, v int) { r.MaxTokens = v }},
+	{"last", 1, DefaultMaxCandles, "Return only the last N values of every output series (computed over all the " +
+		"candles, so the values are those of the full answer): a smaller answer, so fewer tokens. N over the " +
+		"number of candles returns every value. In a batch, for every item; an item's own \"last\" overrides it. " +
+		"Absent: every value.", func(r *Request, v int) { r.Last = v }},
 }
 
 // MaxTokens bounds the max_tokens setting (above any session's limit).

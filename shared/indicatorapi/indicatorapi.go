@@ -59,6 +59,7 @@ func Compute(name string, r *http.Request, body []byte) (Result, error) {
 		return Result{}, err
 	}
 	res.Precision = req.Precision
+	keepLast(&res, req.Last)
 	bp := bufPool.Get().(*[]byte)
 	out := candle.AppendResult((*bp)[:0], res)
 	b := append([]byte(nil), out...)
@@ -115,6 +116,11 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 		}
 		computed++
 		res.Precision = req.Precision
+		last := item.Last
+		if last == 0 {
+			last = req.Last
+		}
+		keepLast(&res, last)
 		b = candle.AppendResult(b, res)
 	}
 	if computed == 0 {
@@ -136,6 +142,19 @@ func runItem(item candle.Item, in indicator.Input, prefix string) (candle.Result
 		return candle.Result{}, problem.Invalid(prefix+".name", "unknown indicator %q", item.Name)
 	}
 	return run(spec, in, item.Params, prefix+".params", item.ID)
+}
+
+// keepLast keeps the last n values of every output of res (all of them
+// when n is 0 or at least their length): the setting "last".
+func keepLast(res *candle.Result, n int) {
+	if n <= 0 {
+		return
+	}
+	for i, o := range res.Outputs {
+		if len(o.Values) > n {
+			res.Outputs[i].Values = o.Values[len(o.Values)-n:]
+		}
+	}
 }
 
 // run resolves the parameters and computes spec over in.

@@ -477,3 +477,138 @@ func TestCatalogMaximumsAreUsable(t *testing.T) {
 		}
 	}
 }
+
+// TestLast: "last" keeps the trailing values of every output, computed
+// over all the candles: the same numbers as the tail of the full answer,
+// whatever the form of the request; a batch item's own last overrides
+// the request's.
+func TestLast(t *testing.T) {
+	cs := walk(60)
+	params := `"params":{"fast_period":3,"slow_period":7,"signal_period":2}`
+	full, err := indicatorapi.Compute("macd", req("application/json", ""), []byte(cs.rows(","+params)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var whole out
+	if err := json.Unmarshal(full.Body, &whole); err != nil {
+		t.Fatal(err)
+	}
+	// tail checks that o holds the last n values of the full answer.
+	tail := func(t *testing.T, raw []byte, n int) {
+		t.Helper()
+		var o out
+		if err := json.Unmarshal(raw, &o); err != nil {
+			t.Fatalf("%v: %s", err, raw)
+		}
+		if o.Count != n {
+			t.Errorf("count %d, want %d", o.Count, n)
+		}
+		for name, all := range whole.Values {
+			got := o.Values[name]
+			if len(got) != n {
+				t.Fatalf("%s has %d values, want %d", name, len(got), n)
+			}
+			for i, v := range got {
+				w := all[len(all)-n+i]
+				if (v == nil) != (w == nil) || v != nil && *v != *w {
+					t.Fatalf("%s[-%d] = %v, want %v", name, n-i, v, w)
+				}
+			}
+		}
+	}
+	csvParams := "fast_period=3&slow_period=7&signal_period=2"
+	for _, tc := range []struct {
+		name, ct, q, body string
+		want              int
+	}{
+		{"rows 1", "application/json", "", cs.rows(`,"last":1,` + params), 1},
+		{"columns 5", "application/json", "", cs.columns(`,"last":5,` + params), 5},
+		{"csv 3", "text/csv", csvParams + "&last=3", cs.csv(), 3},
+		{"every candle", "application/json", "", cs.rows(`,"last":60,` + params), 60},
+		{"over the length", "application/json", "", cs.rows(`,"last":50000,` + params), 60},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := indicatorapi.Compute("macd", req(tc.ct, tc.q), []byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tail(t, res.Body, tc.want)
+			if tc.want < 60 && len(res.Body) >= len(full.Body) {
+				t.Errorf("%d bytes, the full answer %d", len(res.Body), len(full.Body))
+			}
+		})
+	}
+	items := `[{"name":"macd",` + params + `},{"name":"macd","last":2,` + params + `}]`
+	for _, tc := range []struct {
+		name, ct, q, body string
+		want              [2]int
+	}{
+		{"batch item", "application/json", "", cs.rows(`,"indicators":` + items), [2]int{60, 2}},
+		{"batch default", "application/json", "", cs.rows(`,"last":4,"indicators":` + items), [2]int{4, 2}},
+		{"csv batch", "text/csv", "last=7&indicators=" + url.QueryEscape(items), cs.csv(), [2]int{7, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := indicatorapi.Batch(req(tc.ct, tc.q), []byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var o struct{ Results []json.RawMessage }
+			if err := json.Unmarshal(res.Body, &o); err != nil || len(o.Results) != 2 {
+				t.Fatalf("%v: %s", err, res.Body)
+			}
+			for i, r := range o.Results {
+				tail(t, r, tc.want[i])
+			}
+		})
+	}
+}
+
+// TestLastRefusals: a bad "last" is invalid_request naming it; in a batch
+// item it fails that item only.
+func TestLastRefusals(t *testing.T) {
+	cs := walk(30)
+	for _, tc := range []struct {
+		name, ct, q, body string
+		batch             bool
+		field             string
+	}{
+		{"zero", "application/json", "", cs.rows(`,"last":0`), false, "last"},
+		{"negative", "application/json", "", cs.rows(`,"last":-1`), false, "last"},
+		{"fraction", "application/json", "", cs.columns(`,"last":1.5`), false, "last"},
+		{"over the cap", "application/json", "", cs.rows(`,"last":50001`), false, "last"},
+		{"string", "application/json", "", cs.rows(`,"last":"1"`), false, "last"},
+		{"twice", "application/json", "", cs.rows(`,"last":1,"last":1`), false, "last"},
+		{"in the query of a JSON body", "application/json", "last=1", cs.rows(""), false, "query.last"},
+		{"csv zero", "text/csv", "last=0", cs.csv(), false, "query.last"},
+		{"csv word", "text/csv", "last=one", cs.csv(), false, "query.last"},
+		{"csv twice", "text/csv", "last=1&last=2", cs.csv(), false, "query.last"},
+		{"batch zero", "application/json", "", cs.rows(`,"last":0,"indicators":[{"name":"sma"}]`), true, "last"},
+		{"batch item zero", "application/json", "", cs.rows(`,"indicators":[{"name":"sma","last":0}]`), true, "indicators[0].last"},
+		{"batch item string", "application/json", "", cs.rows(`,"indicators":[{"name":"sma","last":"2"}]`), true, "indicators[0].last"},
+		{"batch item huge", "application/json", "", cs.rows(`,"indicators":[{"name":"sma","last":1e999}]`), true, "indicators[0].last"},
+		{"batch item twice", "application/json", "", cs.rows(`,"indicators":[{"name":"sma","last":1,"last":2}]`), true, "indicators[0].last"},
+		{"csv batch fraction", "text/csv", "indicators=sma&last=1.5", cs.csv(), true, "query.last"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			if tc.batch {
+				_, err = indicatorapi.Batch(req(tc.ct, tc.q), []byte(tc.body))
+			} else {
+				_, err = indicatorapi.Compute("sma", req(tc.ct, tc.q), []byte(tc.body))
+			}
+			pe := problem.As(err)
+			if pe == nil || pe.Code != problem.InvalidRequest || pe.Field != tc.field {
+				t.Fatalf("got %v, want invalid_request on %s", err, tc.field)
+			}
+		})
+	}
+	// A bad item's last fails that item; the others are computed.
+	res, err := indicatorapi.Batch(req("application/json", ""),
+		[]byte(cs.rows(`,"indicators":[{"name":"sma","last":-2},{"name":"ema","last":2}]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Meta["computed"] != 1 || res.Meta["failed"] != 1 || !strings.Contains(string(res.Body), `"field":"indicators[0].last"`) {
+		t.Fatalf("%v %s", res.Meta, res.Body)
+	}
+}

@@ -94,12 +94,21 @@ func Analyze(r *http.Request, body []byte) (Result, error) {
 	if req.Items != nil {
 		return Result{}, problem.Invalid("indicators", "the Wyckoff analysis takes no indicators; POST /api/v1/indicators/batch does")
 	}
-	if req.Precision != 0 {
-		field := "precision"
-		if r.URL.Query().Has("precision") {
-			field = "query.precision"
+	for _, s := range []struct {
+		name, why string
+		set       bool
+	}{
+		{"precision", "the analysis reports its values at fixed rounding", req.Precision != 0},
+		{"last", "the analysis reports ranges and events, not series", req.Last != 0},
+	} {
+		if !s.set {
+			continue
 		}
-		return Result{}, problem.Invalid(field, "precision is a setting of the indicator routes; the analysis reports its values at fixed rounding")
+		field := s.name
+		if r.URL.Query().Has(s.name) {
+			field = "query." + s.name
+		}
+		return Result{}, problem.Invalid(field, "%s is a setting of the indicator routes; %s", s.name, s.why)
 	}
 	res, meta, err := Run(Request{Candles: req.Candles, Params: req.Params})
 	if err != nil {
