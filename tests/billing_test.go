@@ -223,3 +223,74 @@ func TestBillingMaxTokens(t *testing.T) {
 		t.Fatalf("tokens_used %d over %d requests, want only the served %v", used, requests, spent)
 	}
 }
+
+// last pays for the values a client uses: a 5,000-candle RSI with last=1
+// (a CSV query parameter) answers one value, the last of the full answer,
+// and is charged ceil((request bytes + the bytes delivered) / 4), the
+// answer's share a handful of tokens instead of the full series'. In a
+// batch each item takes its own last. A bad last is 400 naming it and
+// costs nothing.
+func TestBillingLast(t *testing.T) {
+	tn := newTenant(t, api, "billing-last", 1)
+	sid := tn.active(t)
+	csv := csvCandles(5_000)
+	// The full answer, with the master key (served, not charged).
+	full := do(t, api, req{method: "POST", path: "/api/v1/indicators/rsi?period=14", key: api.MasterKey, raw: csv, ct: "text/csv"})
+	expect(t, "full RSI", full, 200, "")
+	all := full.body["values"].(map[string]any)["value"].([]any)
+	fullTokens := int64(full.body["meta"].(map[string]any)["tokens"].(float64))
+	r := do(t, api, req{method: "POST", path: "/api/v1/indicators/rsi?period=14&last=1", key: tn.read, raw: csv, ct: "text/csv"})
+	expect(t, "RSI last=1", r, 200, "")
+	got := r.body["values"].(map[string]any)["value"].([]any)
+	if len(got) != 1 || r.body["count"] != 1.0 || got[0] != all[len(all)-1] {
+		t.Fatalf("last=1 answered %v (count %v), the full answer ends with %v", got, r.body["count"], all[len(all)-1])
+	}
+	tokens := int64(r.body["meta"].(map[string]any)["tokens"].(float64))
+	if want := (int64(len(csv)+len(r.raw)) + 3) / 4; tokens != want {
+		t.Fatalf("charged %d tokens for %d request and %d response bytes, want %d", tokens, len(csv), len(r.raw), want)
+	}
+	answer := (int64(len(r.raw)) + 3) / 4
+	t.Logf("5,000-candle CSV RSI: full answer %d bytes (%d tokens with the request's %d); last=1 answer %d bytes: %d tokens, the answer's share %d",
+		len(full.raw), fullTokens, (len(csv)+3)/4, len(r.raw), tokens, answer)
+	if answer > 150 || len(full.raw) < 50*len(r.raw) {
+		t.Fatalf("the last=1 answer is %d bytes, the full one %d", len(r.raw), len(full.raw))
+	}
+	if used, requests := sessionFigures(t, tn, sid); used != tokens || requests != 1 {
+		t.Fatalf("session tokens_used %d over %d requests, want %d over 1", used, requests, tokens)
+	}
+
+	// A batch: each item's own last, the request's for the others.
+	rows := candleRows(300)
+	r = do(t, api, req{method: "POST", path: "/api/v1/indicators/batch", key: tn.read, json: map[string]any{
+		"candles": rows, "last": 2, "indicators": []any{
+			map[string]any{"name": "rsi", "last": 1}, map[string]any{"name": "macd"}, map[string]any{"name": "sma", "last": 500}}}})
+	expect(t, "batch with last", r, 200, "")
+	for i, want := range []int{1, 2, 300} {
+		item := r.body["results"].([]any)[i].(map[string]any)
+		for name, vs := range item["values"].(map[string]any) {
+			if len(vs.([]any)) != want || item["count"] != float64(want) {
+				t.Fatalf("item %d %s has %d values (count %v), want %d", i, name, len(vs.([]any)), item["count"], want)
+			}
+		}
+	}
+	spent := tokens + int64(r.body["meta"].(map[string]any)["tokens"].(float64))
+
+	for _, bad := range []struct {
+		r     req
+		field string
+	}{
+		{req{method: "POST", path: "/api/v1/indicators/rsi?last=0", key: tn.read, raw: csv[:2000], ct: "text/csv"}, "query.last"},
+		{req{method: "POST", path: "/api/v1/indicators/rsi", key: tn.read, json: map[string]any{"candles": rows, "last": 1.5}}, "last"},
+		{req{method: "POST", path: "/api/v1/indicators/batch", key: tn.read, json: map[string]any{"candles": rows,
+			"indicators": []any{map[string]any{"name": "rsi", "last": -1}}}}, "indicators[0].last"},
+	} {
+		r = do(t, api, bad.r)
+		expect(t, bad.r.path, r, 400, "invalid_request")
+		if r.body["field"] != bad.field {
+			t.Fatalf("%s: field %v, want %s", bad.r.path, r.body["field"], bad.field)
+		}
+	}
+	if used, requests := sessionFigures(t, tn, sid); used != spent || requests != 2 {
+		t.Fatalf("session tokens_used %d over %d requests, want %d over 2", used, requests, spent)
+	}
+}

@@ -68,7 +68,7 @@ var resultSchema = map[string]any{"type": "object", "required": []string{"indica
 		"id":        num("string"),
 		"params":    map[string]any{"type": "object", "additionalProperties": num("number")},
 		"count":     num("integer"),
-		"values": map[string]any{"type": "object", "description": "Each output, as long as the input; null during warm-up.",
+		"values": map[string]any{"type": "object", "description": "Each output, as long as the input (the last N values with last); null during warm-up.",
 			"additionalProperties": map[string]any{"type": "array", "items": map[string]any{"type": []string{"number", "null"}}}},
 	}}
 
@@ -200,6 +200,8 @@ func Batch() Tool {
 			"name":   map[string]any{"type": "string", "enum": names(indicator.Catalog())},
 			"params": paramsSchema,
 			"id":     map[string]any{"type": "string", "description": "Echoed in the item's result, to tell repeated indicators apart."},
+			"last": map[string]any{"type": "integer", "minimum": 1, "maximum": candle.DefaultMaxCandles,
+				"description": "This item's own last: only the last N values of each output (overrides the top-level last)."},
 		}}
 	setProps, setNames := settings()
 	in := map[string]any{"type": "object", "required": []string{"indicators"}, "additionalProperties": false,

@@ -130,6 +130,13 @@ var samples = []sample{
 	{method: "POST", path: "/api/v1/indicators/batch?indicators=%5B%7B%22name%22%3A%22ema%22%2C%22params%22%3A%7B%22period%22%3A2%7D%7D%5D",
 		key: "read", contentType: csvType, body: csv, want: 200},
 	{method: "POST", path: "/api/v1/indicators/batch", key: "read", contentType: jsonType, body: `{` + columns + `,"indicators":[]}`, want: 400},
+	// last: the trailing values only (JSON field, CSV query, batch item), and its refusals
+	{method: "POST", path: "/api/v1/indicators/macd", key: "read", contentType: jsonType, body: `{` + rows + `,"last":1,"params":{"fast_period":2,"slow_period":3,"signal_period":1}}`, want: 200},
+	{method: "POST", path: "/api/v1/indicators/sma?period=2&last=2", key: "read", contentType: csvType, body: csv, want: 200},
+	{method: "POST", path: "/api/v1/indicators/batch", key: "read", contentType: jsonType,
+		body: `{` + columns + `,"last":2,"indicators":[{"name":"sma","params":{"period":2},"last":1},{"name":"obv"},{"name":"ema","last":0}]}`, want: 200},
+	{method: "POST", path: "/api/v1/indicators/sma?last=0", key: "read", contentType: csvType, body: csv, want: 400},
+	{method: "POST", path: "/api/v1/indicators/sma", key: "read", contentType: jsonType, body: `{` + rows + `,"last":2.5}`, want: 400},
 
 	// the Wyckoff analysis: a planted accumulation (ranges, events and a
 	// point-and-figure count in the answer), too few candles, a bad parameter

@@ -708,6 +708,20 @@ type BatchIndicator struct {
 	// Example: rsi14
 	Id *string `json:"id,omitempty"`
 
+	// Last Return only the last N values of every output series: the
+	// indicator is computed over all the candles, so they are the last
+	// N values of the full answer, and `count` is their number. N over
+	// the number of candles returns every value. The answer is smaller,
+	// so it costs fewer tokens (the request's bytes still count). In a
+	// batch, the top-level `last` applies to every item and an item's
+	// own `last` overrides it. Anything but an integer from 1 to 50000
+	// is 400 `invalid_request` with `field` `last` (`query.last` for
+	// CSV; `indicators[i].last` fails only that item).
+	//
+	//
+	// Example: 1
+	Last *Last `json:"last,omitempty"`
+
 	// Name The indicator, as named in the catalog.
 	//
 	// Example: rsi
@@ -727,7 +741,7 @@ type BatchIndicatorList = []BatchIndicator
 // computed all the same). Exactly one of `values` and `error` is
 // present.
 type BatchItemResult struct {
-	// Count The number of candles, which is the length of every output array.
+	// Count The length of every output array, the number of candles (with `last`, at most `last`; they are the last `count` candles' values).
 	//
 	// Example: 3
 	Count *int `json:"count,omitempty"`
@@ -752,7 +766,7 @@ type BatchItemResult struct {
 	// Example: {"period":2}
 	Params *UsedParams `json:"params,omitempty"`
 
-	// Values One array per output (see the catalog), each as long as the input; `null` during warm-up.
+	// Values One array per output (see the catalog), each as long as the input (the last `last` values with `last`); `null` during warm-up.
 	//
 	// Example: {"value":[null,1.8,2.05]}
 	Values *IndicatorValues `json:"values,omitempty"`
@@ -820,6 +834,20 @@ type BatchRequest struct {
 	// High One value per candle, oldest first, as long as `time`.
 	High       *CandleColumn      `json:"high,omitempty"`
 	Indicators BatchIndicatorList `json:"indicators"`
+
+	// Last Return only the last N values of every output series: the
+	// indicator is computed over all the candles, so they are the last
+	// N values of the full answer, and `count` is their number. N over
+	// the number of candles returns every value. The answer is smaller,
+	// so it costs fewer tokens (the request's bytes still count). In a
+	// batch, the top-level `last` applies to every item and an item's
+	// own `last` overrides it. Anything but an integer from 1 to 50000
+	// is 400 `invalid_request` with `field` `last` (`query.last` for
+	// CSV; `indicators[i].last` fails only that item).
+	//
+	//
+	// Example: 1
+	Last *Last `json:"last,omitempty"`
 
 	// Low One value per candle, oldest first, as long as `time`.
 	Low *CandleColumn `json:"low,omitempty"`
@@ -936,6 +964,20 @@ type CandlesColumns struct {
 	// High One value per candle, oldest first, as long as `time`.
 	High CandleColumn `json:"high"`
 
+	// Last Return only the last N values of every output series: the
+	// indicator is computed over all the candles, so they are the last
+	// N values of the full answer, and `count` is their number. N over
+	// the number of candles returns every value. The answer is smaller,
+	// so it costs fewer tokens (the request's bytes still count). In a
+	// batch, the top-level `last` applies to every item and an item's
+	// own `last` overrides it. Anything but an integer from 1 to 50000
+	// is 400 `invalid_request` with `field` `last` (`query.last` for
+	// CSV; `indicators[i].last` fails only that item).
+	//
+	//
+	// Example: 1
+	Last *Last `json:"last,omitempty"`
+
 	// Low One value per candle, oldest first, as long as `time`.
 	Low CandleColumn `json:"low"`
 
@@ -983,6 +1025,20 @@ type CandlesColumns struct {
 type CandlesRows struct {
 	// Candles Candles, oldest first (1 to 50000).
 	Candles CandleRowList `json:"candles"`
+
+	// Last Return only the last N values of every output series: the
+	// indicator is computed over all the candles, so they are the last
+	// N values of the full answer, and `count` is their number. N over
+	// the number of candles returns every value. The answer is smaller,
+	// so it costs fewer tokens (the request's bytes still count). In a
+	// batch, the top-level `last` applies to every item and an item's
+	// own `last` overrides it. Anything but an integer from 1 to 50000
+	// is 400 `invalid_request` with `field` `last` (`query.last` for
+	// CSV; `indicators[i].last` fails only that item).
+	//
+	//
+	// Example: 1
+	Last *Last `json:"last,omitempty"`
 
 	// MaxTokens The most tokens the client agrees to pay for this answer. One that
 	// would cost more is refused with 402 `insufficient_tokens` (naming
@@ -1257,7 +1313,7 @@ type HealthStatus string
 
 // IndicatorResult One indicator's values, with the session's metering in `meta`.
 type IndicatorResult struct {
-	// Count The number of candles, which is the length of every output array.
+	// Count The length of every output array, the number of candles (with `last`, at most `last`; they are the last `count` candles' values).
 	//
 	// Example: 3
 	Count int `json:"count"`
@@ -1275,13 +1331,13 @@ type IndicatorResult struct {
 	// Example: {"period":2}
 	Params UsedParams `json:"params"`
 
-	// Values One array per output (see the catalog), each as long as the input; `null` during warm-up.
+	// Values One array per output (see the catalog), each as long as the input (the last `last` values with `last`); `null` during warm-up.
 	//
 	// Example: {"value":[null,1.8,2.05]}
 	Values IndicatorValues `json:"values"`
 }
 
-// IndicatorValues One array per output (see the catalog), each as long as the input; `null` during warm-up.
+// IndicatorValues One array per output (see the catalog), each as long as the input (the last `last` values with `last`); `null` during warm-up.
 //
 // Example: {"value":[null,1.8,2.05]}
 type IndicatorValues map[string][]*float64
@@ -1554,6 +1610,19 @@ type KeyWithUsage struct {
 	RevokedAt *time.Time      `json:"revoked_at,omitempty"`
 	Usage     KeyUsageSummary `json:"usage"`
 }
+
+// Last Return only the last N values of every output series: the
+// indicator is computed over all the candles, so they are the last
+// N values of the full answer, and `count` is their number. N over
+// the number of candles returns every value. The answer is smaller,
+// so it costs fewer tokens (the request's bytes still count). In a
+// batch, the top-level `last` applies to every item and an item's
+// own `last` overrides it. Anything but an integer from 1 to 50000
+// is 400 `invalid_request` with `field` `last` (`query.last` for
+// CSV; `indicators[i].last` fails only that item).
+//
+// Example: 1
+type Last = int
 
 // MaxTokens The most tokens the client agrees to pay for this answer. One that
 // would cost more is refused with 402 `insufficient_tokens` (naming
@@ -2544,6 +2613,19 @@ type IndicatorNameParam = string
 // KeyIDParam Example: key_01a21c70bc403c9e41a0
 type KeyIDParam = string
 
+// LastParam Return only the last N values of every output series: the
+// indicator is computed over all the candles, so they are the last
+// N values of the full answer, and `count` is their number. N over
+// the number of candles returns every value. The answer is smaller,
+// so it costs fewer tokens (the request's bytes still count). In a
+// batch, the top-level `last` applies to every item and an item's
+// own `last` overrides it. Anything but an integer from 1 to 50000
+// is 400 `invalid_request` with `field` `last` (`query.last` for
+// CSV; `indicators[i].last` fails only that item).
+//
+// Example: 1
+type LastParam = Last
+
 // LimitParam defines model for LimitParam.
 type LimitParam = int
 
@@ -2667,8 +2749,9 @@ type AnalyzeWyckoffParams struct {
 type ComputeIndicatorBatchParams struct {
 	// Indicators With a `text/csv` body only (and then required): the indicators to
 	// compute, as the URL-encoded JSON array of the `indicators` field of
-	// a JSON batch request. No other query parameter is read but
-	// `precision` (parameters go in each item's `params`); with a JSON
+	// a JSON batch request. No other query parameter is read but the
+	// settings `precision`, `max_tokens` and `last` (parameters go in
+	// each item's `params`); with a JSON
 	// body any query parameter is 400 `invalid_request`.
 	Indicators *BatchIndicatorsParam `form:"indicators,omitempty" json:"indicators,omitempty"`
 
@@ -2687,6 +2770,13 @@ type ComputeIndicatorBatchParams struct {
 	// Anything but an integer from 1 to 1099511627776 is 400
 	// `invalid_request` with `field` `query.max_tokens`.
 	MaxTokens *MaxTokensParam `form:"max_tokens,omitempty" json:"max_tokens,omitempty"`
+
+	// Last With a `text/csv` body only: return only the last N values of
+	// every output series, as the JSON body's `last` field (in a batch,
+	// for every item without its own). Computed over all the candles.
+	// Anything but an integer from 1 to 50000 is 400 `invalid_request`
+	// with `field` `query.last`.
+	Last *LastParam `form:"last,omitempty" json:"last,omitempty"`
 }
 
 // ComputeIndicatorParams defines parameters for ComputeIndicator.
@@ -2714,6 +2804,13 @@ type ComputeIndicatorParams struct {
 	// Anything but an integer from 1 to 1099511627776 is 400
 	// `invalid_request` with `field` `query.max_tokens`.
 	MaxTokens *MaxTokensParam `form:"max_tokens,omitempty" json:"max_tokens,omitempty"`
+
+	// Last With a `text/csv` body only: return only the last N values of
+	// every output series, as the JSON body's `last` field (in a batch,
+	// for every item without its own). Computed over all the candles.
+	// Anything but an integer from 1 to 50000 is 400 `invalid_request`
+	// with `field` `query.last`.
+	Last *LastParam `form:"last,omitempty" json:"last,omitempty"`
 }
 
 // ListKeysParams defines parameters for ListKeys.
@@ -3209,8 +3306,9 @@ type ClientInterface interface {
 	// parameters go in `params` (JSON) or in the query string (`text/csv`).
 	// Omitted parameters take their defaults (below, and in the catalog's
 	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
-	// `precision`, a setting of the indicator routes, is refused (400
-	// naming `precision`, or `query.precision` for CSV).
+	// `precision` and `last`, settings of the indicator routes, are
+	// refused (400 naming `precision` or `last`, or `query.precision`,
+	// `query.last` for CSV).
 	//
 	// The analysis finds trading ranges (support, resistance, creek, ice),
 	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -3299,8 +3397,9 @@ type ClientInterface interface {
 	// parameters go in `params` (JSON) or in the query string (`text/csv`).
 	// Omitted parameters take their defaults (below, and in the catalog's
 	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
-	// `precision`, a setting of the indicator routes, is refused (400
-	// naming `precision`, or `query.precision` for CSV).
+	// `precision` and `last`, settings of the indicator routes, are
+	// refused (400 naming `precision` or `last`, or `query.precision`,
+	// `query.last` for CSV).
 	//
 	// The analysis finds trading ranges (support, resistance, creek, ice),
 	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -3411,7 +3510,7 @@ type ClientInterface interface {
 	// Any key (`READ` and up). Every indicator with the candle fields it
 	// reads, its parameters with defaults and bounds, its outputs, its
 	// warm-up (lookback) and its conventions relative to TA-Lib; the
-	// request settings (`precision`) of the compute routes; and
+	// request settings (`precision`, `max_tokens`, `last`) of the compute routes; and
 	// `metering`: how tokens are counted and the refusals that cost
 	// nothing (402 `insufficient_tokens`, 413 `response_too_large`); and
 	// `limits`: candles, batch items, request and response bytes. Not
@@ -3428,7 +3527,9 @@ type ClientInterface interface {
 	// sent once). With JSON, candles come as rows or columns next to
 	// `indicators`; with `text/csv` the list goes in the `indicators`
 	// query parameter as URL-encoded JSON. `precision` (a body field, or
-	// a query parameter with CSV) rounds the values of every result.
+	// a query parameter with CSV) rounds the values of every result;
+	// `last` (likewise) keeps the last N values of every result's
+	// outputs, and an item's own `last` overrides it for that item.
 	//
 	// Errors about the request as a whole (bad candles; `indicators`
 	// missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -3454,7 +3555,9 @@ type ClientInterface interface {
 	// sent once). With JSON, candles come as rows or columns next to
 	// `indicators`; with `text/csv` the list goes in the `indicators`
 	// query parameter as URL-encoded JSON. `precision` (a body field, or
-	// a query parameter with CSV) rounds the values of every result.
+	// a query parameter with CSV) rounds the values of every result;
+	// `last` (likewise) keeps the last N values of every result's
+	// outputs, and an item's own `last` overrides it for that item.
 	//
 	// Errors about the request as a whole (bad candles; `indicators`
 	// missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -3481,10 +3584,11 @@ type ClientInterface interface {
 	// string (`text/csv`, for example `?period=14`). Omitted parameters
 	// take their catalog defaults. `precision` (a body field, or a query
 	// parameter with CSV) rounds the values to fewer significant digits
-	// for a smaller, cheaper answer.
+	// for a smaller, cheaper answer; `last` (likewise) returns only the
+	// last N values of every output, computed over all the candles.
 	//
-	// Every output array is as long as the input, with `null` during
-	// warm-up. Results match TA-Lib (relative difference at most 1e-9),
+	// Every output array is as long as the input (N long with `last`),
+	// with `null` during warm-up. Results match TA-Lib (relative difference at most 1e-9),
 	// TA-Lib's conventions included. Bad candles (high < low, non-finite
 	// numbers, times not strictly increasing, too few candles for the
 	// period), an unknown indicator or parameter, or a parameter out of
@@ -3507,10 +3611,11 @@ type ClientInterface interface {
 	// string (`text/csv`, for example `?period=14`). Omitted parameters
 	// take their catalog defaults. `precision` (a body field, or a query
 	// parameter with CSV) rounds the values to fewer significant digits
-	// for a smaller, cheaper answer.
+	// for a smaller, cheaper answer; `last` (likewise) returns only the
+	// last N values of every output, computed over all the candles.
 	//
-	// Every output array is as long as the input, with `null` during
-	// warm-up. Results match TA-Lib (relative difference at most 1e-9),
+	// Every output array is as long as the input (N long with `last`),
+	// with `null` during warm-up. Results match TA-Lib (relative difference at most 1e-9),
 	// TA-Lib's conventions included. Bad candles (high < low, non-finite
 	// numbers, times not strictly increasing, too few candles for the
 	// period), an unknown indicator or parameter, or a parameter out of
@@ -3954,8 +4059,9 @@ func (c *Client) CreateAccount(ctx context.Context, body CreateAccountJSONReques
 // parameters go in `params` (JSON) or in the query string (`text/csv`).
 // Omitted parameters take their defaults (below, and in the catalog's
 // `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
-// `precision`, a setting of the indicator routes, is refused (400
-// naming `precision`, or `query.precision` for CSV).
+// `precision` and `last`, settings of the indicator routes, are
+// refused (400 naming `precision` or `last`, or `query.precision`,
+// `query.last` for CSV).
 //
 // The analysis finds trading ranges (support, resistance, creek, ice),
 // their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -4054,8 +4160,9 @@ func (c *Client) AnalyzeWyckoffWithBody(ctx context.Context, params *AnalyzeWyck
 // parameters go in `params` (JSON) or in the query string (`text/csv`).
 // Omitted parameters take their defaults (below, and in the catalog's
 // `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
-// `precision`, a setting of the indicator routes, is refused (400
-// naming `precision`, or `query.precision` for CSV).
+// `precision` and `last`, settings of the indicator routes, are
+// refused (400 naming `precision` or `last`, or `query.precision`,
+// `query.last` for CSV).
 //
 // The analysis finds trading ranges (support, resistance, creek, ice),
 // their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -4206,7 +4313,7 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 // Any key (`READ` and up). Every indicator with the candle fields it
 // reads, its parameters with defaults and bounds, its outputs, its
 // warm-up (lookback) and its conventions relative to TA-Lib; the
-// request settings (`precision`) of the compute routes; and
+// request settings (`precision`, `max_tokens`, `last`) of the compute routes; and
 // `metering`: how tokens are counted and the refusals that cost
 // nothing (402 `insufficient_tokens`, 413 `response_too_large`); and
 // `limits`: candles, batch items, request and response bytes. Not
@@ -4233,7 +4340,9 @@ func (c *Client) GetIndicatorCatalog(ctx context.Context, reqEditors ...RequestE
 // sent once). With JSON, candles come as rows or columns next to
 // `indicators`; with `text/csv` the list goes in the `indicators`
 // query parameter as URL-encoded JSON. `precision` (a body field, or
-// a query parameter with CSV) rounds the values of every result.
+// a query parameter with CSV) rounds the values of every result;
+// `last` (likewise) keeps the last N values of every result's
+// outputs, and an item's own `last` overrides it for that item.
 //
 // Errors about the request as a whole (bad candles; `indicators`
 // missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -4269,7 +4378,9 @@ func (c *Client) ComputeIndicatorBatchWithBody(ctx context.Context, params *Comp
 // sent once). With JSON, candles come as rows or columns next to
 // `indicators`; with `text/csv` the list goes in the `indicators`
 // query parameter as URL-encoded JSON. `precision` (a body field, or
-// a query parameter with CSV) rounds the values of every result.
+// a query parameter with CSV) rounds the values of every result;
+// `last` (likewise) keeps the last N values of every result's
+// outputs, and an item's own `last` overrides it for that item.
 //
 // Errors about the request as a whole (bad candles; `indicators`
 // missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -4306,10 +4417,11 @@ func (c *Client) ComputeIndicatorBatch(ctx context.Context, params *ComputeIndic
 // string (`text/csv`, for example `?period=14`). Omitted parameters
 // take their catalog defaults. `precision` (a body field, or a query
 // parameter with CSV) rounds the values to fewer significant digits
-// for a smaller, cheaper answer.
+// for a smaller, cheaper answer; `last` (likewise) returns only the
+// last N values of every output, computed over all the candles.
 //
-// Every output array is as long as the input, with `null` during
-// warm-up. Results match TA-Lib (relative difference at most 1e-9),
+// Every output array is as long as the input (N long with `last`),
+// with `null` during warm-up. Results match TA-Lib (relative difference at most 1e-9),
 // TA-Lib's conventions included. Bad candles (high < low, non-finite
 // numbers, times not strictly increasing, too few candles for the
 // period), an unknown indicator or parameter, or a parameter out of
@@ -4342,10 +4454,11 @@ func (c *Client) ComputeIndicatorWithBody(ctx context.Context, name IndicatorNam
 // string (`text/csv`, for example `?period=14`). Omitted parameters
 // take their catalog defaults. `precision` (a body field, or a query
 // parameter with CSV) rounds the values to fewer significant digits
-// for a smaller, cheaper answer.
+// for a smaller, cheaper answer; `last` (likewise) returns only the
+// last N values of every output, computed over all the candles.
 //
-// Every output array is as long as the input, with `null` during
-// warm-up. Results match TA-Lib (relative difference at most 1e-9),
+// Every output array is as long as the input (N long with `last`),
+// with `null` during warm-up. Results match TA-Lib (relative difference at most 1e-9),
 // TA-Lib's conventions included. Bad candles (high < low, non-finite
 // numbers, times not strictly increasing, too few candles for the
 // period), an unknown indicator or parameter, or a parameter out of
@@ -5320,6 +5433,18 @@ func NewComputeIndicatorBatchRequestWithBody(server string, params *ComputeIndic
 
 		}
 
+		if params.Last != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "last", *params.Last, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5409,6 +5534,18 @@ func NewComputeIndicatorRequestWithBody(server string, name IndicatorNameParam, 
 		if params.MaxTokens != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_tokens", *params.MaxTokens, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Last != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "last", *params.Last, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6646,8 +6783,9 @@ type ClientWithResponsesInterface interface {
 	// parameters go in `params` (JSON) or in the query string (`text/csv`).
 	// Omitted parameters take their defaults (below, and in the catalog's
 	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
-	// `precision`, a setting of the indicator routes, is refused (400
-	// naming `precision`, or `query.precision` for CSV).
+	// `precision` and `last`, settings of the indicator routes, are
+	// refused (400 naming `precision` or `last`, or `query.precision`,
+	// `query.last` for CSV).
 	//
 	// The analysis finds trading ranges (support, resistance, creek, ice),
 	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -6736,8 +6874,9 @@ type ClientWithResponsesInterface interface {
 	// parameters go in `params` (JSON) or in the query string (`text/csv`).
 	// Omitted parameters take their defaults (below, and in the catalog's
 	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
-	// `precision`, a setting of the indicator routes, is refused (400
-	// naming `precision`, or `query.precision` for CSV).
+	// `precision` and `last`, settings of the indicator routes, are
+	// refused (400 naming `precision` or `last`, or `query.precision`,
+	// `query.last` for CSV).
 	//
 	// The analysis finds trading ranges (support, resistance, creek, ice),
 	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -6854,7 +6993,7 @@ type ClientWithResponsesInterface interface {
 	// Any key (`READ` and up). Every indicator with the candle fields it
 	// reads, its parameters with defaults and bounds, its outputs, its
 	// warm-up (lookback) and its conventions relative to TA-Lib; the
-	// request settings (`precision`) of the compute routes; and
+	// request settings (`precision`, `max_tokens`, `last`) of the compute routes; and
 	// `metering`: how tokens are counted and the refusals that cost
 	// nothing (402 `insufficient_tokens`, 413 `response_too_large`); and
 	// `limits`: candles, batch items, request and response bytes. Not
@@ -6873,7 +7012,9 @@ type ClientWithResponsesInterface interface {
 	// sent once). With JSON, candles come as rows or columns next to
 	// `indicators`; with `text/csv` the list goes in the `indicators`
 	// query parameter as URL-encoded JSON. `precision` (a body field, or
-	// a query parameter with CSV) rounds the values of every result.
+	// a query parameter with CSV) rounds the values of every result;
+	// `last` (likewise) keeps the last N values of every result's
+	// outputs, and an item's own `last` overrides it for that item.
 	//
 	// Errors about the request as a whole (bad candles; `indicators`
 	// missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -6899,7 +7040,9 @@ type ClientWithResponsesInterface interface {
 	// sent once). With JSON, candles come as rows or columns next to
 	// `indicators`; with `text/csv` the list goes in the `indicators`
 	// query parameter as URL-encoded JSON. `precision` (a body field, or
-	// a query parameter with CSV) rounds the values of every result.
+	// a query parameter with CSV) rounds the values of every result;
+	// `last` (likewise) keeps the last N values of every result's
+	// outputs, and an item's own `last` overrides it for that item.
 	//
 	// Errors about the request as a whole (bad candles; `indicators`
 	// missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -6926,10 +7069,11 @@ type ClientWithResponsesInterface interface {
 	// string (`text/csv`, for example `?period=14`). Omitted parameters
 	// take their catalog defaults. `precision` (a body field, or a query
 	// parameter with CSV) rounds the values to fewer significant digits
-	// for a smaller, cheaper answer.
+	// for a smaller, cheaper answer; `last` (likewise) returns only the
+	// last N values of every output, computed over all the candles.
 	//
-	// Every output array is as long as the input, with `null` during
-	// warm-up. Results match TA-Lib (relative difference at most 1e-9),
+	// Every output array is as long as the input (N long with `last`),
+	// with `null` during warm-up. Results match TA-Lib (relative difference at most 1e-9),
 	// TA-Lib's conventions included. Bad candles (high < low, non-finite
 	// numbers, times not strictly increasing, too few candles for the
 	// period), an unknown indicator or parameter, or a parameter out of
@@ -6952,10 +7096,11 @@ type ClientWithResponsesInterface interface {
 	// string (`text/csv`, for example `?period=14`). Omitted parameters
 	// take their catalog defaults. `precision` (a body field, or a query
 	// parameter with CSV) rounds the values to fewer significant digits
-	// for a smaller, cheaper answer.
+	// for a smaller, cheaper answer; `last` (likewise) returns only the
+	// last N values of every output, computed over all the candles.
 	//
-	// Every output array is as long as the input, with `null` during
-	// warm-up. Results match TA-Lib (relative difference at most 1e-9),
+	// Every output array is as long as the input (N long with `last`),
+	// with `null` during warm-up. Results match TA-Lib (relative difference at most 1e-9),
 	// TA-Lib's conventions included. Bad candles (high < low, non-finite
 	// numbers, times not strictly increasing, too few candles for the
 	// period), an unknown indicator or parameter, or a parameter out of
@@ -12398,8 +12543,9 @@ func (c *ClientWithResponses) CreateAccountWithResponse(ctx context.Context, bod
 // parameters go in `params` (JSON) or in the query string (`text/csv`).
 // Omitted parameters take their defaults (below, and in the catalog's
 // `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
-// `precision`, a setting of the indicator routes, is refused (400
-// naming `precision`, or `query.precision` for CSV).
+// `precision` and `last`, settings of the indicator routes, are
+// refused (400 naming `precision` or `last`, or `query.precision`,
+// `query.last` for CSV).
 //
 // The analysis finds trading ranges (support, resistance, creek, ice),
 // their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -12494,8 +12640,9 @@ func (c *ClientWithResponses) AnalyzeWyckoffWithBodyWithResponse(ctx context.Con
 // parameters go in `params` (JSON) or in the query string (`text/csv`).
 // Omitted parameters take their defaults (below, and in the catalog's
 // `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
-// `precision`, a setting of the indicator routes, is refused (400
-// naming `precision`, or `query.precision` for CSV).
+// `precision` and `last`, settings of the indicator routes, are
+// refused (400 naming `precision` or `last`, or `query.precision`,
+// `query.last` for CSV).
 //
 // The analysis finds trading ranges (support, resistance, creek, ice),
 // their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -12636,7 +12783,7 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 // Any key (`READ` and up). Every indicator with the candle fields it
 // reads, its parameters with defaults and bounds, its outputs, its
 // warm-up (lookback) and its conventions relative to TA-Lib; the
-// request settings (`precision`) of the compute routes; and
+// request settings (`precision`, `max_tokens`, `last`) of the compute routes; and
 // `metering`: how tokens are counted and the refusals that cost
 // nothing (402 `insufficient_tokens`, 413 `response_too_large`); and
 // `limits`: candles, batch items, request and response bytes. Not
@@ -12661,7 +12808,9 @@ func (c *ClientWithResponses) GetIndicatorCatalogWithResponse(ctx context.Contex
 // sent once). With JSON, candles come as rows or columns next to
 // `indicators`; with `text/csv` the list goes in the `indicators`
 // query parameter as URL-encoded JSON. `precision` (a body field, or
-// a query parameter with CSV) rounds the values of every result.
+// a query parameter with CSV) rounds the values of every result;
+// `last` (likewise) keeps the last N values of every result's
+// outputs, and an item's own `last` overrides it for that item.
 //
 // Errors about the request as a whole (bad candles; `indicators`
 // missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -12693,7 +12842,9 @@ func (c *ClientWithResponses) ComputeIndicatorBatchWithBodyWithResponse(ctx cont
 // sent once). With JSON, candles come as rows or columns next to
 // `indicators`; with `text/csv` the list goes in the `indicators`
 // query parameter as URL-encoded JSON. `precision` (a body field, or
-// a query parameter with CSV) rounds the values of every result.
+// a query parameter with CSV) rounds the values of every result;
+// `last` (likewise) keeps the last N values of every result's
+// outputs, and an item's own `last` overrides it for that item.
 //
 // Errors about the request as a whole (bad candles; `indicators`
 // missing, empty, longer than 50 or not an array; malformed JSON) are
@@ -12726,10 +12877,11 @@ func (c *ClientWithResponses) ComputeIndicatorBatchWithResponse(ctx context.Cont
 // string (`text/csv`, for example `?period=14`). Omitted parameters
 // take their catalog defaults. `precision` (a body field, or a query
 // parameter with CSV) rounds the values to fewer significant digits
-// for a smaller, cheaper answer.
+// for a smaller, cheaper answer; `last` (likewise) returns only the
+// last N values of every output, computed over all the candles.
 //
-// Every output array is as long as the input, with `null` during
-// warm-up. Results match TA-Lib (relative difference at most 1e-9),
+// Every output array is as long as the input (N long with `last`),
+// with `null` during warm-up. Results match TA-Lib (relative difference at most 1e-9),
 // TA-Lib's conventions included. Bad candles (high < low, non-finite
 // numbers, times not strictly increasing, too few candles for the
 // period), an unknown indicator or parameter, or a parameter out of
@@ -12758,10 +12910,11 @@ func (c *ClientWithResponses) ComputeIndicatorWithBodyWithResponse(ctx context.C
 // string (`text/csv`, for example `?period=14`). Omitted parameters
 // take their catalog defaults. `precision` (a body field, or a query
 // parameter with CSV) rounds the values to fewer significant digits
-// for a smaller, cheaper answer.
+// for a smaller, cheaper answer; `last` (likewise) returns only the
+// last N values of every output, computed over all the candles.
 //
-// Every output array is as long as the input, with `null` during
-// warm-up. Results match TA-Lib (relative difference at most 1e-9),
+// Every output array is as long as the input (N long with `last`),
+// with `null` during warm-up. Results match TA-Lib (relative difference at most 1e-9),
 // TA-Lib's conventions included. Bad candles (high < low, non-finite
 // numbers, times not strictly increasing, too few candles for the
 // period), an unknown indicator or parameter, or a parameter out of
