@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -591,19 +592,7 @@ func TestMCPRateLimited(t *testing.T) {
 // calls still answer.
 func TestMCPSessionRunsOut(t *testing.T) {
 	const limit = 5000
-	a := startAPIAt(t, map[string]string{"SESSION_TOKEN_LIMIT": fmt.Sprint(limit)})
-	admin, reader := mcpAccount(t, a, 1000)
-	start := callAt(t, a.URL, "POST", "/api/v1/sessions", admin, nil)
-	expect(t, "start session", start, 201, "")
-	sid := start.body["session_id"].(string)
-	w := &mcpWire{key: reader}
-	cs := mcpConnect(t, a, w, false)
-	if _, err := cs.ListTools(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := cs.Ping(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
+	a, admin, sid, w, cs := mcpInSession(t, limit)
 	args := map[string]any{"indicator": "sma", "params": map[string]any{"period": 3}, "candles": candleRows(40)}
 	var spent int64
 	var refused map[string]any
@@ -785,14 +774,29 @@ func TestMCPWyckoffAnalysis(t *testing.T) {
 
 // withProps returns m with extra's members set (m unchanged).
 func withProps(m, extra map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range m {
-		out[k] = v
-	}
-	for k, v := range extra {
-		out[k] = v
-	}
+	out := maps.Clone(m)
+	maps.Copy(out, extra)
 	return out
+}
+
+// mcpInSession starts an API whose sessions hold limit tokens, an account
+// with a session, and the SDK's client of its READ key, which has listed
+// the tools and pinged.
+func mcpInSession(t *testing.T, limit int) (a *local.API, admin, sid string, w *mcpWire, cs *mcp.ClientSession) {
+	t.Helper()
+	a = startAPIAt(t, map[string]string{"SESSION_TOKEN_LIMIT": fmt.Sprint(limit)})
+	admin, reader := mcpAccount(t, a, 1000)
+	start := callAt(t, a.URL, "POST", "/api/v1/sessions", admin, nil)
+	expect(t, "start session", start, 201, "")
+	w = &mcpWire{key: reader}
+	cs = mcpConnect(t, a, w, false)
+	if _, err := cs.ListTools(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Ping(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return a, admin, start.body["session_id"].(string), w, cs
 }
 
 // A tool answer over Lambda's response limit (measured as for the HTTP
@@ -801,19 +805,7 @@ func withProps(m, extra map[string]any) map[string]any {
 // could pay for it; a smaller answer of the same kind is delivered and
 // charged. (An answer the session cannot pay for: TestMCPSessionRunsOut.)
 func TestMCPAnswerTooLarge(t *testing.T) {
-	a := startAPIAt(t, map[string]string{"SESSION_TOKEN_LIMIT": "100000000"})
-	admin, reader := mcpAccount(t, a, 1000)
-	start := callAt(t, a.URL, "POST", "/api/v1/sessions", admin, nil)
-	expect(t, "start session", start, 201, "")
-	sid := start.body["session_id"].(string)
-	w := &mcpWire{key: reader}
-	cs := mcpConnect(t, a, w, false)
-	if _, err := cs.ListTools(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := cs.Ping(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
+	a, admin, sid, w, cs := mcpInSession(t, 100_000_000)
 	rows := candleRows(5000)
 	batch := func(n int) map[string]any {
 		var items []any
