@@ -264,14 +264,7 @@ func TestMCPConversation(t *testing.T) {
 		if !reflect.DeepEqual(got["values"], viaHTTP["values"]) || got["count"] != 200.0 {
 			t.Fatalf("%s: values differ from the HTTP endpoint's", tc.name)
 		}
-		ex := w.last(t, "tools/call")
-		m := metaOf(t, res)
-		want := int64(math.Ceil(float64(len(ex.reqBody)+len(ex.body)) / 4))
-		used += want
-		if m.Tokens != want || *m.SessionID != sid || *m.TokensUsed != used || *m.TokensRemaining != 100000-used ||
-			*m.SessionExpiresAt != start.body["expires_at"] {
-			t.Fatalf("%s: _meta %+v, want tokens %d (%d+%d bytes), used %d", tc.name, m, want, len(ex.reqBody), len(ex.body), used)
-		}
+		used = w.charged(t, tc.name, res, sid, start.body["expires_at"], used)
 	}
 
 	// A request setting (precision) as the HTTP API takes it, with CSV
@@ -354,6 +347,23 @@ func TestMCPConversation(t *testing.T) {
 	}
 	mcpConformance(t, append(w.log, wb.log...))
 	noIAMDenials(t, api)
+}
+
+// charged checks the _meta of res, the result of the last tools/call in a
+// session of 100,000 tokens of which used were spent before it: it cost
+// ceil(wire bytes / 4), and states the session, its end and its balance.
+// It returns the tokens used after the call.
+func (w *mcpWire) charged(t *testing.T, name string, res *mcp.CallToolResult, sid string, expiresAt any, used int64) int64 {
+	t.Helper()
+	ex := w.last(t, "tools/call")
+	m := metaOf(t, res)
+	want := int64(math.Ceil(float64(len(ex.reqBody)+len(ex.body)) / 4))
+	used += want
+	if m.Tokens != want || *m.SessionID != sid || *m.TokensUsed != used || *m.TokensRemaining != 100000-used ||
+		*m.SessionExpiresAt != expiresAt {
+		t.Fatalf("%s: _meta %+v, want tokens %d (%d+%d bytes), used %d", name, m, want, len(ex.reqBody), len(ex.body), used)
+	}
+	return used
 }
 
 // lastResult decodes the result of the last tools/call.
@@ -714,14 +724,7 @@ func TestMCPWyckoffAnalysis(t *testing.T) {
 				t.Fatalf("%s: meta.%s %v, the HTTP endpoint's %v", tc.name, k, gm[k], hm[k])
 			}
 		}
-		ex := w.last(t, "tools/call")
-		m := metaOf(t, res)
-		want := int64(math.Ceil(float64(len(ex.reqBody)+len(ex.body)) / 4))
-		used += want
-		if m.Tokens != want || *m.SessionID != sid || *m.TokensUsed != used || *m.TokensRemaining != 100000-used ||
-			*m.SessionExpiresAt != start.body["expires_at"] {
-			t.Fatalf("%s: _meta %+v, want tokens %d (%d+%d bytes), used %d", tc.name, m, want, len(ex.reqBody), len(ex.body), used)
-		}
+		used = w.charged(t, tc.name, res, sid, start.body["expires_at"], used)
 	}
 
 	// The endpoint's errors, field for field, at no cost.
