@@ -32,6 +32,7 @@ type running struct {
 
 	mu  sync.Mutex
 	out strings.Builder
+	eof chan struct{} // closed when every process holding the output has ended
 }
 
 func (r *running) output() string {
@@ -63,17 +64,27 @@ func start(t *testing.T) *running {
 	r.cmd = exec.Command("make", "--no-print-directory", "-C", root, "run", "RUN_LOG="+r.logFile)
 	r.cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := r.cmd.StdoutPipe()
+	// The output is a pipe of the test's own, not StdoutPipe: Wait closes
+	// a StdoutPipe as soon as make ends, dropping what the server wrote
+	// last; this one is read to its end, which comes only when every
+	// process that holds it (make, the server, moto) has ended.
+	stdout, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.cmd.Stderr = r.cmd.Stdout
-	if err := r.cmd.Start(); err != nil {
+	r.cmd.Stdout, r.cmd.Stderr = w, w
+	err = r.cmd.Start()
+	w.Close()
+	if err != nil {
+		stdout.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL) })
 	banner := make(chan struct{})
+	r.eof = make(chan struct{})
 	go func() {
+		defer close(r.eof)
+		defer stdout.Close()
 		sc := bufio.NewScanner(stdout)
 		once := sync.Once{}
 		for sc.Scan() {
@@ -108,6 +119,11 @@ func (r *running) stop(t *testing.T) *os.ProcessState {
 	case <-done:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("make run did not stop:\n%s", r.output())
+	}
+	select {
+	case <-r.eof:
+	case <-time.After(30 * time.Second):
+		t.Errorf("30 s after make ended, a process it started still holds its output open:\n%s", r.output())
 	}
 	for name, pid := range map[string]int{"the server": r.server, "moto": r.moto} {
 		if alive(pid) {
