@@ -33,11 +33,18 @@ type Reconciler struct {
 	now      func() time.Time
 	// Workers bounds how many accounts are reconciled at once.
 	Workers int
+	// Margin is how long before its context's deadline a run stops
+	// taking accounts, to save its checkpoint and return in time.
+	Margin time.Duration
+	// PageSize is how many accounts one listing page holds; the
+	// checkpoint is saved after each page.
+	PageSize int32
 }
 
 // NewReconciler returns a reconciler over the quota and session stores.
 func NewReconciler(quotas *Store, sessions Sessions, metrics *telemetry.Metrics, now func() time.Time) *Reconciler {
-	return &Reconciler{quotas: quotas, sessions: sessions, metrics: metrics, now: now, Workers: 8}
+	return &Reconciler{quotas: quotas, sessions: sessions, metrics: metrics, now: now, Workers: 8,
+		Margin: 30 * time.Second, PageSize: 100}
 }
 
 // Report is what one run did.
@@ -46,6 +53,10 @@ type Report struct {
 	QuotaRepairs  int `json:"quota_repairs"`
 	SessionsEnded int `json:"sessions_ended"`
 	Failed        int `json:"failed"`
+	// Cycle is the pass over every account the run worked on; Complete
+	// says it finished that pass (the next run starts the next one).
+	Cycle    int64 `json:"cycle"`
+	Complete bool  `json:"complete"`
 }
 
 // Handle runs the reconciler for an EventBridge scheduled event. Any other
@@ -60,33 +71,104 @@ func (r *Reconciler) Handle(ctx context.Context, ev events.EventBridgeEvent) err
 	}
 	rep, err := r.Run(telemetry.WithLogger(ctx, log))
 	log.Info("reconcile done", "accounts", rep.Accounts, "quota_repairs", rep.QuotaRepairs,
-		"sessions_ended", rep.SessionsEnded, "failed", rep.Failed)
+		"sessions_ended", rep.SessionsEnded, "failed", rep.Failed, "cycle", rep.Cycle, "complete", rep.Complete)
 	return err
 }
 
-// Run reconciles every account (listed from gsi1, gsi1pk=ACCOUNT): the
-// hub's purchased is recomputed from the purchase ledger, used from the
-// sessions started, remaining as their difference (never below zero),
-// and any drift is repaired with an update conditional on the figures read
-// (a start or purchase in between makes it fail, and the next run looks
-// again). Sessions still marked active but past expires_at or out of
-// tokens are ended, and a hub pointer to an ended or missing session is
-// cleared. It returns the report and the accounts' errors joined.
+// Run reconciles the accounts (listed from gsi1, gsi1pk=ACCOUNT, in
+// account id order) from where the last run stopped, a page at a time,
+// until every account is done or its context's deadline is Margin away:
+// then it saves the last account it reconciled in the checkpoint item and
+// returns, and the next run goes on from there, so a pass over any number
+// of accounts (a cycle) finishes over as many runs as it takes, each
+// account once. The checkpoint is written only if it is still what the
+// run read: a run that finds another one moved it stops.
+//
+// For each account the hub's purchased is recomputed from the purchase
+// ledger, used from the sessions started, remaining as their difference
+// (never below zero), and any drift is repaired with an update
+// conditional on the figures read (a start or purchase in between makes
+// it fail, and the next cycle looks again). Sessions still marked active
+// but past expires_at or out of tokens are ended, and a hub pointer to an
+// ended or missing session is cleared. An account that fails is counted
+// and left to the next cycle. It returns the report and the errors
+// joined.
 func (r *Reconciler) Run(ctx context.Context) (Report, error) {
+	return r.sweep(ctx, r.account)
+}
+
+// sweep is Run with each account reconciled by do.
+func (r *Reconciler) sweep(ctx context.Context, do func(ctx context.Context, accountID string) (bool, int, error)) (Report, error) {
 	var (
 		rep  Report
 		errs []error
-		mu   sync.Mutex
-		wg   sync.WaitGroup
 	)
-	ids := make(chan string)
-	workers := max(1, r.Workers)
-	for i := 0; i < workers; i++ {
+	stopAt, bounded := ctx.Deadline()
+	stopAt = stopAt.Add(-r.Margin)
+	late := func() bool { return bounded && !time.Now().Before(stopAt) }
+	cp, err := r.quotas.checkpoint(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Cycle = cp.Cycle
+	for !late() {
+		ids, more, err := r.quotas.accountPage(ctx, cp.After, max(1, r.PageSize))
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		// A run takes at least one account, so that runs always get
+		// somewhere (the margin covers one account and the save).
+		n := r.page(ctx, ids, late, rep.Accounts == 0, do, &rep, &errs)
+		next := cp
+		if n > 0 {
+			next.After = ids[n-1]
+		}
+		// An empty page ends the listing whatever it says (nothing
+		// would move the cursor).
+		rep.Complete = n == len(ids) && (!more || len(ids) == 0)
+		if rep.Complete {
+			next = Checkpoint{Cycle: cp.Cycle + 1}
+		}
+		moved, err := r.quotas.saveCheckpoint(ctx, cp, next)
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		if moved {
+			telemetry.Logger(ctx).Info("reconcile checkpoint moved by another run; stopping", "cycle", cp.Cycle, "after", cp.After)
+			rep.Complete = false
+			break
+		}
+		cp = next
+		if rep.Complete || n < len(ids) {
+			break
+		}
+	}
+	r.metrics.Emit(nil, nil,
+		telemetry.Metric{Name: "ReconciledAccounts", Value: float64(rep.Accounts)},
+		telemetry.Metric{Name: "QuotaRepairs", Value: float64(rep.QuotaRepairs)},
+		telemetry.Metric{Name: "ReconcileFailures", Value: float64(rep.Failed)})
+	return rep, errors.Join(errs...)
+}
+
+// page reconciles ids with Workers at once, in order, taking no more
+// once late says so (but the first when takeOne is set); it returns how
+// many it took (all of them done: the ids done are always a prefix of
+// ids).
+func (r *Reconciler) page(ctx context.Context, ids []string, late func() bool, takeOne bool,
+	do func(ctx context.Context, accountID string) (bool, int, error), rep *Report, errs *[]error) int {
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	work := make(chan string)
+	for range max(1, r.Workers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for id := range ids {
-				repaired, ended, err := r.account(ctx, id)
+			for id := range work {
+				repaired, ended, err := do(ctx, id)
 				mu.Lock()
 				rep.Accounts++
 				if repaired {
@@ -95,25 +177,23 @@ func (r *Reconciler) Run(ctx context.Context) (Report, error) {
 				rep.SessionsEnded += ended
 				if err != nil {
 					rep.Failed++
-					errs = append(errs, err)
+					*errs = append(*errs, err)
 				}
 				mu.Unlock()
 			}
 		}()
 	}
-	listErr := r.quotas.accounts(ctx, func(id string) {
-		ids <- id
-	})
-	close(ids)
-	wg.Wait()
-	if listErr != nil {
-		errs = append(errs, listErr)
+	n := 0
+	for _, id := range ids {
+		if late() && !(takeOne && n == 0) {
+			break
+		}
+		work <- id
+		n++
 	}
-	r.metrics.Emit(nil, nil,
-		telemetry.Metric{Name: "ReconciledAccounts", Value: float64(rep.Accounts)},
-		telemetry.Metric{Name: "QuotaRepairs", Value: float64(rep.QuotaRepairs)},
-		telemetry.Metric{Name: "ReconcileFailures", Value: float64(rep.Failed)})
-	return rep, errors.Join(errs...)
+	close(work)
+	wg.Wait()
+	return n
 }
 
 // account reconciles one account.
@@ -218,25 +298,75 @@ func (s *Store) repair(ctx context.Context, accountID string, have, want figures
 	return true, nil
 }
 
-// accounts lists every account id from gsi1 (gsi1pk=ACCOUNT).
-func (s *Store) accounts(ctx context.Context, each func(id string)) error {
+// Checkpoint is where the reconciler's pass over the accounts stands:
+// its cycle and the last account id reconciled in it ("" at its start).
+type Checkpoint struct {
+	Cycle int64
+	After string
+}
+
+// checkpointKey is the reconciler's checkpoint item in QuotasTable (no
+// gsi1 attributes: it is not an account).
+func checkpointKey() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": dynamo.S("RECONCILE"), "sk": dynamo.S("CHECKPOINT")}
+}
+
+// checkpoint reads the checkpoint (cycle 1 from the start when there is
+// none yet). It returns the read's error, wrapped.
+func (s *Store) checkpoint(ctx context.Context) (Checkpoint, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: checkpointKey(), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("read the reconcile checkpoint: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return Checkpoint{Cycle: 1}, nil
+	}
+	return Checkpoint{Cycle: dynamo.Int(out.Item, "cycle"), After: dynamo.String(out.Item, "after")}, nil
+}
+
+// saveCheckpoint replaces the checkpoint was (as read) by next; moved is
+// true, and nothing written, when it is no longer was (another run moved
+// it). It returns the write's error, wrapped.
+func (s *Store) saveCheckpoint(ctx context.Context, was, next Checkpoint) (moved bool, err error) {
+	cond := "(attribute_not_exists(pk) AND :wascycle = :one) OR (#cycle = :wascycle AND #after = :wasafter)"
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: checkpointKey(),
+		UpdateExpression:         aws.String("SET #cycle = :cycle, #after = :after, updated_at = :now"),
+		ConditionExpression:      aws.String(cond),
+		ExpressionAttributeNames: map[string]string{"#cycle": "cycle", "#after": "after"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":cycle": dynamo.N(next.Cycle), ":after": dynamo.S(next.After),
+			":wascycle": dynamo.N(was.Cycle), ":wasafter": dynamo.S(was.After), ":one": dynamo.N(1),
+			":now": dynamo.N(time.Now().UnixMilli())}})
+	if dynamo.IsConditionFailed(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("save the reconcile checkpoint: %w", err)
+	}
+	return false, nil
+}
+
+// accountPage lists up to limit account ids from gsi1 (gsi1pk=ACCOUNT)
+// that sort after after ("" from the first); more is false when the
+// listing is known to end with them. It returns the query's error,
+// wrapped.
+func (s *Store) accountPage(ctx context.Context, after string, limit int32) (ids []string, more bool, err error) {
 	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String("gsi1"),
 		KeyConditionExpression:    aws.String("gsi1pk = :acc"),
 		ProjectionExpression:      aws.String("gsi1sk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":acc": dynamo.S("ACCOUNT")}}
-	for {
-		page, err := s.db.Query(ctx, in)
-		if err != nil {
-			return fmt.Errorf("list accounts: %w", err)
-		}
-		for _, it := range page.Items {
-			if id := dynamo.String(it, "gsi1sk"); id != "" {
-				each(id)
-			}
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+		ExpressionAttributeValues: map[string]types.AttributeValue{":acc": dynamo.S("ACCOUNT")},
+		Limit:                     aws.Int32(limit)}
+	if after != "" {
+		in.ExclusiveStartKey = session.HubKey(after)
+		in.ExclusiveStartKey["gsi1pk"], in.ExclusiveStartKey["gsi1sk"] = dynamo.S("ACCOUNT"), dynamo.S(after)
 	}
+	page, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, false, fmt.Errorf("list accounts after %q: %w", after, err)
+	}
+	for _, it := range page.Items {
+		if id := dynamo.String(it, "gsi1sk"); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, len(page.LastEvaluatedKey) > 0, nil
 }
