@@ -49,69 +49,64 @@ func putAccounts(t *testing.T, table string, n int) []string {
 }
 
 // The reconciler finishes at any number of accounts within its timeout:
-// over 10,000 accounts, runs whose deadline leaves time for about two
-// pages each stop before their deadline and save
-// where they stopped, the next one goes on from there, and when the cycle
-// is complete every account was taken exactly once, none skipped; the
-// next cycle starts again from the first account. (moto lists a GSI page
-// in time proportional to the whole table, about a second here, so the
-// deadline is set from one measured page; the test takes half a minute,
-// most of it moto's.)
+// over 10,000 accounts, runs whose time allows about 3,000 accounts each
+// stop there, save where they stopped, the next one goes on from there,
+// and when the cycle is complete every account was taken exactly once,
+// none skipped; the next cycle starts again from the first account. The
+// runs' clock moves a millisecond an account, not with moto's pace (a GSI
+// page costs moto time proportional to the whole table, 1 to 4 s here,
+// varying with the machine's load), so where they stop is exact;
+// TestReconcileStopsWithinAPage runs against the real clock.
 func TestReconcileSweepsTenThousandAccountsAcrossRuns(t *testing.T) {
 	e := newEnv(t, nil)
 	ids := putAccounts(t, e.d.Config.Tables.Quotas, 10_000)
 	sort.Strings(ids)
 	r := quota.NewReconciler(e.d.Quotas(), e.d.Sessions(), e.d.Metrics, e.d.Now)
 	r.PageSize = 2500
-	start := time.Now()
-	if _, err := fx.DB.Query(context.Background(), &dynamodb.QueryInput{TableName: aws.String(e.d.Config.Tables.Quotas),
-		IndexName: aws.String("gsi1"), KeyConditionExpression: aws.String("gsi1pk = :acc"), ProjectionExpression: aws.String("gsi1sk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":acc": &types.AttributeValueMemberS{Value: "ACCOUNT"}},
-		Limit:                     aws.Int32(r.PageSize)}); err != nil {
-		t.Fatal(err)
-	}
-	page := time.Since(start)
-	// The margin covers a page listed just before it, three times over
-	// for the load of the machine; a run has about two and a half pages' time, so a cycle of
-	// four pages takes two runs or more.
-	r.Margin = 3 * page
-	timeout := r.Margin + 5*page/2
+	const perRun = 3000 // accounts, at a millisecond each
 	var (
 		mu    sync.Mutex
+		now   time.Time
 		seen  = map[string]int{}
 		order []string
 	)
+	r.SetWallClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	count := func(ctx context.Context, id string) (bool, int, error) {
 		mu.Lock()
 		defer mu.Unlock()
+		now = now.Add(time.Millisecond)
 		seen[id]++
 		order = append(order, id)
 		return false, 0, nil
 	}
-	run := func(cycle int64, timeout time.Duration) quota.Report {
+	run := func(cycle int64, accounts int) quota.Report {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		// The deadline is the real one, far off: the margin leaves the
+		// run `accounts` milliseconds of its clock.
+		r.Margin = time.Hour - time.Duration(accounts)*time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
-		start := time.Now()
+		mu.Lock()
+		now = time.Now()
+		mu.Unlock()
 		rep, err := r.SweepWith(ctx, count)
-		if took := time.Since(start); err != nil || took >= timeout {
-			t.Fatalf("run: %v after %v, deadline %v", err, took, timeout)
+		if err != nil || rep.Cycle != cycle {
+			t.Fatalf("run: %+v %v, want cycle %d", rep, err, cycle)
 		}
-		if rep.Cycle != cycle {
-			t.Fatalf("run worked on cycle %d, want %d", rep.Cycle, cycle)
+		if !rep.Complete && (rep.Accounts < accounts || rep.Accounts > accounts+r.Workers) {
+			t.Fatalf("a run with time for %d accounts stopped after %d", accounts, rep.Accounts)
 		}
 		return rep
 	}
 	runs := 0
 	for done := false; !done; {
-		if runs++; runs > 100 {
+		if runs++; runs > 10 {
 			t.Fatalf("no end after %d runs: %d accounts seen", runs, len(seen))
 		}
-		rep := run(1, timeout)
-		done = rep.Complete
+		done = run(1, perRun).Complete
 	}
-	if runs < 2 {
-		t.Fatalf("one run of %v took all 10,000 accounts: the test does not make it stop and resume", timeout)
+	if runs < 4 {
+		t.Fatalf("10,000 accounts in %d runs of %d", runs, perRun)
 	}
 	if len(seen) != len(ids) {
 		t.Fatalf("cycle 1: %d accounts taken, %d exist", len(seen), len(ids))
@@ -121,11 +116,10 @@ func TestReconcileSweepsTenThousandAccountsAcrossRuns(t *testing.T) {
 			t.Fatalf("cycle 1: account %s taken %d times", id, seen[id])
 		}
 	}
-	t.Logf("cycle 1: 10,000 accounts in %d runs of %v (margin %v)", runs, timeout, r.Margin)
 	// The next run starts cycle 2 from the first account.
 	order = nil
-	rep := run(2, r.Margin+page/2)
-	if rep.Accounts == 0 || rep.Complete {
+	rep := run(2, 100)
+	if rep.Complete {
 		t.Fatalf("cycle 2's first run: %+v", rep)
 	}
 	sort.Strings(order)
@@ -144,7 +138,7 @@ func TestReconcileStopsWithinAPage(t *testing.T) {
 	ids := putAccounts(t, e.d.Config.Tables.Quotas, 40)
 	sort.Strings(ids)
 	r := quota.NewReconciler(e.d.Quotas(), e.d.Sessions(), e.d.Metrics, e.d.Now)
-	r.Workers, r.Margin = 2, 300*time.Millisecond
+	r.Workers, r.Margin = 2, time.Second // a margin ample for the save on a busy machine
 	var (
 		mu    sync.Mutex
 		order []string
@@ -158,10 +152,10 @@ func TestReconcileStopsWithinAPage(t *testing.T) {
 	}
 	var runs []quota.Report
 	for len(runs) == 0 || !runs[len(runs)-1].Complete {
-		if len(runs) > 40 {
+		if len(runs) > 100 {
 			t.Fatalf("no end after %d runs", len(runs))
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), r.Margin+400*time.Millisecond)
 		rep, err := r.SweepWith(ctx, slow)
 		cancel()
 		if err != nil {

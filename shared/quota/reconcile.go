@@ -39,12 +39,14 @@ type Reconciler struct {
 	// PageSize is how many accounts one listing page holds; the
 	// checkpoint is saved after each page.
 	PageSize int32
+	// wall is the time the deadline is checked against (time.Now).
+	wall func() time.Time
 }
 
 // NewReconciler returns a reconciler over the quota and session stores.
 func NewReconciler(quotas *Store, sessions Sessions, metrics *telemetry.Metrics, now func() time.Time) *Reconciler {
 	return &Reconciler{quotas: quotas, sessions: sessions, metrics: metrics, now: now, Workers: 8,
-		Margin: 30 * time.Second, PageSize: 100}
+		Margin: 30 * time.Second, PageSize: 100, wall: time.Now}
 }
 
 // Report is what one run did.
@@ -105,7 +107,7 @@ func (r *Reconciler) sweep(ctx context.Context, do func(ctx context.Context, acc
 	)
 	stopAt, bounded := ctx.Deadline()
 	stopAt = stopAt.Add(-r.Margin)
-	late := func() bool { return bounded && !time.Now().Before(stopAt) }
+	late := func() bool { return bounded && !r.wall().Before(stopAt) }
 	cp, err := r.quotas.checkpoint(ctx)
 	if err != nil {
 		return rep, err
