@@ -676,7 +676,11 @@ func readItem(b []byte, i int, idx int, it *Item) (int, *FieldError) {
 				fail(field, "duplicate field")
 				i, fe = skipValue(b, i, 1, field, idx)
 			case bit == 8:
-				i, fe = readItemLast(b, i, field, idx, it)
+				var reason string
+				it.Last, i, reason, fe = readItemLast(b, i, field, idx)
+				if reason != "" {
+					fail(field, reason)
+				}
 			case bit == 2:
 				if i < len(b) && b[i] == '{' {
 					var itemErr *FieldError
@@ -736,34 +740,23 @@ func readItem(b []byte, i int, idx int, it *Item) (int, *FieldError) {
 	return i, nil
 }
 
-// readItemLast reads a batch item's "last" at b[i] into it.Last, checked
-// as the top-level setting is: a value of another type, out of bounds or
-// not an integer fails the item (it.Err); broken JSON fails the request.
-func readItemLast(b []byte, i int, field string, idx int, it *Item) (int, *FieldError) {
-	fail := func(reason string) {
-		if it.Err == nil {
-			it.Err = &FieldError{Field: field, Index: idx, Reason: reason}
-		}
-	}
+// readItemLast reads a batch item's "last" at b[i], checked as the
+// top-level setting is. It returns the value (0 when refused), the end,
+// the reason the item fails (another type, out of bounds, not an
+// integer; "" when none), and the error of broken JSON.
+func readItemLast(b []byte, i int, field string, idx int) (int, int, string, *FieldError) {
 	v, j, ne := parseFloat(b, i)
 	switch ne {
 	case numOK:
+		n, reason := settings[lastSetting].check(v)
+		return n, j, reason, nil
 	case numSyntax:
-		return j, &FieldError{Field: field, Index: idx, Reason: ne.reason()}
+		return 0, j, "", &FieldError{Field: field, Index: idx, Reason: ne.reason()}
 	case numRange:
-		fail(ne.reason())
-		return j, nil
-	default:
-		fail("must be an integer, got " + jsonType(b, i))
-		return skipValue(b, i, 1, field, idx)
+		return 0, j, ne.reason(), nil
 	}
-	n, reason := settings[settingIndex("last")].check(v)
-	if reason != "" {
-		fail(reason)
-		return j, nil
-	}
-	it.Last = n
-	return j, nil
+	j, fe := skipValue(b, i, 1, field, idx)
+	return 0, j, "must be an integer, got " + jsonType(b, i), fe
 }
 
 // readString reads the JSON string at b[i] (b[i] == '"') and returns its

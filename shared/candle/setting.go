@@ -10,26 +10,43 @@ import (
 // top-level field of a JSON body ("precision": 6) or, with a CSV body, a
 // query parameter (?precision=6). Decode reads every setting of the table
 // below, checks it is an integer within its bounds, and stores it in the
-// Request. To add one, add a row and a Request field.
+// Request. To add one, add a row, its settingDoc and a Request field.
 type setting struct {
 	name     string
 	min, max int
-	doc      string // for the catalog
 	set      func(*Request, int)
 }
 
 var settings = [...]setting{
-	{"precision", 1, MaxPrecision, "Significant digits of every value in the answer, correctly rounded " +
-		"(as strconv.FormatFloat(v, 'e', precision-1) or printf %.{precision-1}e); fewer digits make a smaller " +
-		"answer, so fewer tokens. Absent: the shortest digits that parse back to exactly the computed " +
-		"float64 (17 significant digits at most).", func(r *Request, v int) { r.Precision = v }},
-	{"max_tokens", 1, MaxTokens, "The most tokens the client agrees to pay for this answer: one that would " +
-		"cost more is refused with 402 insufficient_tokens (naming tokens_required and max_tokens) before " +
-		"any charge. Absent: up to what the session has left.", func(r *Request, v int) { r.MaxTokens = v }},
-	{"last", 1, DefaultMaxCandles, "Return only the last N values of every output series (computed over all the " +
-		"candles, so the values are those of the full answer): a smaller answer, so fewer tokens. N over the " +
-		"number of candles returns every value. In a batch, for every item; an item's own \"last\" overrides it. " +
-		"Absent: every value.", func(r *Request, v int) { r.Last = v }},
+	{"precision", 1, MaxPrecision, func(r *Request, v int) { r.Precision = v }},
+	{"max_tokens", 1, MaxTokens, func(r *Request, v int) { r.MaxTokens = v }},
+	{"last", 1, DefaultMaxCandles, func(r *Request, v int) { r.Last = v }},
+}
+
+// lastSetting is the row of "last", which a batch item may set too.
+var lastSetting = settingIndex("last")
+
+// settingDoc describes a setting for the catalog. It is a function, not a
+// column of the table, so that only the functions that publish the
+// catalog link the text (every indicator function decodes with the table).
+func settingDoc(name string) string {
+	switch name {
+	case "precision":
+		return "Significant digits of every value in the answer, correctly rounded " +
+			"(as strconv.FormatFloat(v, 'e', precision-1) or printf %.{precision-1}e); fewer digits make a smaller " +
+			"answer, so fewer tokens. Absent: the shortest digits that parse back to exactly the computed " +
+			"float64 (17 significant digits at most)."
+	case "max_tokens":
+		return "The most tokens the client agrees to pay for this answer: one that would " +
+			"cost more is refused with 402 insufficient_tokens (naming tokens_required and max_tokens) before " +
+			"any charge. Absent: up to what the session has left."
+	case "last":
+		return "Return only the last N values of every output series (computed over all the " +
+			"candles, so the values are those of the full answer): a smaller answer, so fewer tokens. N over the " +
+			"number of candles returns every value. In a batch, for every item; an item's own \"last\" overrides it. " +
+			"Absent: every value."
+	}
+	return ""
 }
 
 // MaxTokens bounds the max_tokens setting (above any session's limit).
@@ -47,7 +64,7 @@ type Setting struct {
 func Settings() []Setting {
 	out := make([]Setting, len(settings))
 	for i, s := range settings {
-		out[i] = Setting{Name: s.name, Min: s.min, Max: s.max, Description: s.doc}
+		out[i] = Setting{Name: s.name, Min: s.min, Max: s.max, Description: settingDoc(s.name)}
 	}
 	return out
 }

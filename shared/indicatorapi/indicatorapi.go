@@ -12,7 +12,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/waickoff/waickoff/shared/answer"
 	"github.com/waickoff/waickoff/shared/candle"
+	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/indicator"
 	"github.com/waickoff/waickoff/shared/problem"
 )
@@ -32,6 +34,36 @@ type Result struct {
 	Meta map[string]any
 	// MaxTokens is the request's max_tokens (0: none).
 	MaxTokens int64
+}
+
+// BatchName is the {name} of POST /api/v1/indicators/{name} that is the
+// batch route (and of the quote route, which quotes either).
+const BatchName = "batch"
+
+// Endpoint returns compute as a metered endpoint (answer.Func): it reads
+// the request body and computes it. compute is Compute of the path's
+// name, Batch, or Any.
+func Endpoint(compute func(r *http.Request, body []byte) (Result, error)) answer.Func {
+	return func(_ http.ResponseWriter, r *http.Request) (answer.Result, error) {
+		body, err := httpapi.ReadBody(r)
+		if err != nil {
+			return answer.Result{}, err
+		}
+		res, err := compute(r, body)
+		if err != nil {
+			return answer.Result{}, err
+		}
+		return answer.Result{Body: res.Body, Meta: res.Meta, MaxTokens: res.MaxTokens}, nil
+	}
+}
+
+// Any computes r as POST /api/v1/indicators/{name} answers it: the batch
+// when the path's name is BatchName, else the indicator it names.
+func Any(r *http.Request, body []byte) (Result, error) {
+	if name := r.PathValue("name"); name != BatchName {
+		return Compute(name, r, body)
+	}
+	return Batch(r, body)
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/waickoff/waickoff/shared/answer"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/indicatorapi"
@@ -205,7 +206,7 @@ func BenchmarkToolsList(b *testing.B) {
 			if err := json.Unmarshal([]byte(r.Body), &list); err != nil || len(list.Result.Tools) != len(tc.tools) {
 				b.Fatalf("tools/list: %v, %d tools", err, len(list.Result.Tools))
 			}
-			b.ReportMetric(float64(metering.Tokens(0, int64(size))), "tokens")
+			b.ReportMetric(float64(answer.Tokens(0, int64(size))), "tokens")
 			b.ReportMetric(float64(len(tc.tools)), "tools")
 		})
 	}

@@ -40,9 +40,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/waickoff/waickoff/shared/answer"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
-	"github.com/waickoff/waickoff/shared/metering"
 	"github.com/waickoff/waickoff/shared/problem"
 	"github.com/waickoff/waickoff/shared/telemetry"
 )
@@ -319,8 +319,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 	// the HTTP endpoints measure theirs: the invoke response, headers and
 	// the body as a JSON string.
 	var refusal error
-	if cl.err == nil && res.invoke > metering.MaxResponseBytes {
-		refusal = metering.TooLarge(res.invoke)
+	if cl.err == nil && res.invoke > answer.MaxResponseBytes {
+		refusal = answer.TooLarge(res.invoke)
 	}
 	if refusal == nil && charged {
 		refusal = s.meter.Charge(r.Context(), cl.c, httpapi.RequestID(r), s.usage(cl.tool.Name), res.tokens)

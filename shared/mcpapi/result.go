@@ -11,9 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/waickoff/waickoff/shared/answer"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
-	"github.com/waickoff/waickoff/shared/metering"
 )
 
 // slot is what fills a placeholder of the SDK's response.
@@ -81,14 +81,14 @@ type response struct {
 	ts         textScan
 	meta       []byte
 	size       int   // bytes of the body
-	invoke     int   // bytes of the Lambda invoke response (metering.InvokeSize)
+	invoke     int   // bytes of the Lambda invoke response (answer.InvokeSize)
 	tokens     int64 // what the answer costs (0 when not charged)
 }
 
 // render fills the slots with text (the raw text, written as a JSON
 // string), data and the _meta figures, and measures the answer with
 // headers h. A charged answer states its own cost in _meta, so its tokens
-// are found by a fixed point (metering.Fit); an uncharged one costs 0.
+// are found by a fixed point (answer.Fit); an uncharged one costs 0.
 func (p parts) render(text, data []byte, c caller.Caller, charged bool, reqBytes int64, h http.Header) response {
 	ts, ds := scan(text), textScan{plain: true}
 	if len(data) > 0 {
@@ -103,18 +103,18 @@ func (p parts) render(text, data []byte, c caller.Caller, charged bool, reqBytes
 	}
 	res := response{p: p, text: text, data: data, ts: ts, meta: meta(c, 0, false)}
 	if charged {
-		res.meta, res.tokens = metering.Fit(reqBytes, int64(size), func(t int64) []byte { return meta(c, t, true) })
+		res.meta, res.tokens = answer.Fit(reqBytes, int64(size), func(t int64) []byte { return meta(c, t, true) })
 	}
 	res.size = size + len(res.meta)
 	if !ts.plain || !ds.plain {
-		res.invoke = metering.InvokeSize(http.StatusOK, h, res.body())
+		res.invoke = answer.InvokeSize(http.StatusOK, h, res.body())
 		return res
 	}
 	// The skeleton (the answer with an empty text and no data) measured,
 	// and what the scans say text and data take added: an empty text is
 	// `""`, 4 bytes escaped.
 	skeleton := response{p: p, ts: textScan{plain: true}, meta: res.meta}
-	res.invoke = metering.InvokeSize(http.StatusOK, h, skeleton.body()) - 4 + ts.invokeStringLen() + ds.invokeLen()
+	res.invoke = answer.InvokeSize(http.StatusOK, h, skeleton.body()) - 4 + ts.invokeStringLen() + ds.invokeLen()
 	return res
 }
 
@@ -164,7 +164,7 @@ func meta(c caller.Caller, tokens int64, charged bool) []byte {
 	if charged {
 		used += tokens
 	}
-	b := metering.AppendSessionFigures(make([]byte, 0, 160), c.SessionID, tokens, used, c.SessionTokenLimit)
+	b := answer.AppendSessionFigures(make([]byte, 0, 160), c.SessionID, tokens, used, c.SessionTokenLimit)
 	if c.SessionID == "" {
 		return append(b, `,"session_expires_at":null}`...)
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/waickoff/waickoff/shared/answer"
 	"github.com/waickoff/waickoff/shared/caller"
-	"github.com/waickoff/waickoff/shared/metering"
 )
 
 // render's invoke size, computed from its scans when the text and data
@@ -41,7 +41,7 @@ func TestRenderInvokeSize(t *testing.T) {
 			}
 			res := p.render(text, data, c, charged, 100, h)
 			out := res.body()
-			if want := metering.InvokeSize(http.StatusOK, h, out); res.invoke != want || res.size != len(out) {
+			if want := answer.InvokeSize(http.StatusOK, h, out); res.invoke != want || res.size != len(out) {
 				t.Errorf("%s (charged %v): invoke size %d, metering measures %d; size %d, written %d", tc.name, charged, res.invoke, want, res.size, len(out))
 			}
 			var msg struct {

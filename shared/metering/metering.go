@@ -1,7 +1,9 @@
 // Package metering charges metered requests to their session: it wraps a
 // metered endpoint, measures the request and the response, appends the
 // body's "meta" member, charges the tokens in one DynamoDB transaction and
-// sets the X-Session-* headers.
+// sets the X-Session-* headers. Rendering and measuring the answer, and
+// the refusals before any charge, are package answer's (shared with the
+// dry-run quote, so that a quote is what the charge will be).
 //
 // # Use
 //
@@ -71,18 +73,15 @@
 package metering
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/waickoff/waickoff/shared/answer"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/problem"
@@ -118,35 +117,22 @@ func New(sessions Sessions, counters Counters, metrics *telemetry.Metrics, now f
 	return &Meter{sessions: sessions, counters: counters, metrics: metrics, now: now}
 }
 
-// Result is a metered endpoint's successful answer.
-type Result struct {
-	// Status is a 2xx status; 0 means 200.
-	Status int
-	// Body is the response body: a JSON object with no "meta" member.
-	Body []byte
-	// Meta holds extra members of meta (for example engine_version and
-	// input_checksum): nil, or a value that marshals to a JSON object.
-	Meta any
-	// MaxTokens is the client's ceiling on this answer's tokens
-	// (max_tokens; 0: none): an answer that costs more is refused 402
-	// insufficient_tokens before any charge.
-	MaxTokens int64
-}
+// Result is a metered endpoint's successful answer (see answer.Result).
+type Result = answer.Result
 
-// Func is a metered endpoint. It may set response headers on w but must
-// not write to it. An error is rendered as usual and spends nothing.
-type Func func(w http.ResponseWriter, r *http.Request) (Result, error)
+// Func is a metered endpoint (see answer.Func).
+type Func = answer.Func
 
 // Response headers of a metered response.
 const (
-	HeaderSessionID       = "X-Session-Id"
-	HeaderTokensUsed      = "X-Session-Tokens-Used"
-	HeaderTokensRemaining = "X-Session-Tokens-Remaining"
+	HeaderSessionID       = answer.HeaderSessionID
+	HeaderTokensUsed      = answer.HeaderTokensUsed
+	HeaderTokensRemaining = answer.HeaderTokensRemaining
 )
 
-// Tokens is the cost of a request: ceil((request bytes + response bytes)
-// / 4).
-func Tokens(requestBytes, responseBytes int64) int64 { return (requestBytes + responseBytes + 3) / 4 }
+// MaxResponseBytes is Lambda's synchronous response limit
+// (answer.MaxResponseBytes).
+const MaxResponseBytes = answer.MaxResponseBytes
 
 // Handler returns f as an httpapi endpoint that is metered as the package
 // documentation says. endpoint names the request for usage counting (nil:
@@ -156,66 +142,14 @@ func Tokens(requestBytes, responseBytes int64) int64 { return (requestBytes + re
 // the answer does not fit the session, and 503 when the charge fails.
 func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		c, ok := httpapi.CallerOf(r)
-		if !ok {
-			return problem.New(problem.Unauthorized, "a valid API key is required")
-		}
-		if !c.IsMaster() && c.SessionID == "" {
-			return problem.New(problem.SessionRequired, "this endpoint needs an active session: start one with POST /api/v1/sessions")
-		}
-		body := &countingReader{r: r.Body}
-		r.Body = body
-		res, err := f(w, r)
+		p, err := answer.Run(w, r, f)
 		if err != nil {
 			return err
 		}
-		// Bytes the endpoint did not read were still sent.
-		if _, err := io.Copy(io.Discard, body); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return problem.New(problem.PayloadTooLarge, "request bodies are limited to %d bytes", mbe.Limit)
-			}
-		}
-		status := res.Status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		if status < 200 || status > 299 {
-			return fmt.Errorf("metered endpoint returned status %d as a result", status)
-		}
-		extra, err := extraMeta(res.Meta)
-		if err != nil {
-			return err
-		}
-		head, err := opening(res.Body)
-		if err != nil {
-			return err
-		}
-		fig := figures{extra: extra}
-		if !c.IsMaster() {
-			fig.session, fig.admitted, fig.limit = c.SessionID, c.SessionTokensUsed, c.SessionTokenLimit
-		}
-		out, tokens := render(head, body.n, fig)
-		// The headers the answer will carry, to measure it with them.
-		hdr := w.Header().Clone()
-		if !c.IsMaster() {
-			used := c.SessionTokensUsed + tokens
-			hdr.Set(HeaderSessionID, c.SessionID)
-			hdr.Set(HeaderTokensUsed, strconv.FormatInt(used, 10))
-			hdr.Set(HeaderTokensRemaining, strconv.FormatInt(max(0, c.SessionTokenLimit-used), 10))
-		}
-		hdr.Set("Content-Type", "application/json")
-		// An answer Lambda cannot deliver is never charged.
-		if size := InvokeSize(status, hdr, out); size > MaxResponseBytes {
-			return TooLarge(size)
-		}
-		if res.MaxTokens > 0 && tokens > res.MaxTokens {
-			e := insufficient(tokens, c.SessionTokenLimit-c.SessionTokensUsed)
-			e.Detail = fmt.Sprintf("this answer costs %d tokens, over the max_tokens of %d you set; nothing was charged", tokens, res.MaxTokens)
-			e.Extra["max_tokens"] = res.MaxTokens
-			if c.IsMaster() {
-				delete(e.Extra, "tokens_remaining")
-			}
+		c := p.Caller
+		// An answer Lambda cannot deliver, or over the client's ceiling,
+		// is never charged.
+		if e := p.Refusal(); e != nil {
 			return e
 		}
 		if !c.IsMaster() {
@@ -223,15 +157,15 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 			if endpoint != nil {
 				name = endpoint(r)
 			}
-			if err := m.Charge(r.Context(), c, httpapi.RequestID(r), name, tokens); err != nil {
+			if err := m.Charge(r.Context(), c, httpapi.RequestID(r), name, p.Tokens); err != nil {
 				return err
 			}
 		}
-		for k, v := range hdr {
+		for k, v := range p.Header {
 			w.Header()[k] = v
 		}
-		w.WriteHeader(status)
-		_, err = w.Write(out)
+		w.WriteHeader(p.Status)
+		_, err = w.Write(p.Body)
 		return err
 	}
 }
@@ -246,8 +180,8 @@ func (m *Meter) Charge(ctx context.Context, c caller.Caller, reqID, endpoint str
 	// Refused without a round trip when it cannot fit what was left at
 	// admission (the session's count only grows); the charge's own
 	// condition decides the rest.
-	if c.SessionTokenLimit > 0 && c.SessionTokensUsed+tokens > c.SessionTokenLimit {
-		return insufficient(tokens, c.SessionTokenLimit-c.SessionTokensUsed)
+	if e := answer.Admissible(&c, tokens); e != nil {
+		return e
 	}
 	accountID, keyID, sessionID := c.AccountID, c.KeyID, c.SessionID
 	at := m.now()
@@ -259,7 +193,7 @@ func (m *Meter) Charge(ctx context.Context, c caller.Caller, reqID, endpoint str
 	res, err := m.sessions.Charge(ctx, ch)
 	var ie *session.InsufficientError
 	if errors.As(err, &ie) {
-		return insufficient(ie.Required, ie.Remaining)
+		return answer.Insufficient(ie.Required, ie.Remaining)
 	}
 	if err != nil {
 		// Never served free: no charge, no result.
@@ -301,132 +235,4 @@ func PublishedTerms() Terms {
 				"the answer is over the response limit (response_bytes, max_response_bytes); nothing is charged"},
 		},
 	}
-}
-
-// TooLarge is the 413 of an answer whose invoke response would be size
-// bytes (InvokeSize), over MaxResponseBytes.
-func TooLarge(size int) *problem.Error {
-	return &problem.Error{Code: problem.ResponseTooLarge,
-		Detail: fmt.Sprintf("the answer would be %d bytes, over the %d-byte response limit; nothing was charged: "+
-			"ask for less (fewer candles or indicators)", size, MaxResponseBytes),
-		Extra: map[string]any{"response_bytes": size, "max_response_bytes": MaxResponseBytes}}
-}
-
-// insufficient is the 402 of an answer costing required tokens where the
-// session has remaining left.
-func insufficient(required, remaining int64) *problem.Error {
-	remaining = max(0, remaining)
-	return &problem.Error{Code: problem.InsufficientTokens,
-		Detail: fmt.Sprintf("this answer costs %d tokens and the session has %d left; nothing was charged", required, remaining),
-		Extra:  map[string]any{"tokens_required": required, "tokens_remaining": remaining}}
-}
-
-type countingReader struct {
-	r io.ReadCloser
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if c.r == nil {
-		return 0, io.EOF
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countingReader) Close() error {
-	if c.r == nil {
-		return nil
-	}
-	return c.r.Close()
-}
-
-// opening returns body without its closing brace, ready for "meta":
-// `{` for an empty object, else `{...,`. Only the braces are checked (the
-// endpoint's encoder owns the rest; a full validation would cost a pass
-// over megabytes of values).
-func opening(body []byte) ([]byte, error) {
-	b := bytes.TrimSpace(body)
-	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
-		return nil, errors.New("metered endpoint returned a body that is not a JSON object")
-	}
-	head := bytes.TrimSpace(b[:len(b)-1])
-	out := make([]byte, 0, len(body)+160)
-	out = append(out, head...)
-	if len(head) > 1 {
-		out = append(out, ',')
-	}
-	return append(out, `"meta":`...), nil
-}
-
-// extraMeta renders extra meta members as `,"a":1,"b":2` ("" for none).
-func extraMeta(v any) ([]byte, error) {
-	if v == nil {
-		return nil, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("render meta: %w", err)
-	}
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		return nil, nil
-	}
-	if len(b) < 2 || b[0] != '{' {
-		return nil, errors.New("metered endpoint's meta is not a JSON object")
-	}
-	inner := bytes.TrimSpace(b[1 : len(b)-1])
-	if len(inner) == 0 {
-		return nil, nil
-	}
-	return append([]byte{','}, inner...), nil
-}
-
-// figures are what meta states besides the tokens.
-type figures struct {
-	session  string // "" outside a session (master key)
-	admitted int64  // tokens_used at admission
-	limit    int64
-	extra    []byte
-}
-
-// meta renders the meta object for a request costing tokens.
-func (f figures) meta(tokens int64) []byte {
-	b := make([]byte, 0, 128+len(f.extra))
-	b = AppendSessionFigures(b, f.session, tokens, f.admitted+tokens, f.limit)
-	b = append(b, f.extra...)
-	return append(b, '}')
-}
-
-// AppendSessionFigures appends the opening of a meta object to b:
-// {"session_id","tokens","tokens_used","tokens_remaining" with used the
-// session's tokens_used after this answer and limit its token limit; all
-// but tokens are null outside a session (session ""). The caller adds its
-// own members and the closing brace. The HTTP routes' meta and MCP's
-// _meta both start this way.
-func AppendSessionFigures(b []byte, session string, tokens, used, limit int64) []byte {
-	if session == "" {
-		b = append(b, `{"session_id":null,"tokens":`...)
-		b = strconv.AppendInt(b, tokens, 10)
-		return append(b, `,"tokens_used":null,"tokens_remaining":null`...)
-	}
-	id, _ := json.Marshal(session)
-	b = append(b, `{"session_id":`...)
-	b = append(b, id...)
-	b = append(b, `,"tokens":`...)
-	b = strconv.AppendInt(b, tokens, 10)
-	b = append(b, `,"tokens_used":`...)
-	b = strconv.AppendInt(b, used, 10)
-	b = append(b, `,"tokens_remaining":`...)
-	return strconv.AppendInt(b, max(0, limit-used), 10)
-}
-
-// render finds the tokens t of the final body: the response is head +
-// meta(t) + "}" and t = Tokens(req, len(response)), found by Fit.
-func render(head []byte, req int64, f figures) ([]byte, int64) {
-	meta, t := Fit(req, int64(len(head)+1), f.meta)
-	out := make([]byte, 0, len(head)+len(meta)+1)
-	out = append(append(append(out, head...), meta...), '}')
-	return out, t
 }

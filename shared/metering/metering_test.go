@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/waickoff/waickoff/infra/localdb"
+	"github.com/waickoff/waickoff/shared/answer"
 	"github.com/waickoff/waickoff/shared/apikey"
 	"github.com/waickoff/waickoff/shared/app/sessions"
 	"github.com/waickoff/waickoff/shared/app/store"
@@ -205,7 +206,7 @@ func TestMeteredRequest(t *testing.T) {
 		t.Fatalf("%d %s", r.Status, r.Raw)
 	}
 	m := metaOf(t, r)
-	want := metering.Tokens(int64(len(body)), int64(len(r.Raw)))
+	want := answer.Tokens(int64(len(body)), int64(len(r.Raw)))
 	if m.Tokens != want || m.SessionID == nil || *m.SessionID != id || *m.TokensUsed != want || *m.TokensRemaining != 100000-want || m.Engine != "test" {
 		t.Fatalf("meta %+v, want %d tokens: %s", m, want, r.Raw)
 	}
@@ -246,7 +247,7 @@ func TestMeteredRequest(t *testing.T) {
 			if tc.status == 200 {
 				m := metaOf(t, r)
 				if m.SessionID != nil || m.TokensUsed != nil || m.TokensRemaining != nil ||
-					m.Tokens != metering.Tokens(int64(len(tc.body)), int64(len(r.Raw))) || r.Header.Get("X-Session-Id") != "" {
+					m.Tokens != answer.Tokens(int64(len(tc.body)), int64(len(r.Raw))) || r.Header.Get("X-Session-Id") != "" {
 					t.Fatalf("master meta %+v headers %v", m, r.Header)
 				}
 			}

@@ -48,7 +48,7 @@ func Compute(d *store.Deps) (*httpapi.Server, error) {
 
 // Batch builds POST /api/v1/indicators/batch (READ, metered).
 func Batch(d *store.Deps) (*httpapi.Server, error) {
-	return metered(d, "POST /api/v1/indicators/batch", indicatorapi.Batch), nil
+	return metered(d, "POST /api/v1/indicators/"+indicatorapi.BatchName, indicatorapi.Batch), nil
 }
 
 // metered mounts an indicator endpoint behind the session meter.
@@ -56,17 +56,6 @@ func metered(d *store.Deps, pattern string, compute func(r *http.Request, body [
 	namer := usage.Namer(indicator.Known)
 	s := d.ServerNaming(namer)
 	endpoint := func(r *http.Request) string { return namer(pattern, r) }
-	s.Handle(pattern, httpapi.Need(caller.Read), d.Meter().Handler(endpoint,
-		func(w http.ResponseWriter, r *http.Request) (metering.Result, error) {
-			body, err := httpapi.ReadBody(r)
-			if err != nil {
-				return metering.Result{}, err
-			}
-			res, err := compute(r, body)
-			if err != nil {
-				return metering.Result{}, err
-			}
-			return metering.Result{Body: res.Body, Meta: res.Meta, MaxTokens: res.MaxTokens}, nil
-		}))
+	s.Handle(pattern, httpapi.Need(caller.Read), d.Meter().Handler(endpoint, indicatorapi.Endpoint(compute)))
 	return s
 }

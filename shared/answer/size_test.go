@@ -1,4 +1,4 @@
-package metering_test
+package answer_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/waickoff/waickoff/shared/metering"
+	"github.com/waickoff/waickoff/shared/answer"
 )
 
 // InvokeSize is the size of what aws-lambda-go really sends: the proxy
@@ -51,7 +51,7 @@ func TestInvokeSize(t *testing.T) {
 			if err := enc.Encode(resp); err != nil {
 				t.Fatal(err)
 			}
-			if got := metering.InvokeSize(tc.status, tc.h, tc.body); got != want.Len() {
+			if got := answer.InvokeSize(tc.status, tc.h, tc.body); got != want.Len() {
 				t.Errorf("InvokeSize = %d, the encoded response is %d bytes", got, want.Len())
 			}
 		})
