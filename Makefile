@@ -139,6 +139,7 @@ FUNCTIONS := \
 	IndicatorBatchFunction \
 	IndicatorCatalogFunction \
 	IndicatorComputeFunction \
+	IndicatorQuoteFunction \
 	KeyCreateFunction \
 	KeyGetFunction \
 	KeyListFunction \
@@ -189,6 +190,9 @@ build-IndicatorCatalogFunction:
 
 build-IndicatorComputeFunction:
 	$(call lambda,indicatorcompute)
+
+build-IndicatorQuoteFunction:
+	$(call lambda,indicatorquote)
 
 build-WyckoffAnalysisFunction:
 	$(call lambda,wyckoffanalysis)

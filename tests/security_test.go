@@ -741,6 +741,11 @@ func functionMatrix(t *testing.T) []string {
 			return req{path: "/api/v1/indicators/batch", json: map[string]any{"candles": candleRows(40),
 				"indicators": []any{map[string]any{"name": "sma"}, map[string]any{"name": "ema"}}}}
 		}},
+		{"POST /api/v1/indicators/quote/{name}", [5]int{401, ok, ok, ok, ok}, func(t *testing.T, lv level) req {
+			tn.active(t)
+			return req{path: "/api/v1/indicators/quote/batch", json: map[string]any{"candles": candleRows(40),
+				"indicators": []any{map[string]any{"name": "sma"}}}}
+		}},
 		{"POST /api/v1/analysis/wyckoff", [5]int{401, ok, ok, ok, ok}, func(t *testing.T, lv level) req {
 			tn.active(t)
 			return req{path: "/api/v1/analysis/wyckoff", json: candleBody(40)}

@@ -215,6 +215,8 @@ func (m *Meter) Charge(ctx context.Context, c caller.Caller, reqID, endpoint str
 type Terms struct {
 	Tokens   string    `json:"tokens"`
 	Refusals []Refusal `json:"refusals"`
+	// Quote is the dry-run route that prices a request first.
+	Quote string `json:"quote"`
 }
 
 // Refusal is one problem code of Terms.
@@ -234,5 +236,6 @@ func PublishedTerms() Terms {
 			{problem.ResponseTooLarge, problem.Status(problem.ResponseTooLarge),
 				"the answer is over the response limit (response_bytes, max_response_bytes); nothing is charged"},
 		},
+		Quote: "POST /api/v1/indicators/quote/{name} with the request's query and body ({name} an indicator or batch); charges nothing",
 	}
 }

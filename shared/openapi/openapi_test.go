@@ -326,6 +326,7 @@ func TestOperations(t *testing.T) {
 		{route: "GET /api/v1/indicators", tag: "indicators", permission: caller.Read, status: "200"},
 		{route: "POST /api/v1/indicators/{name}", tag: "indicators", permission: caller.Read, metered: true, status: "200", extra: []string{"402"}},
 		{route: "POST /api/v1/indicators/batch", tag: "indicators", permission: caller.Read, metered: true, status: "200", extra: []string{"402"}},
+		{route: "POST /api/v1/indicators/quote/{name}", tag: "indicators", permission: caller.Read, status: "200"},
 		{route: "GET /dashboard", tag: "dashboard", status: "200"},
 		{route: "GET /dashboard/{file}", tag: "dashboard", status: "200", extra: []string{"404"}},
 		{route: "GET /api/v1/operator/metrics", tag: "operator", permission: caller.Master, status: "200", extra: []string{"404"}},

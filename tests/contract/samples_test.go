@@ -137,6 +137,14 @@ var samples = []sample{
 		body: `{` + columns + `,"last":2,"indicators":[{"name":"sma","params":{"period":2},"last":1},{"name":"obv"},{"name":"ema","last":0}]}`, want: 200},
 	{method: "POST", path: "/api/v1/indicators/sma?last=0", key: "read", contentType: csvType, body: csv, want: 400},
 	{method: "POST", path: "/api/v1/indicators/sma", key: "read", contentType: jsonType, body: `{` + rows + `,"last":2.5}`, want: 400},
+	// the dry-run quote: a fit, a refusal (over max_tokens), a CSV batch, bad input
+	{method: "POST", path: "/api/v1/indicators/quote/sma", key: "read", contentType: jsonType, body: `{` + rows + `,"last":1,"params":{"period":2}}`, want: 200},
+	{method: "POST", path: "/api/v1/indicators/quote/sma?period=2&max_tokens=1", key: "read", contentType: csvType, body: csv, want: 200},
+	{method: "POST", path: "/api/v1/indicators/quote/batch?indicators=%5B%7B%22name%22%3A%22ema%22%2C%22params%22%3A%7B%22period%22%3A2%7D%7D%5D",
+		key: "read", contentType: csvType, body: csv, want: 200},
+	{method: "POST", path: "/api/v1/indicators/quote/batch", key: "read", contentType: jsonType, body: `{` + columns + `,"indicators":[{"name":"sma","params":{"period":2},"last":1}]}`, want: 200},
+	{method: "POST", path: "/api/v1/indicators/quote/sma?last=0", key: "read", contentType: csvType, body: csv, want: 400},
+	{method: "POST", path: "/api/v1/indicators/quote/sma", key: "master", contentType: jsonType, body: `{` + rows + `,"params":{"period":3}}`, want: 200},
 
 	// the Wyckoff analysis: a planted accumulation (ranges, events and a
 	// point-and-figure count in the answer), too few candles, a bad parameter
@@ -154,6 +162,7 @@ var samples = []sample{
 	{method: "POST", path: "/api/v1/sessions/${session}/terminate", key: "admin", want: 200},
 	{method: "POST", path: "/api/v1/sessions/${session}/terminate", key: "admin", contentType: jsonType, body: `{}`, want: 409},
 	{method: "POST", path: "/api/v1/indicators/sma?period=2", key: "read", contentType: csvType, body: csv, want: 403},
+	{method: "POST", path: "/api/v1/indicators/quote/sma?period=2", key: "read", contentType: csvType, body: csv, want: 403},
 	{method: "GET", path: "/api/v1/sessions?status=ended", key: "read", want: 200},
 
 	// MCP (no session left: the protocol calls and free tools still answer)

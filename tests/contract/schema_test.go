@@ -58,11 +58,13 @@ func TestResponsesMatchSchemas(t *testing.T) {
 			return "x"
 		})
 		// The account's ADMIN key where it may call the route; the master
-		// key on operator routes and on metered ones (it needs no session).
+		// key on operator routes and on those that need a session (metered
+		// ones and the quote; it needs none).
 		key := "admin"
 		if r.Public {
 			key = ""
-		} else if op := v.operation(method, path); op.Extensions["x-permission"] == "MASTER" || op.Extensions["x-metered"] == true {
+		} else if op := v.operation(method, path); op.Extensions["x-permission"] == "MASTER" || op.Extensions["x-metered"] == true ||
+			op.Extensions["x-session-required"] == true {
 			key = "master"
 		}
 		v.send(t, "oversized "+pattern, w, sample{method: method, path: concrete, key: key,

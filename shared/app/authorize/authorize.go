@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/waickoff/waickoff/shared/apikey"
@@ -42,7 +43,7 @@ func options(ctx context.Context, d *store.Deps) (authorizer.Options, error) {
 	tally := refusals.New(d.Usage(), refusals.DefaultInterval, d.Logger, d.Metrics)
 	d.Flushers = append(d.Flushers, tally)
 	keys := d.Keys()
-	o := authorizer.Options{Keys: keys, Sessions: d.Sessions(), Metered: store.MeteredRoutes,
+	o := authorizer.Options{Keys: keys, Sessions: d.Sessions(), Metered: slices.Concat(store.MeteredRoutes, store.QuotedRoutes),
 		SessionAware: store.SessionAwareRoutes, Logger: d.Logger, Now: d.Now,
 		Refusals: tally, Endpoint: usage.NameOf(indicator.Known), MasterLimit: keys, MasterPerMinute: d.Config.MasterRateLimitPerMinute}
 	if !d.Config.MasterKeyEnabled() {

@@ -13,6 +13,7 @@ import (
 	"github.com/waickoff/waickoff/shared/app/mcp"
 	"github.com/waickoff/waickoff/shared/app/operator"
 	"github.com/waickoff/waickoff/shared/app/public"
+	"github.com/waickoff/waickoff/shared/app/quote"
 	"github.com/waickoff/waickoff/shared/app/sessions"
 	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/app/web"
@@ -59,6 +60,7 @@ func Functions() Catalogue {
 			"IndicatorCatalogFunction": store.Open(indicators.Catalog),
 			"IndicatorComputeFunction": store.Open(indicators.Compute),
 			"IndicatorBatchFunction":   store.Open(indicators.Batch),
+			"IndicatorQuoteFunction":   quote.Quote,
 
 			"OperatorMetricsFunction": store.Open(operator.Metrics),
 

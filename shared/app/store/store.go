@@ -33,6 +33,11 @@ var MeteredRoutes = []string{
 	"POST /api/v1/analysis/wyckoff",
 }
 
+// QuotedRoutes need an active session as the metered routes do but are
+// charged nothing and write nothing: the dry-run quote of the indicator
+// routes (shared/app/quote.Pattern).
+var QuotedRoutes = []string{"POST /api/v1/indicators/quote/{name}"}
+
 // SessionAwareRoutes are the routes the authorizer hands the active
 // session when there is one without requiring it: the MCP endpoint
 // (mcpapi.Pattern), whose function decides call by call which need one.

@@ -1198,6 +1198,10 @@ type CatalogLimits struct {
 
 // CatalogMetering How a metered request's tokens are counted, and the refusals (besides `invalid_request`) a metered request may get; none costs anything.
 type CatalogMetering struct {
+	// Quote Where to ask what a request would cost before sending it (the dry run).
+	//
+	// Example: POST /api/v1/indicators/quote/{name} with the request's query and body ({name} an indicator or batch); charges nothing
+	Quote    string `json:"quote"`
 	Refusals []struct {
 		// Code The machine-readable error code and its status: `invalid_request`
 		// 400, `unauthorized` 401, `forbidden` 403, `session_required` 403,
@@ -2094,6 +2098,66 @@ type QuotaAddRequest struct {
 	Sessions int `json:"sessions"`
 }
 
+// Quote defines model for Quote.
+type Quote struct {
+	// AnswerBytes The answer body's bytes, `meta` included.
+	//
+	// Example: 1248
+	AnswerBytes int `json:"answer_bytes"`
+
+	// Fits Whether the request, sent now, would be answered and charged `tokens`.
+	//
+	// Example: true
+	Fits bool `json:"fits"`
+
+	// MaxResponseBytes Lambda's synchronous response limit.
+	//
+	// Example: 6291456
+	MaxResponseBytes int `json:"max_response_bytes"`
+
+	// MaxTokens The request's `max_tokens`, when it set one.
+	//
+	// Example: 5000
+	MaxTokens *int64 `json:"max_tokens,omitempty"`
+
+	// Refusal When `fits` is false, the problem the request would get instead,
+	// at no charge: 413 `response_too_large` (`response_bytes`,
+	// `max_response_bytes`) or 402 `insufficient_tokens`
+	// (`tokens_required`, `tokens_remaining`, and `max_tokens` when it
+	// is the request's own ceiling).
+	Refusal *Problem `json:"refusal,omitempty"`
+
+	// RequestBytes The request body's bytes, as this quote received them.
+	//
+	// Example: 12400
+	RequestBytes int64 `json:"request_bytes"`
+
+	// ResponseBytes The answer as Lambda measures it (the JSON-encoded proxy response), against `max_response_bytes`.
+	//
+	// Example: 1544
+	ResponseBytes int `json:"response_bytes"`
+
+	// SessionId The session that would pay; null for the master key.
+	//
+	// Example: ses_01a21c7291009e7d21aa6b
+	SessionId *string `json:"session_id"`
+
+	// Tokens What the request would be charged, `ceil((request_bytes + answer_bytes) / 4)`.
+	//
+	// Example: 3412
+	Tokens int64 `json:"tokens"`
+
+	// TokensRemaining What the session has left now; null for the master key.
+	//
+	// Example: 96588
+	TokensRemaining *int64 `json:"tokens_remaining"`
+}
+
+// QuoteRequest The body of the request quoted, as its route takes it.
+type QuoteRequest struct {
+	union json.RawMessage
+}
+
 // ReportFrom The first UTC day counted (`?from=` or its default).
 //
 // Example: 2026-11-01
@@ -2779,6 +2843,48 @@ type ComputeIndicatorBatchParams struct {
 	Last *LastParam `form:"last,omitempty" json:"last,omitempty"`
 }
 
+// QuoteIndicatorsParams defines parameters for QuoteIndicators.
+type QuoteIndicatorsParams struct {
+	// Params With a `text/csv` body only: the indicator's parameters, one query
+	// parameter each (for example `?period=14` or
+	// `?fast_period=12&slow_period=26&signal_period=9`), each given once
+	// and written as a number. With a JSON body, parameters go in the
+	// body's `params` and any query parameter is 400 `invalid_request`
+	// (`field` `query.<name>`).
+	Params *CSVQueryParam `form:"params,omitempty" json:"params,omitempty"`
+
+	// Precision With a `text/csv` body only: significant digits of every value
+	// (1 to 17; absent: the shortest exact digits), as the JSON body's
+	// `precision` field. Not an indicator parameter. Anything else is
+	// 400 `invalid_request` with `field` `query.precision`; with a JSON
+	// body it goes in the body (in the query it is 400 with `field`
+	// `query.precision`).
+	Precision *PrecisionParam `form:"precision,omitempty" json:"precision,omitempty"`
+
+	// MaxTokens With a `text/csv` body only: the most tokens you agree to pay for
+	// this answer, as the JSON body's `max_tokens` field. An answer that
+	// would cost more is 402 `insufficient_tokens` (with
+	// `tokens_required` and `max_tokens`) and nothing is charged.
+	// Anything but an integer from 1 to 1099511627776 is 400
+	// `invalid_request` with `field` `query.max_tokens`.
+	MaxTokens *MaxTokensParam `form:"max_tokens,omitempty" json:"max_tokens,omitempty"`
+
+	// Last With a `text/csv` body only: return only the last N values of
+	// every output series, as the JSON body's `last` field (in a batch,
+	// for every item without its own). Computed over all the candles.
+	// Anything but an integer from 1 to 50000 is 400 `invalid_request`
+	// with `field` `query.last`.
+	Last *LastParam `form:"last,omitempty" json:"last,omitempty"`
+
+	// Indicators With a `text/csv` body only (and then required): the indicators to
+	// compute, as the URL-encoded JSON array of the `indicators` field of
+	// a JSON batch request. No other query parameter is read but the
+	// settings `precision`, `max_tokens` and `last` (parameters go in
+	// each item's `params`); with a JSON
+	// body any query parameter is 400 `invalid_request`.
+	Indicators *BatchIndicatorsParam `form:"indicators,omitempty" json:"indicators,omitempty"`
+}
+
 // ComputeIndicatorParams defines parameters for ComputeIndicator.
 type ComputeIndicatorParams struct {
 	// Params With a `text/csv` body only: the indicator's parameters, one query
@@ -2957,6 +3063,9 @@ type AnalyzeWyckoffJSONRequestBody = Candles
 
 // ComputeIndicatorBatchJSONRequestBody defines body for ComputeIndicatorBatch for application/json ContentType.
 type ComputeIndicatorBatchJSONRequestBody = BatchRequest
+
+// QuoteIndicatorsJSONRequestBody defines body for QuoteIndicators for application/json ContentType.
+type QuoteIndicatorsJSONRequestBody = QuoteRequest
 
 // ComputeIndicatorJSONRequestBody defines body for ComputeIndicator for application/json ContentType.
 type ComputeIndicatorJSONRequestBody = Candles
@@ -3195,6 +3304,94 @@ func (t JsonRpcId) MarshalJSON() ([]byte, error) {
 }
 
 func (t *JsonRpcId) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsCandlesRows returns the union data inside the QuoteRequest as a CandlesRows
+func (t QuoteRequest) AsCandlesRows() (CandlesRows, error) {
+	var body CandlesRows
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCandlesRows overwrites any union data inside the QuoteRequest as the provided CandlesRows
+func (t *QuoteRequest) FromCandlesRows(v CandlesRows) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCandlesRows performs a merge with any union data inside the QuoteRequest, using the provided CandlesRows
+func (t *QuoteRequest) MergeCandlesRows(v CandlesRows) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCandlesColumns returns the union data inside the QuoteRequest as a CandlesColumns
+func (t QuoteRequest) AsCandlesColumns() (CandlesColumns, error) {
+	var body CandlesColumns
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCandlesColumns overwrites any union data inside the QuoteRequest as the provided CandlesColumns
+func (t *QuoteRequest) FromCandlesColumns(v CandlesColumns) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCandlesColumns performs a merge with any union data inside the QuoteRequest, using the provided CandlesColumns
+func (t *QuoteRequest) MergeCandlesColumns(v CandlesColumns) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsBatchRequest returns the union data inside the QuoteRequest as a BatchRequest
+func (t QuoteRequest) AsBatchRequest() (BatchRequest, error) {
+	var body BatchRequest
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromBatchRequest overwrites any union data inside the QuoteRequest as the provided BatchRequest
+func (t *QuoteRequest) FromBatchRequest(v BatchRequest) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeBatchRequest performs a merge with any union data inside the QuoteRequest, using the provided BatchRequest
+func (t *QuoteRequest) MergeBatchRequest(v BatchRequest) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t QuoteRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *QuoteRequest) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -3574,6 +3771,62 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/indicators/batch (the `ComputeIndicatorBatch` operationId).
 	ComputeIndicatorBatch(ctx context.Context, params *ComputeIndicatorBatchParams, body ComputeIndicatorBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QuoteIndicatorsWithBody What a compute or batch request would cost (dry run)
+	//
+	// Needs `READ` and an active session, as the routes it quotes (the
+	// master key needs none); not metered: it charges nothing, writes
+	// nothing (it is not even in the usage statistics) and returns no
+	// values. Rate limited like any keyed request.
+	//
+	// `POST /api/v1/indicators/quote/{name}` quotes
+	// `POST /api/v1/indicators/{name}` (`name` an indicator, or `batch`
+	// for the batch route) sent with the same query string and body:
+	// it computes the answer and prices it exactly as that route would
+	// (`ceil((request body bytes + response body bytes) / 4)`, the
+	// answer's `meta` included) and says whether it would be delivered
+	// now (`fits`) or refused (`refusal`, the problem the request would
+	// get at no charge: 413 `response_too_large` over
+	// `max_response_bytes`, 402 `insufficient_tokens` over `max_tokens`
+	// or over the session's `tokens_remaining`). Sent next, with nothing
+	// else charged to the session in between, the request is charged
+	// exactly `tokens`: the figures of the answer's `meta` (the session's
+	// `tokens_used`) are part of its bytes, so a charge in between can
+	// change them by a few bytes. Input the request would refuse is
+	// refused the same way (400 naming the same `field`, 415).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/indicators/quote/{name} (the `QuoteIndicators` operationId).
+	QuoteIndicatorsWithBody(ctx context.Context, name string, params *QuoteIndicatorsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QuoteIndicators What a compute or batch request would cost (dry run)
+	//
+	// Needs `READ` and an active session, as the routes it quotes (the
+	// master key needs none); not metered: it charges nothing, writes
+	// nothing (it is not even in the usage statistics) and returns no
+	// values. Rate limited like any keyed request.
+	//
+	// `POST /api/v1/indicators/quote/{name}` quotes
+	// `POST /api/v1/indicators/{name}` (`name` an indicator, or `batch`
+	// for the batch route) sent with the same query string and body:
+	// it computes the answer and prices it exactly as that route would
+	// (`ceil((request body bytes + response body bytes) / 4)`, the
+	// answer's `meta` included) and says whether it would be delivered
+	// now (`fits`) or refused (`refusal`, the problem the request would
+	// get at no charge: 413 `response_too_large` over
+	// `max_response_bytes`, 402 `insufficient_tokens` over `max_tokens`
+	// or over the session's `tokens_remaining`). Sent next, with nothing
+	// else charged to the session in between, the request is charged
+	// exactly `tokens`: the figures of the answer's `meta` (the session's
+	// `tokens_used`) are part of its bytes, so a charge in between can
+	// change them by a few bytes. Input the request would refuse is
+	// refused the same way (400 naming the same `field`, 415).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/indicators/quote/{name} (the `QuoteIndicators` operationId).
+	QuoteIndicators(ctx context.Context, name string, params *QuoteIndicatorsParams, body QuoteIndicatorsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ComputeIndicatorWithBody Compute one indicator
 	//
@@ -4398,6 +4651,82 @@ func (c *Client) ComputeIndicatorBatchWithBody(ctx context.Context, params *Comp
 // Corresponds with POST /api/v1/indicators/batch (the `ComputeIndicatorBatch` operationId).
 func (c *Client) ComputeIndicatorBatch(ctx context.Context, params *ComputeIndicatorBatchParams, body ComputeIndicatorBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewComputeIndicatorBatchRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QuoteIndicatorsWithBody What a compute or batch request would cost (dry run)
+//
+// Needs `READ` and an active session, as the routes it quotes (the
+// master key needs none); not metered: it charges nothing, writes
+// nothing (it is not even in the usage statistics) and returns no
+// values. Rate limited like any keyed request.
+//
+// `POST /api/v1/indicators/quote/{name}` quotes
+// `POST /api/v1/indicators/{name}` (`name` an indicator, or `batch`
+// for the batch route) sent with the same query string and body:
+// it computes the answer and prices it exactly as that route would
+// (`ceil((request body bytes + response body bytes) / 4)`, the
+// answer's `meta` included) and says whether it would be delivered
+// now (`fits`) or refused (`refusal`, the problem the request would
+// get at no charge: 413 `response_too_large` over
+// `max_response_bytes`, 402 `insufficient_tokens` over `max_tokens`
+// or over the session's `tokens_remaining`). Sent next, with nothing
+// else charged to the session in between, the request is charged
+// exactly `tokens`: the figures of the answer's `meta` (the session's
+// `tokens_used`) are part of its bytes, so a charge in between can
+// change them by a few bytes. Input the request would refuse is
+// refused the same way (400 naming the same `field`, 415).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/indicators/quote/{name} (the `QuoteIndicators` operationId).
+func (c *Client) QuoteIndicatorsWithBody(ctx context.Context, name string, params *QuoteIndicatorsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQuoteIndicatorsRequestWithBody(c.Server, name, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QuoteIndicators What a compute or batch request would cost (dry run)
+//
+// Needs `READ` and an active session, as the routes it quotes (the
+// master key needs none); not metered: it charges nothing, writes
+// nothing (it is not even in the usage statistics) and returns no
+// values. Rate limited like any keyed request.
+//
+// `POST /api/v1/indicators/quote/{name}` quotes
+// `POST /api/v1/indicators/{name}` (`name` an indicator, or `batch`
+// for the batch route) sent with the same query string and body:
+// it computes the answer and prices it exactly as that route would
+// (`ceil((request body bytes + response body bytes) / 4)`, the
+// answer's `meta` included) and says whether it would be delivered
+// now (`fits`) or refused (`refusal`, the problem the request would
+// get at no charge: 413 `response_too_large` over
+// `max_response_bytes`, 402 `insufficient_tokens` over `max_tokens`
+// or over the session's `tokens_remaining`). Sent next, with nothing
+// else charged to the session in between, the request is charged
+// exactly `tokens`: the figures of the answer's `meta` (the session's
+// `tokens_used`) are part of its bytes, so a charge in between can
+// change them by a few bytes. Input the request would refuse is
+// refused the same way (400 naming the same `field`, 415).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/indicators/quote/{name} (the `QuoteIndicators` operationId).
+func (c *Client) QuoteIndicators(ctx context.Context, name string, params *QuoteIndicatorsParams, body QuoteIndicatorsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQuoteIndicatorsRequest(c.Server, name, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5441,6 +5770,126 @@ func NewComputeIndicatorBatchRequestWithBody(server string, params *ComputeIndic
 				for _, qp := range strings.Split(queryFrag, "&") {
 					rawQueryFragments = append(rawQueryFragments, qp)
 				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewQuoteIndicatorsRequest calls the generic QuoteIndicators builder with application/json body
+func NewQuoteIndicatorsRequest(server string, name string, params *QuoteIndicatorsParams, body QuoteIndicatorsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewQuoteIndicatorsRequestWithBody(server, name, params, "application/json", bodyReader)
+}
+
+// NewQuoteIndicatorsRequestWithBody constructs an http.Request for the QuoteIndicators method, with any body, and a specified content type
+func NewQuoteIndicatorsRequestWithBody(server string, name string, params *QuoteIndicatorsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/indicators/quote/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Params != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "params", *params.Params, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Precision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "precision", *params.Precision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaxTokens != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_tokens", *params.MaxTokens, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Last != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "last", *params.Last, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Indicators != nil {
+
+			if queryParamBuf, err := json.Marshal(*params.Indicators); err != nil {
+				return nil, err
+			} else {
+				queryValues.Add("indicators", string(queryParamBuf))
 			}
 
 		}
@@ -7060,6 +7509,62 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/indicators/batch (the `ComputeIndicatorBatch` operationId).
 	ComputeIndicatorBatchWithResponse(ctx context.Context, params *ComputeIndicatorBatchParams, body ComputeIndicatorBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*ComputeIndicatorBatchResponse, error)
 
+	// QuoteIndicatorsWithBodyWithResponse What a compute or batch request would cost (dry run)
+	//
+	// Needs `READ` and an active session, as the routes it quotes (the
+	// master key needs none); not metered: it charges nothing, writes
+	// nothing (it is not even in the usage statistics) and returns no
+	// values. Rate limited like any keyed request.
+	//
+	// `POST /api/v1/indicators/quote/{name}` quotes
+	// `POST /api/v1/indicators/{name}` (`name` an indicator, or `batch`
+	// for the batch route) sent with the same query string and body:
+	// it computes the answer and prices it exactly as that route would
+	// (`ceil((request body bytes + response body bytes) / 4)`, the
+	// answer's `meta` included) and says whether it would be delivered
+	// now (`fits`) or refused (`refusal`, the problem the request would
+	// get at no charge: 413 `response_too_large` over
+	// `max_response_bytes`, 402 `insufficient_tokens` over `max_tokens`
+	// or over the session's `tokens_remaining`). Sent next, with nothing
+	// else charged to the session in between, the request is charged
+	// exactly `tokens`: the figures of the answer's `meta` (the session's
+	// `tokens_used`) are part of its bytes, so a charge in between can
+	// change them by a few bytes. Input the request would refuse is
+	// refused the same way (400 naming the same `field`, 415).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/indicators/quote/{name} (the `QuoteIndicators` operationId).
+	QuoteIndicatorsWithBodyWithResponse(ctx context.Context, name string, params *QuoteIndicatorsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QuoteIndicatorsResponse, error)
+
+	// QuoteIndicatorsWithResponse What a compute or batch request would cost (dry run)
+	//
+	// Needs `READ` and an active session, as the routes it quotes (the
+	// master key needs none); not metered: it charges nothing, writes
+	// nothing (it is not even in the usage statistics) and returns no
+	// values. Rate limited like any keyed request.
+	//
+	// `POST /api/v1/indicators/quote/{name}` quotes
+	// `POST /api/v1/indicators/{name}` (`name` an indicator, or `batch`
+	// for the batch route) sent with the same query string and body:
+	// it computes the answer and prices it exactly as that route would
+	// (`ceil((request body bytes + response body bytes) / 4)`, the
+	// answer's `meta` included) and says whether it would be delivered
+	// now (`fits`) or refused (`refusal`, the problem the request would
+	// get at no charge: 413 `response_too_large` over
+	// `max_response_bytes`, 402 `insufficient_tokens` over `max_tokens`
+	// or over the session's `tokens_remaining`). Sent next, with nothing
+	// else charged to the session in between, the request is charged
+	// exactly `tokens`: the figures of the answer's `meta` (the session's
+	// `tokens_used`) are part of its bytes, so a charge in between can
+	// change them by a few bytes. Input the request would refuse is
+	// refused the same way (400 naming the same `field`, 415).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/indicators/quote/{name} (the `QuoteIndicators` operationId).
+	QuoteIndicatorsWithResponse(ctx context.Context, name string, params *QuoteIndicatorsParams, body QuoteIndicatorsJSONRequestBody, reqEditors ...RequestEditorFn) (*QuoteIndicatorsResponse, error)
+
 	// ComputeIndicatorWithBodyWithResponse Compute one indicator
 	//
 	// Needs `READ` and an active session (metered; the master key needs
@@ -8531,6 +9036,187 @@ func (r ComputeIndicatorBatchResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ComputeIndicatorBatchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// QuoteIndicatorsResponse200Headers the declared response headers of an HTTP 200 response for QuoteIndicators
+type QuoteIndicatorsResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteIndicatorsResponse400Headers the declared response headers of an HTTP 400 response for QuoteIndicators
+type QuoteIndicatorsResponse400Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteIndicatorsResponse401Headers the declared response headers of an HTTP 401 response for QuoteIndicators
+type QuoteIndicatorsResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      string
+}
+
+// QuoteIndicatorsResponse403Headers the declared response headers of an HTTP 403 response for QuoteIndicators
+type QuoteIndicatorsResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteIndicatorsResponse413Headers the declared response headers of an HTTP 413 response for QuoteIndicators
+type QuoteIndicatorsResponse413Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteIndicatorsResponse415Headers the declared response headers of an HTTP 415 response for QuoteIndicators
+type QuoteIndicatorsResponse415Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteIndicatorsResponse429Headers the declared response headers of an HTTP 429 response for QuoteIndicators
+type QuoteIndicatorsResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// QuoteIndicatorsResponse500Headers the declared response headers of an HTTP 500 response for QuoteIndicators
+type QuoteIndicatorsResponse500Headers struct {
+	XRequestId string
+}
+
+// QuoteIndicatorsResponse503Headers the declared response headers of an HTTP 503 response for QuoteIndicators
+type QuoteIndicatorsResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type QuoteIndicatorsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Quote
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *MeteredForbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *QuoteIndicatorsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *QuoteIndicatorsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *QuoteIndicatorsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *QuoteIndicatorsResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *QuoteIndicatorsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *QuoteIndicatorsResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *QuoteIndicatorsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *QuoteIndicatorsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *QuoteIndicatorsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r QuoteIndicatorsResponse) GetJSON200() *Quote {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r QuoteIndicatorsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r QuoteIndicatorsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r QuoteIndicatorsResponse) GetApplicationproblemJSON403() *MeteredForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r QuoteIndicatorsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r QuoteIndicatorsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r QuoteIndicatorsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r QuoteIndicatorsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r QuoteIndicatorsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r QuoteIndicatorsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r QuoteIndicatorsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r QuoteIndicatorsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r QuoteIndicatorsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12868,6 +13554,74 @@ func (c *ClientWithResponses) ComputeIndicatorBatchWithResponse(ctx context.Cont
 	return ParseComputeIndicatorBatchResponse(rsp)
 }
 
+// QuoteIndicatorsWithBodyWithResponse What a compute or batch request would cost (dry run)
+//
+// Needs `READ` and an active session, as the routes it quotes (the
+// master key needs none); not metered: it charges nothing, writes
+// nothing (it is not even in the usage statistics) and returns no
+// values. Rate limited like any keyed request.
+//
+// `POST /api/v1/indicators/quote/{name}` quotes
+// `POST /api/v1/indicators/{name}` (`name` an indicator, or `batch`
+// for the batch route) sent with the same query string and body:
+// it computes the answer and prices it exactly as that route would
+// (`ceil((request body bytes + response body bytes) / 4)`, the
+// answer's `meta` included) and says whether it would be delivered
+// now (`fits`) or refused (`refusal`, the problem the request would
+// get at no charge: 413 `response_too_large` over
+// `max_response_bytes`, 402 `insufficient_tokens` over `max_tokens`
+// or over the session's `tokens_remaining`). Sent next, with nothing
+// else charged to the session in between, the request is charged
+// exactly `tokens`: the figures of the answer's `meta` (the session's
+// `tokens_used`) are part of its bytes, so a charge in between can
+// change them by a few bytes. Input the request would refuse is
+// refused the same way (400 naming the same `field`, 415).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/indicators/quote/{name} (the `QuoteIndicators` operationId).
+func (c *ClientWithResponses) QuoteIndicatorsWithBodyWithResponse(ctx context.Context, name string, params *QuoteIndicatorsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QuoteIndicatorsResponse, error) {
+	rsp, err := c.QuoteIndicatorsWithBody(ctx, name, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQuoteIndicatorsResponse(rsp)
+}
+
+// QuoteIndicatorsWithResponse What a compute or batch request would cost (dry run)
+//
+// Needs `READ` and an active session, as the routes it quotes (the
+// master key needs none); not metered: it charges nothing, writes
+// nothing (it is not even in the usage statistics) and returns no
+// values. Rate limited like any keyed request.
+//
+// `POST /api/v1/indicators/quote/{name}` quotes
+// `POST /api/v1/indicators/{name}` (`name` an indicator, or `batch`
+// for the batch route) sent with the same query string and body:
+// it computes the answer and prices it exactly as that route would
+// (`ceil((request body bytes + response body bytes) / 4)`, the
+// answer's `meta` included) and says whether it would be delivered
+// now (`fits`) or refused (`refusal`, the problem the request would
+// get at no charge: 413 `response_too_large` over
+// `max_response_bytes`, 402 `insufficient_tokens` over `max_tokens`
+// or over the session's `tokens_remaining`). Sent next, with nothing
+// else charged to the session in between, the request is charged
+// exactly `tokens`: the figures of the answer's `meta` (the session's
+// `tokens_used`) are part of its bytes, so a charge in between can
+// change them by a few bytes. Input the request would refuse is
+// refused the same way (400 naming the same `field`, 415).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/indicators/quote/{name} (the `QuoteIndicators` operationId).
+func (c *ClientWithResponses) QuoteIndicatorsWithResponse(ctx context.Context, name string, params *QuoteIndicatorsParams, body QuoteIndicatorsJSONRequestBody, reqEditors ...RequestEditorFn) (*QuoteIndicatorsResponse, error) {
+	rsp, err := c.QuoteIndicators(ctx, name, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQuoteIndicatorsResponse(rsp)
+}
+
 // ComputeIndicatorWithBodyWithResponse Compute one indicator
 //
 // Needs `READ` and an active session (metered; the master key needs
@@ -15191,6 +15945,328 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ComputeIndicatorBatchResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseQuoteIndicatorsResponse parses an HTTP response from a QuoteIndicatorsWithResponse call
+func ParseQuoteIndicatorsResponse(rsp *http.Response) (*QuoteIndicatorsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &QuoteIndicatorsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Quote
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MeteredForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers QuoteIndicatorsResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers QuoteIndicatorsResponse400Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers QuoteIndicatorsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers QuoteIndicatorsResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers QuoteIndicatorsResponse413Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers QuoteIndicatorsResponse415Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers QuoteIndicatorsResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers QuoteIndicatorsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers QuoteIndicatorsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
