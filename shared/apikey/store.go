@@ -105,6 +105,14 @@ func NewStore(db DB, table string) *Store {
 	return &Store{db: db, table: table, limiter: ratelimit.New(db, table), refused: newRefusedKeys()}
 }
 
+// WithClock has the store's rate limiter judge a refused take again as of
+// clock's time (see ratelimit.Limiter.Clock); the authorizer gives it its
+// own clock. It returns s.
+func (s *Store) WithClock(clock func() time.Time) *Store {
+	s.limiter.Clock = clock
+	return s
+}
+
 // Attribute names.
 const (
 	attrPK         = "pk"

@@ -89,6 +89,17 @@
 // from the ring, which it pushes: a retried refund gives back once, with
 // the same count bound.
 //
+// # Clocks read in one order, writes applied in another
+//
+// Concurrent requests read their clocks in one order and reach the item
+// in another: the N-th request of a burst from a standing start can reach
+// the item after an admission whose clock was read later than its own, and
+// at its own clock the gate is a moment ahead. With a Clock, a take
+// refused that way reads the clock again and, when the gate is past by
+// then, tries again as of that instant: GCRA may judge a request at any
+// instant between its arrival and its answer, and never admits more than
+// the limit at whichever instant it uses.
+//
 // # Refusing without a call
 //
 // A process that saw an item limited (the failed condition's item, whose
@@ -256,6 +267,14 @@ type Result struct {
 type Limiter struct {
 	db    DB
 	table string
+	// Clock, when set, is read again when a take is refused: a gate that
+	// is already past at that later instant means the take's clock was
+	// read before an admission the store applied first (concurrent
+	// requests read their clocks in one order and reach the item in
+	// another), and the take is tried again as of the later instant, as
+	// GCRA may judge a request at any instant between its arrival and its
+	// answer. Nil judges every take at the now it was given.
+	Clock func() time.Time
 
 	mu      sync.Mutex
 	guess   map[string]int64                           // last TAT seen per item, to pick the case
@@ -351,6 +370,11 @@ func (l *Limiter) Take(ctx context.Context, key map[string]types.AttributeValue,
 			busy = false
 		case gate <= nowUS:
 			busy = true
+		case l.Clock != nil && gate <= l.Clock().UnixMicro():
+			// Limited at the clock read, not now: try again as of now.
+			nowUS = max(nowUS, l.Clock().UnixMicro())
+			res.now = nowUS
+			busy = tat > nowUS
 		default:
 			res.Outcome = Limited
 			if err := res.figures(nowUS); err != nil {

@@ -66,6 +66,49 @@ var open = ratelimit.Guard{
 	},
 }
 
+// A request whose clock was read before an admission the store applied
+// first is judged again as of its answer, when the limiter has a clock:
+// the N-th request of a burst is not refused for reading its clock a
+// moment early.
+func TestStaleClockJudgedAtTheAnswer(t *testing.T) {
+	const skew = 10 * time.Millisecond
+	for name, tc := range map[string]struct {
+		answered time.Duration // when the stale take's answer comes, after base
+		noClock  bool
+		want     ratelimit.Outcome
+	}{
+		"answer after the first admission": {answered: 2 * skew, want: ratelimit.Admitted},
+		"answer exactly at it":             {answered: skew, want: ratelimit.Admitted},
+		"answer still before it":           {answered: skew / 2, want: ratelimit.Limited},
+		"no clock":                         {answered: 2 * skew, noClock: true, want: ratelimit.Limited},
+	} {
+		t.Run(name, func(t *testing.T) {
+			key := newItem(t, 2)
+			first := take(t, ratelimit.New(fx.DB, fx.Tables.APIKeys), key, base.Add(skew))
+			if first.Outcome != ratelimit.Admitted {
+				t.Fatalf("first request: %v", first.Outcome)
+			}
+			l := ratelimit.New(fx.DB, fx.Tables.APIKeys)
+			if !tc.noClock {
+				l.Clock = func() time.Time { return base.Add(tc.answered) }
+			}
+			// The second of two: its clock was read skew before the first's.
+			r := take(t, l, key, base)
+			if r.Outcome != tc.want {
+				t.Fatalf("the stale second request: %v, want %v", r.Outcome, tc.want)
+			}
+			if tc.want == ratelimit.Admitted {
+				if r.Remaining != 0 {
+					t.Errorf("remaining %d after the second of two", r.Remaining)
+				}
+				if third := take(t, l, key, base.Add(tc.answered)); third.Outcome != ratelimit.Limited {
+					t.Errorf("a third request within the period: %v, want limited", third.Outcome)
+				}
+			}
+		})
+	}
+}
+
 func take(t *testing.T, l *ratelimit.Limiter, key map[string]types.AttributeValue, at time.Time) ratelimit.Result {
 	t.Helper()
 	r, err := l.Take(context.Background(), key, open, "req-"+newID(), at)

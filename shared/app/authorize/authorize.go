@@ -42,7 +42,7 @@ func Authorizer(d *store.Deps) (app.AuthorizerHandler, error) {
 func options(ctx context.Context, d *store.Deps) (authorizer.Options, error) {
 	tally := refusals.New(d.Usage(), refusals.DefaultInterval, d.Logger, d.Metrics)
 	d.Flushers = append(d.Flushers, tally)
-	keys := d.Keys()
+	keys := d.Keys().WithClock(d.Now)
 	o := authorizer.Options{Keys: keys, Sessions: d.Sessions(), Metered: slices.Concat(store.MeteredRoutes, store.QuotedRoutes),
 		SessionAware: store.SessionAwareRoutes, Logger: d.Logger, Now: d.Now,
 		Refusals: tally, Endpoint: usage.NameOf(indicator.Known), MasterLimit: keys, MasterPerMinute: d.Config.MasterRateLimitPerMinute}
