@@ -380,11 +380,7 @@ func TestPrecision(t *testing.T) {
 // 400 that names where it was sent.
 func TestPrecisionRefusals(t *testing.T) {
 	cs := walk(30)
-	tests := []struct {
-		name, ct, q, body string
-		batch             bool
-		field             string
-	}{
+	refused(t, []refusal{
 		{"zero", "application/json", "", cs.rows(`,"precision":0`), false, "precision"},
 		{"eighteen", "application/json", "", cs.rows(`,"precision":18`), false, "precision"},
 		{"fraction", "application/json", "", cs.rows(`,"precision":2.5`), false, "precision"},
@@ -398,7 +394,19 @@ func TestPrecisionRefusals(t *testing.T) {
 		{"csv twice", "text/csv", "precision=6&precision=7", cs.csv(), false, "query.precision"},
 		{"batch eighteen", "application/json", "", cs.rows(`,"precision":18,"indicators":[{"name":"sma"}]`), true, "precision"},
 		{"csv batch fraction", "text/csv", "indicators=sma&precision=1.5", cs.csv(), true, "query.precision"},
-	}
+	})
+}
+
+// refusal is a request that Compute ("sma") or Batch refuses, naming field.
+type refusal struct {
+	name, ct, q, body string
+	batch             bool
+	field             string
+}
+
+// refused checks that each request is invalid_request naming its field.
+func refused(t *testing.T, tests []refusal) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
@@ -567,11 +575,7 @@ func TestLast(t *testing.T) {
 // item it fails that item only.
 func TestLastRefusals(t *testing.T) {
 	cs := walk(30)
-	for _, tc := range []struct {
-		name, ct, q, body string
-		batch             bool
-		field             string
-	}{
+	refused(t, []refusal{
 		{"zero", "application/json", "", cs.rows(`,"last":0`), false, "last"},
 		{"negative", "application/json", "", cs.rows(`,"last":-1`), false, "last"},
 		{"fraction", "application/json", "", cs.columns(`,"last":1.5`), false, "last"},
@@ -588,20 +592,7 @@ func TestLastRefusals(t *testing.T) {
 		{"batch item huge", "application/json", "", cs.rows(`,"indicators":[{"name":"sma","last":1e999}]`), true, "indicators[0].last"},
 		{"batch item twice", "application/json", "", cs.rows(`,"indicators":[{"name":"sma","last":1,"last":2}]`), true, "indicators[0].last"},
 		{"csv batch fraction", "text/csv", "indicators=sma&last=1.5", cs.csv(), true, "query.last"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var err error
-			if tc.batch {
-				_, err = indicatorapi.Batch(req(tc.ct, tc.q), []byte(tc.body))
-			} else {
-				_, err = indicatorapi.Compute("sma", req(tc.ct, tc.q), []byte(tc.body))
-			}
-			pe := problem.As(err)
-			if pe == nil || pe.Code != problem.InvalidRequest || pe.Field != tc.field {
-				t.Fatalf("got %v, want invalid_request on %s", err, tc.field)
-			}
-		})
-	}
+	})
 	// A bad item's last fails that item; the others are computed.
 	res, err := indicatorapi.Batch(req("application/json", ""),
 		[]byte(cs.rows(`,"indicators":[{"name":"sma","last":-2},{"name":"ema","last":2}]`)))
