@@ -134,6 +134,16 @@ func TestWyckoffAnalysisEndToEnd(t *testing.T) {
 			t.Fatalf("problem %s, want field %s", bad.raw, tc.field)
 		}
 	}
+	// max_tokens holds here as on the indicator routes: over it, 402
+	// naming it, and nothing spent.
+	delete(cols, "params")
+	cols["max_tokens"] = 10
+	over := call(t, "POST", path, reader, cols)
+	expect(t, "over max_tokens", over, 402, "insufficient_tokens")
+	if over.body["max_tokens"] != 10.0 {
+		t.Fatalf("problem %s, want max_tokens 10", over.raw)
+	}
+	delete(cols, "max_tokens")
 	cur := call(t, "GET", "/api/v1/sessions/"+sid, reader, nil)
 	expect(t, "get session", cur, 200, "")
 	if cur.body["tokens_used"] != float64(used) || cur.body["requests"] != 2.0 {

@@ -81,6 +81,8 @@ func MinCandles(p wyckoff.Params) int { return max(p.ATRPeriod, p.VolPeriod) + 1
 type Result struct {
 	Body []byte
 	Meta Meta
+	// MaxTokens is the request's max_tokens (0: none).
+	MaxTokens int64
 }
 
 // Analyze serves POST /api/v1/analysis/wyckoff: the candles and
@@ -118,7 +120,7 @@ func Analyze(r *http.Request, body []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Body: b, Meta: meta}, nil
+	return Result{Body: b, Meta: meta, MaxTokens: int64(req.MaxTokens)}, nil
 }
 
 // Path is the route of the analysis.

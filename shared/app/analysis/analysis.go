@@ -29,7 +29,7 @@ func Wyckoff(d *store.Deps) (*httpapi.Server, error) {
 			if err != nil {
 				return metering.Result{}, err
 			}
-			return metering.Result{Body: res.Body, Meta: res.Meta}, nil
+			return metering.Result{Body: res.Body, Meta: res.Meta, MaxTokens: res.MaxTokens}, nil
 		}))
 	return s, nil
 }

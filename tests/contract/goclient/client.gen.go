@@ -2807,6 +2807,14 @@ type AnalyzeWyckoffParams struct {
 	// body's `params` and any query parameter is 400 `invalid_request`
 	// (`field` `query.<name>`).
 	Params *CSVQueryParam `form:"params,omitempty" json:"params,omitempty"`
+
+	// MaxTokens With a `text/csv` body only: the most tokens you agree to pay for
+	// this answer, as the JSON body's `max_tokens` field. An answer that
+	// would cost more is 402 `insufficient_tokens` (with
+	// `tokens_required` and `max_tokens`) and nothing is charged.
+	// Anything but an integer from 1 to 1099511627776 is 400
+	// `invalid_request` with `field` `query.max_tokens`.
+	MaxTokens *MaxTokensParam `form:"max_tokens,omitempty" json:"max_tokens,omitempty"`
 }
 
 // ComputeIndicatorBatchParams defines parameters for ComputeIndicatorBatch.
@@ -3505,7 +3513,9 @@ type ClientInterface interface {
 	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
 	// `precision` and `last`, settings of the indicator routes, are
 	// refused (400 naming `precision` or `last`, or `query.precision`,
-	// `query.last` for CSV).
+	// `query.last` for CSV). `max_tokens` (a body field, or a query
+	// parameter with CSV) caps what the answer may cost, as on the
+	// indicator routes.
 	//
 	// The analysis finds trading ranges (support, resistance, creek, ice),
 	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -3596,7 +3606,9 @@ type ClientInterface interface {
 	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
 	// `precision` and `last`, settings of the indicator routes, are
 	// refused (400 naming `precision` or `last`, or `query.precision`,
-	// `query.last` for CSV).
+	// `query.last` for CSV). `max_tokens` (a body field, or a query
+	// parameter with CSV) caps what the answer may cost, as on the
+	// indicator routes.
 	//
 	// The analysis finds trading ranges (support, resistance, creek, ice),
 	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -4314,7 +4326,9 @@ func (c *Client) CreateAccount(ctx context.Context, body CreateAccountJSONReques
 // `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
 // `precision` and `last`, settings of the indicator routes, are
 // refused (400 naming `precision` or `last`, or `query.precision`,
-// `query.last` for CSV).
+// `query.last` for CSV). `max_tokens` (a body field, or a query
+// parameter with CSV) caps what the answer may cost, as on the
+// indicator routes.
 //
 // The analysis finds trading ranges (support, resistance, creek, ice),
 // their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -4415,7 +4429,9 @@ func (c *Client) AnalyzeWyckoffWithBody(ctx context.Context, params *AnalyzeWyck
 // `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
 // `precision` and `last`, settings of the indicator routes, are
 // refused (400 naming `precision` or `last`, or `query.precision`,
-// `query.last` for CSV).
+// `query.last` for CSV). `max_tokens` (a body field, or a query
+// parameter with CSV) caps what the answer may cost, as on the
+// indicator routes.
 //
 // The analysis finds trading ranges (support, resistance, creek, ice),
 // their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -5549,6 +5565,18 @@ func NewAnalyzeWyckoffRequestWithBody(server string, params *AnalyzeWyckoffParam
 		if params.Params != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "params", *params.Params, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaxTokens != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_tokens", *params.MaxTokens, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7234,7 +7262,9 @@ type ClientWithResponsesInterface interface {
 	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
 	// `precision` and `last`, settings of the indicator routes, are
 	// refused (400 naming `precision` or `last`, or `query.precision`,
-	// `query.last` for CSV).
+	// `query.last` for CSV). `max_tokens` (a body field, or a query
+	// parameter with CSV) caps what the answer may cost, as on the
+	// indicator routes.
 	//
 	// The analysis finds trading ranges (support, resistance, creek, ice),
 	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -7325,7 +7355,9 @@ type ClientWithResponsesInterface interface {
 	// `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
 	// `precision` and `last`, settings of the indicator routes, are
 	// refused (400 naming `precision` or `last`, or `query.precision`,
-	// `query.last` for CSV).
+	// `query.last` for CSV). `max_tokens` (a body field, or a query
+	// parameter with CSV) caps what the answer may cost, as on the
+	// indicator routes.
 	//
 	// The analysis finds trading ranges (support, resistance, creek, ice),
 	// their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -13231,7 +13263,9 @@ func (c *ClientWithResponses) CreateAccountWithResponse(ctx context.Context, bod
 // `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
 // `precision` and `last`, settings of the indicator routes, are
 // refused (400 naming `precision` or `last`, or `query.precision`,
-// `query.last` for CSV).
+// `query.last` for CSV). `max_tokens` (a body field, or a query
+// parameter with CSV) caps what the answer may cost, as on the
+// indicator routes.
 //
 // The analysis finds trading ranges (support, resistance, creek, ice),
 // their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
@@ -13328,7 +13362,9 @@ func (c *ClientWithResponses) AnalyzeWyckoffWithBodyWithResponse(ctx context.Con
 // `analyses`). At least max(`atr_period`, `volume_period`) + 1 candles.
 // `precision` and `last`, settings of the indicator routes, are
 // refused (400 naming `precision` or `last`, or `query.precision`,
-// `query.last` for CSV).
+// `query.last` for CSV). `max_tokens` (a body field, or a query
+// parameter with CSV) caps what the answer may cost, as on the
+// indicator routes.
 //
 // The analysis finds trading ranges (support, resistance, creek, ice),
 // their events (accumulation: PS, SC, AR, ST, Spring, Test, SOS, LPS,
