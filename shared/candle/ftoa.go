@@ -310,6 +310,16 @@ func layout(dst []byte, neg bool, d uint64, n, k int, exp bool) []byte {
 		binary.LittleEndian.PutUint64(out[i+n+8:], zeros8)
 		binary.LittleEndian.PutUint64(out[i+n+16:], zeros8)
 		i += dp
+	case dp < 8:
+		// dd.ddd with the point in the first 8 bytes: the digits one
+		// place right, then the first 8 bytes again, the integer digits
+		// moved back left of the point (built in a register: reading back
+		// the stores would wait for them).
+		w := writeDigits(out[i+1:], d, n)
+		low := uint64(1)<<(8*dp) - 1
+		w = w&low | '.'<<(8*dp) | (w<<8)&^(low<<8|0xff)
+		binary.LittleEndian.PutUint64(out[i:], w)
+		i += n + 1
 	default:
 		// dd.ddd: the digits, then the fraction (at most 16 digits) one
 		// place right to make room for the point.
@@ -329,22 +339,31 @@ const zeros8 = 0x3030303030303030
 
 // writeDigits writes the n decimal digits of d (n = digitCount(d)) at the
 // start of out, and may write up to 8 more bytes after them: out must have
-// room for n+8.
-func writeDigits(out []byte, d uint64, n int) {
+// room for n+8. It returns the first 8 bytes it wrote, as a little-endian
+// word (bytes past the n digits are unspecified).
+func writeDigits(out []byte, d uint64, n int) uint64 {
 	switch {
 	case n <= 8:
-		binary.LittleEndian.PutUint64(out, eightDigits(d)>>(8*(8-n)))
+		w := eightDigits(d) >> (8 * (8 - n))
+		binary.LittleEndian.PutUint64(out, w)
+		return w
 	case n <= 16:
 		hi := d / 1e8
-		binary.LittleEndian.PutUint64(out, eightDigits(hi)>>(8*(16-n)))
-		binary.LittleEndian.PutUint64(out[n-8:], eightDigits(d-hi*1e8))
+		w0 := eightDigits(hi) >> (8 * (16 - n))
+		w1 := eightDigits(d - hi*1e8)
+		binary.LittleEndian.PutUint64(out, w0)
+		binary.LittleEndian.PutUint64(out[n-8:], w1)
+		return w0 | w1<<(8*(n-8))
 	default:
 		hi := d / 1e16
 		mid := d - hi*1e16
 		midHi := mid / 1e8
-		binary.LittleEndian.PutUint64(out, eightDigits(hi)>>(8*(24-n)))
-		binary.LittleEndian.PutUint64(out[n-16:], eightDigits(midHi))
+		w0 := eightDigits(hi) >> (8 * (24 - n))
+		w1 := eightDigits(midHi)
+		binary.LittleEndian.PutUint64(out, w0)
+		binary.LittleEndian.PutUint64(out[n-16:], w1)
 		binary.LittleEndian.PutUint64(out[n-8:], eightDigits(mid-midHi*1e8))
+		return w0 | w1<<(8*(n-16))
 	}
 }
 
