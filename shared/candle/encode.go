@@ -209,13 +209,37 @@ func AppendFloats(dst []byte, v []float64) []byte {
 func AppendFloatsPrecision(dst []byte, v []float64, precision int) []byte {
 	dst = grow(dst, 2+len(v)*(precision+8))
 	dst = append(dst, '[')
-	for i, f := range v {
-		if i > 0 {
-			dst = append(dst, ',')
+	for _, f := range v {
+		// The common case inline, saving the calls and checks of
+		// AppendFloatPrecision, appendNumber and layout: a number written
+		// as dd.ddd, with at most 7 digits before the point. Integers
+		// skip AppendFloatPrecision's shortcut here: their digits are
+		// their own, so layout writes the same bytes.
+		abs := math.Abs(f)
+		if abs >= 1e-6 && abs < 1e21 && cap(dst)-len(dst) > maxNumber {
+			b := math.Float64bits(f)
+			d, k, n := digits(f, b&(1<<52-1), int(b>>52)&0x7ff, precision)
+			if dp := n + k; dp > 0 && dp < 8 && dp < n {
+				start := len(dst)
+				out := dst[start : start+maxNumber]
+				i := int(b >> 63)
+				out[0] = '-' // written over by the digits when f > 0
+				pointDigits(out[i:], d, n, dp)
+				out[i+n+1] = ','
+				dst = dst[:start+i+n+2]
+				continue
+			}
+			dst = layout(dst, b>>63 != 0, d, n, k, false)
+		} else {
+			dst = AppendFloatPrecision(dst, f, precision)
 		}
-		dst = AppendFloatPrecision(dst, f, precision)
+		dst = append(dst, ',')
 	}
-	return append(dst, ']')
+	if len(v) == 0 {
+		return append(dst, ']')
+	}
+	dst[len(dst)-1] = ']' // the last ','
+	return dst
 }
 
 // AppendFloat appends f as a JSON number, or null when f is NaN or ±Inf. The

@@ -107,6 +107,38 @@ func TestValuesRoundTrip(t *testing.T) {
 	}
 }
 
+// TestAppendFloatsMatchesEach holds the array writer, which inlines the
+// common case, to the one-value writer at every precision: the same bytes
+// as the values written one by one, comma separated, whatever the spare
+// capacity of the buffer.
+func TestAppendFloatsMatchesEach(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	values := append([]float64{math.NaN(), math.Inf(-1), 0, math.Copysign(0, -1)}, interestingFloats...)
+	for range 2_000 {
+		values = append(values, math.Float64frombits(r.Uint64()), r.NormFloat64()*100, -r.Float64(),
+			r.Float64()*1e7, float64(r.IntN(1e6)), r.Float64()*1e-5)
+	}
+	for p := 0; p <= MaxPrecision; p++ {
+		want := []byte("x[")
+		for i, f := range values {
+			if i > 0 {
+				want = append(want, ',')
+			}
+			want = AppendFloatPrecision(want, f, p)
+		}
+		want = append(want, ']')
+		for _, spare := range []int{0, 7, 1 << 20} {
+			dst := append(make([]byte, 0, 1+spare), 'x')
+			if got := AppendFloatsPrecision(dst, values, p); !bytes.Equal(got, want) {
+				t.Errorf("precision %d, spare %d: arrays differ", p, spare)
+			}
+		}
+	}
+	if got := string(AppendFloatsPrecision(nil, nil, 0)); got != "[]" {
+		t.Errorf("empty array = %s, want []", got)
+	}
+}
+
 func TestAppendResponse(t *testing.T) {
 	res := Result{
 		Indicator: "macd",

@@ -197,8 +197,16 @@ func appendNumber(dst []byte, f float64, prec int) []byte {
 		}
 		return append(dst, '0')
 	}
-	var d uint64
-	var k int
+	d, k, n := digits(f, fraction, biased, prec)
+	abs := math.Abs(f)
+	return layout(dst, neg, d, n, k, abs < 1e-6 || abs >= 1e21)
+}
+
+// digits returns f, finite and nonzero, with the given IEEE fraction and
+// biased exponent, as d*10^k: d the prec significant digits of f (the
+// shortest round-trip digits when prec is 0) without trailing zeros, n of
+// them.
+func digits(f float64, fraction uint64, biased, prec int) (d uint64, k, n int) {
 	switch {
 	case prec == 0:
 		d, k = shortest(fraction, biased)
@@ -216,9 +224,7 @@ func appendNumber(dst []byte, f float64, prec int) []byte {
 		d /= 10
 		k++
 	}
-	n := digitCount(d)
-	abs := math.Abs(f)
-	return layout(dst, neg, d, n, k, abs < 1e-6 || abs >= 1e21)
+	return d, k, digitCount(d)
 }
 
 // fixedDigits returns f, finite and nonzero, rounded to prec significant
@@ -311,14 +317,8 @@ func layout(dst []byte, neg bool, d uint64, n, k int, exp bool) []byte {
 		binary.LittleEndian.PutUint64(out[i+n+16:], zeros8)
 		i += dp
 	case dp < 8:
-		// dd.ddd with the point in the first 8 bytes: the digits one
-		// place right, then the first 8 bytes again, the integer digits
-		// moved back left of the point (built in a register: reading back
-		// the stores would wait for them).
-		w := writeDigits(out[i+1:], d, n)
-		low := uint64(1)<<(8*dp) - 1
-		w = w&low | '.'<<(8*dp) | (w<<8)&^(low<<8|0xff)
-		binary.LittleEndian.PutUint64(out[i:], w)
+		// dd.ddd with the point in the first 8 bytes.
+		pointDigits(out[i:], d, n, dp)
 		i += n + 1
 	default:
 		// dd.ddd: the digits, then the fraction (at most 16 digits) one
@@ -332,6 +332,19 @@ func layout(dst []byte, neg bool, d uint64, n, k int, exp bool) []byte {
 		i += n + 1
 	}
 	return dst[:start+i]
+}
+
+// pointDigits writes the n digits of d with a decimal point after the
+// first dp (0 < dp < 8, dp < n) at the start of out, and may write up to 8
+// more bytes after them: out must have room for n+9. The digits go one
+// place right, then the first 8 bytes again, the integer digits moved back
+// left of the point, built in a register: reading back the stores would
+// wait for them.
+func pointDigits(out []byte, d uint64, n, dp int) {
+	w := writeDigits(out[1:], d, n)
+	low := uint64(1)<<(8*dp) - 1
+	w = w&low | '.'<<(8*dp) | (w<<8)&^(low<<8|0xff)
+	binary.LittleEndian.PutUint64(out, w)
 }
 
 // zeros8 is eight '0' bytes.
