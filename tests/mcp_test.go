@@ -842,3 +842,51 @@ func TestMCPAnswerTooLarge(t *testing.T) {
 	}
 	mcpConformance(t, w.log)
 }
+
+// max_tokens holds through MCP as through HTTP, on every computing tool:
+// a result costing more than the call's max_tokens is a tool error
+// insufficient_tokens naming both, charged nothing; the same call with a
+// ceiling it fits is delivered and charged what its _meta says.
+func TestMCPMaxTokens(t *testing.T) {
+	a, admin, sid, w, cs := mcpInSession(t, 1_000_000)
+	rows := candleRows(300)
+	var used int64
+	for _, tc := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"compute_indicator", map[string]any{"indicator": "rsi", "candles": rows}},
+		{"batch", map[string]any{"candles": rows, "indicators": []any{map[string]any{"name": "sma"}, map[string]any{"name": "ema"}}}},
+		{"wyckoff_analysis", map[string]any{"candles": rows}},
+	} {
+		t.Run(tc.tool, func(t *testing.T) {
+			args := withProps(tc.args, map[string]any{"max_tokens": 10})
+			res := callTool(t, cs, tc.tool, args)
+			p := toolProblem(t, res)
+			if p["code"] != "insufficient_tokens" || p["status"] != 402.0 || p["max_tokens"] != 10.0 ||
+				p["tokens_required"].(float64) <= 10 {
+				t.Fatalf("over max_tokens: %v", p)
+			}
+			if m := metaOf(t, res); m.Tokens != 0 || *m.TokensUsed != used {
+				t.Fatalf("the refused call was charged: _meta %+v", m)
+			}
+			required := int64(p["tokens_required"].(float64))
+			// The ceiling is the tokens this call would cost; the answer
+			// with it is a few bytes longer, so give it room.
+			res = callTool(t, cs, tc.tool, withProps(tc.args, map[string]any{"max_tokens": required + 16}))
+			if res.IsError {
+				t.Fatalf("within max_tokens: %v", toolProblem(t, res))
+			}
+			m := metaOf(t, res)
+			if m.Tokens <= 10 || m.Tokens > required+16 || *m.TokensUsed != used+m.Tokens {
+				t.Fatalf("within max_tokens %d: _meta %+v", required+16, m)
+			}
+			used += m.Tokens
+		})
+	}
+	ses := callAt(t, a.URL, "GET", "/api/v1/sessions/"+sid, admin, nil)
+	if ses.body["tokens_used"] != float64(used) {
+		t.Fatalf("session %s, want %d tokens: only the delivered answers", ses.raw, used)
+	}
+	mcpConformance(t, w.log)
+}

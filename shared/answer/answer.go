@@ -176,16 +176,26 @@ func (p *Priced) Refusal() *problem.Error {
 	if p.Size > MaxResponseBytes {
 		return TooLarge(p.Size)
 	}
-	if p.MaxTokens > 0 && p.Tokens > p.MaxTokens {
-		e := Insufficient(p.Tokens, c.SessionTokenLimit-c.SessionTokensUsed)
-		e.Detail = fmt.Sprintf("this answer costs %d tokens, over the max_tokens of %d you set; nothing was charged", p.Tokens, p.MaxTokens)
-		e.Extra["max_tokens"] = p.MaxTokens
-		if c.IsMaster() {
-			delete(e.Extra, "tokens_remaining")
-		}
+	if e := OverMax(c, p.Tokens, p.MaxTokens); e != nil {
 		return e
 	}
 	return Admissible(c, p.Tokens)
+}
+
+// OverMax returns 402 insufficient_tokens when an answer costing tokens
+// passes the max_tokens the request set (maxTokens; 0: none), nil
+// otherwise.
+func OverMax(c *caller.Caller, tokens, maxTokens int64) *problem.Error {
+	if maxTokens <= 0 || tokens <= maxTokens {
+		return nil
+	}
+	e := Insufficient(tokens, c.SessionTokenLimit-c.SessionTokensUsed)
+	e.Detail = fmt.Sprintf("this answer costs %d tokens, over the max_tokens of %d you set; nothing was charged", tokens, maxTokens)
+	e.Extra["max_tokens"] = maxTokens
+	if c.IsMaster() {
+		delete(e.Extra, "tokens_remaining")
+	}
+	return e
 }
 
 // Admissible returns 402 insufficient_tokens when tokens cannot fit what

@@ -133,7 +133,7 @@ type call struct {
 
 	// Set by the tool handler.
 	tool *Tool
-	data []byte // the structured result (a JSON object) of a success
+	out  Output // the structured result of a success
 	err  error  // the tool's error
 }
 
@@ -261,7 +261,7 @@ func (s *Server) handler(t *Tool) mcp.ToolHandler {
 			return nil, errors.New("mcpapi: tool called outside Server.Post")
 		}
 		cl.tool = t
-		cl.data, cl.err = s.run(t, cl, req.Params.Arguments)
+		cl.out, cl.err = s.run(t, cl, req.Params.Arguments)
 		res := &mcp.CallToolResult{Meta: mcp.Meta{metaKey: cl.nonce + "-meta"}}
 		if cl.err != nil {
 			res.IsError = true
@@ -276,16 +276,16 @@ func (s *Server) handler(t *Tool) mcp.ToolHandler {
 
 // run checks the session rule and runs t over the lifted arguments, or
 // raw when they were not lifted.
-func (s *Server) run(t *Tool, cl *call, raw []byte) ([]byte, error) {
+func (s *Server) run(t *Tool, cl *call, raw []byte) (Output, error) {
 	if t.Metered && !cl.c.IsMaster() && cl.c.SessionID == "" {
-		return nil, problem.New(problem.SessionRequired,
+		return Output{}, problem.New(problem.SessionRequired,
 			"%s needs an active session: start one with POST /api/v1/sessions (a WRITE key), then call again", t.Name)
 	}
 	args := cl.args
 	if !cl.lifted {
 		var err error
 		if args, err = ParseArgs(raw); err != nil {
-			return nil, err
+			return Output{}, err
 		}
 	}
 	return t.Run(cl.r, args)
@@ -296,8 +296,8 @@ const metaKey = "waickoff"
 
 // answer completes a tool call: it replaces the placeholders of the SDK's
 // response with the result, its text and the _meta figures, refuses an
-// answer over the response limit, charges a metered success, and writes
-// the response.
+// answer over the response limit or over the call's max_tokens, charges a
+// metered success, and writes the response.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkResp []byte, reqBytes int64) error {
 	log := telemetry.Logger(r.Context())
 	parts, err := split(sdkResp, cl.nonce, cl.err == nil)
@@ -308,7 +308,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 	if cl.err != nil {
 		text = toolError(log, cl.err, httpapi.RequestID(r))
 	} else {
-		data = cl.data
+		data = cl.out.Data
 		text = data
 	}
 	charged := cl.err == nil && cl.tool.Metered && !cl.c.IsMaster()
@@ -321,6 +321,9 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, cl *call, sdkRes
 	var refusal error
 	if cl.err == nil && res.invoke > answer.MaxResponseBytes {
 		refusal = answer.TooLarge(res.invoke)
+	}
+	if e := answer.OverMax(&cl.c, res.tokens, cl.out.MaxTokens); refusal == nil && charged && e != nil {
+		refusal = e
 	}
 	if refusal == nil && charged {
 		refusal = s.meter.Charge(r.Context(), cl.c, httpapi.RequestID(r), s.usage(cl.tool.Name), res.tokens)

@@ -27,8 +27,17 @@ type Tool struct {
 	Metered bool
 	// Run answers a call from its arguments (a JSON object) and the HTTP
 	// request that carried it (its context holds the caller): it returns
-	// the structured result, a JSON object, or a problem error.
-	Run func(r *http.Request, args Args) ([]byte, error)
+	// the structured result or a problem error.
+	Run func(r *http.Request, args Args) (Output, error)
+}
+
+// Output is a tool's structured result.
+type Output struct {
+	// Data is the result, a JSON object.
+	Data []byte
+	// MaxTokens is the call's max_tokens (0: none): a metered result
+	// that costs more is refused, uncharged, as the HTTP routes refuse it.
+	MaxTokens int64
 }
 
 func (t *Tool) definition() (*mcp.Tool, error) {
@@ -51,17 +60,17 @@ func (t *Tool) definition() (*mcp.Tool, error) {
 // JSON answer is the result (its error, the tool's error). The handler
 // sees the caller of the MCP request, so it answers exactly as the HTTP
 // endpoint does.
-func HandlerRun(path string, h httpapi.HandlerFunc) func(r *http.Request, args Args) ([]byte, error) {
-	return func(r *http.Request, args Args) ([]byte, error) {
+func HandlerRun(path string, h httpapi.HandlerFunc) func(r *http.Request, args Args) (Output, error) {
+	return func(r *http.Request, args Args) (Output, error) {
 		var m map[string]any
 		if err := json.Unmarshal(args.Raw, &m); err != nil {
-			return nil, problem.Invalid("arguments", "arguments must be a JSON object")
+			return Output{}, problem.Invalid("arguments", "arguments must be a JSON object")
 		}
 		q := url.Values{}
 		for k, v := range m {
 			s, ok := v.(string)
 			if !ok {
-				return nil, problem.Invalid(k, "%s must be a string", k)
+				return Output{}, problem.Invalid(k, "%s must be a string", k)
 			}
 			q.Set(k, s)
 		}
@@ -71,12 +80,12 @@ func HandlerRun(path string, h httpapi.HandlerFunc) func(r *http.Request, args A
 		req.RequestURI = req.URL.RequestURI()
 		rec := newRecorder()
 		if err := h(rec, req); err != nil {
-			return nil, err
+			return Output{}, err
 		}
 		if rec.status != http.StatusOK {
-			return nil, fmt.Errorf("handler of %s answered %d", path, rec.status)
+			return Output{}, fmt.Errorf("handler of %s answered %d", path, rec.status)
 		}
-		return bytes.TrimSpace(rec.body.Bytes()), nil
+		return Output{Data: bytes.TrimSpace(rec.body.Bytes())}, nil
 	}
 }
 

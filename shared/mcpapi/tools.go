@@ -176,20 +176,20 @@ func indicatorTool(name, title, intro string, specs []indicator.Spec) Tool {
 	return Tool{Name: name, Title: title, Metered: true,
 		Description: intro + catalogLines(specs) + "\n" + strings.TrimSpace(candleHelp+meteredHelp),
 		Input:       schema(in), Output: schema(out),
-		Run: func(r *http.Request, args Args) ([]byte, error) {
+		Run: func(r *http.Request, args Args) (Output, error) {
 			req, picked, err := CandleArgs(args, []string{"indicator"}, append([]string{"params"}, setNames...))
 			if err != nil {
-				return nil, err
+				return Output{}, err
 			}
 			var ind string
 			if raw := picked["indicator"]; raw == nil || json.Unmarshal(raw, &ind) != nil || !contains(names(specs), ind) {
-				return nil, problem.Invalid("indicator", "indicator must be one of %s", strings.Join(names(specs), ", "))
+				return Output{}, problem.Invalid("indicator", "indicator must be one of %s", strings.Join(names(specs), ", "))
 			}
 			res, err := indicatorapi.Compute(ind, req.HTTP(r, "/api/v1/indicators/"+ind), req.Body)
 			if err != nil {
-				return nil, Rename(err, map[string]string{"name": "indicator"})
+				return Output{}, Rename(err, map[string]string{"name": "indicator"})
 			}
-			return appendMeta(res.Body, res.Meta)
+			return withMeta(res.Body, res.Meta, res.MaxTokens)
 		}}
 }
 
@@ -223,26 +223,27 @@ func Batch() Tool {
 			"cheaper than one call each: the candles are sent and charged once. A bad item gets its own error and the others " +
 			"are still computed; a batch with no item computed is an error (and costs nothing)." + candleHelp + meteredHelp,
 		Input: schema(in), Output: schema(out),
-		Run: func(r *http.Request, args Args) ([]byte, error) {
+		Run: func(r *http.Request, args Args) (Output, error) {
 			req, _, err := CandleArgs(args, nil, append([]string{"indicators"}, setNames...))
 			if err != nil {
-				return nil, err
+				return Output{}, err
 			}
 			res, err := indicatorapi.Batch(req.HTTP(r, "/api/v1/indicators/batch"), req.Body)
 			if err != nil {
-				return nil, Rename(err, nil)
+				return Output{}, Rename(err, nil)
 			}
-			return appendMeta(res.Body, res.Meta)
+			return withMeta(res.Body, res.Meta, res.MaxTokens)
 		}}
 }
 
-// appendMeta returns a result body with its engine meta as member "meta".
-func appendMeta(body []byte, meta any) ([]byte, error) {
+// withMeta returns a computed result: body with its engine meta as member
+// "meta", under the request's max_tokens.
+func withMeta(body []byte, meta any, maxTokens int64) (Output, error) {
 	m, err := json.Marshal(meta)
 	if err != nil {
-		return nil, err
+		return Output{}, err
 	}
-	return candle.AppendMember(body, "meta", m), nil
+	return Output{Data: candle.AppendMember(body, "meta", m), MaxTokens: maxTokens}, nil
 }
 
 var accountArg = map[string]any{"type": "object", "additionalProperties": false,

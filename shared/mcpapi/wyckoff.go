@@ -21,16 +21,16 @@ func WyckoffAnalysis() Tool {
 			"additionalProperties": num("number"), "description": "Parameters by name (listed in the description); omitted ones take their defaults."}})}
 	return Tool{Name: "wyckoff_analysis", Title: "Wyckoff analysis", Metered: true,
 		Description: wyckoffHelp(), Input: schema(in), Output: schema(wyckoffResult),
-		Run: func(r *http.Request, args Args) ([]byte, error) {
+		Run: func(r *http.Request, args Args) (Output, error) {
 			req, _, err := CandleArgs(args, nil, append([]string{"params"}, setNames...))
 			if err != nil {
-				return nil, err
+				return Output{}, err
 			}
 			res, err := wyckoffapi.Analyze(req.HTTP(r, wyckoffapi.Path), req.Body)
 			if err != nil {
-				return nil, Rename(err, nil)
+				return Output{}, Rename(err, nil)
 			}
-			return appendMeta(res.Body, res.Meta)
+			return withMeta(res.Body, res.Meta, res.MaxTokens)
 		}}
 }
 
