@@ -92,12 +92,29 @@ func Compute(name string, r *http.Request, body []byte) (Result, error) {
 	}
 	res.Precision = req.Precision
 	keepLast(&res, req.Last)
-	bp := bufPool.Get().(*[]byte)
-	out := candle.AppendResult((*bp)[:0], res)
-	b := append([]byte(nil), out...)
-	*bp = out
-	bufPool.Put(bp)
+	b := pooled(func(b []byte) []byte { return candle.AppendResult(b, res) })
 	return Result{Body: b, Meta: meta(req.Candles), MaxTokens: int64(req.MaxTokens)}, nil
+}
+
+// maxPooled is the largest buffer bufPool keeps: above any answer Lambda
+// can send (6 MiB), so that an answer refused for its size does not stay
+// in memory.
+const maxPooled = 8 << 20
+
+// pooled returns a copy of what write appends to an empty buffer, which it
+// takes from bufPool: an answer is built in a buffer that has grown to the
+// size of earlier answers, so it is allocated once, at its final size,
+// instead of being grown (copied, and the old copies left to the collector)
+// as it is written.
+func pooled(write func([]byte) []byte) []byte {
+	bp := bufPool.Get().(*[]byte)
+	out := write((*bp)[:0])
+	b := append([]byte(nil), out...)
+	if cap(out) <= maxPooled {
+		*bp = out
+		bufPool.Put(bp)
+	}
+	return b
 }
 
 // Batch runs many indicators over one set of candles. A bad item gets its
@@ -130,35 +147,37 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	b := candle.AppendBatchStart(nil)
 	computed := 0
 	var firstErr error
-	for i, item := range req.Items {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		prefix := "indicators[" + strconv.Itoa(i) + "]"
-		res, err := runItem(item, in, prefix)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
+	b := pooled(func(b []byte) []byte {
+		b = candle.AppendBatchStart(b)
+		for i, item := range req.Items {
+			if i > 0 {
+				b = append(b, ',')
 			}
-			b = candle.AppendItemError(b, item.Name, item.ID, problem.Marshal(err, ""))
-			continue
+			prefix := "indicators[" + strconv.Itoa(i) + "]"
+			res, err := runItem(item, in, prefix)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				b = candle.AppendItemError(b, item.Name, item.ID, problem.Marshal(err, ""))
+				continue
+			}
+			computed++
+			res.Precision = req.Precision
+			last := item.Last
+			if last == 0 {
+				last = req.Last
+			}
+			keepLast(&res, last)
+			b = candle.AppendResult(b, res)
 		}
-		computed++
-		res.Precision = req.Precision
-		last := item.Last
-		if last == 0 {
-			last = req.Last
-		}
-		keepLast(&res, last)
-		b = candle.AppendResult(b, res)
-	}
+		return candle.AppendBatchEnd(b, len(req.Items), nil)
+	})
 	if computed == 0 {
 		return Result{}, firstErr
 	}
-	b = candle.AppendBatchEnd(b, len(req.Items), nil)
 	m := meta(req.Candles)
 	m["computed"] = computed
 	m["failed"] = len(req.Items) - computed
