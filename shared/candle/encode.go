@@ -1,6 +1,7 @@
 package candle
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -211,28 +212,51 @@ func AppendFloatsPrecision(dst []byte, v []float64, precision int) []byte {
 	dst = append(dst, '[')
 	for _, f := range v {
 		// The common case inline, saving the calls and checks of
-		// AppendFloatPrecision, appendNumber and layout: a number written
-		// as dd.ddd, with at most 7 digits before the point. Integers
-		// skip AppendFloatPrecision's shortcut here: their digits are
-		// their own, so layout writes the same bytes.
+		// AppendFloatPrecision, appendNumber, digits and layout: a number
+		// written as dd.ddd, with at most 7 digits before the point.
+		// Integers skip AppendFloatPrecision's shortcut here: their digits
+		// are their own, so layout writes the same bytes.
 		abs := math.Abs(f)
-		if abs >= 1e-6 && abs < 1e21 && cap(dst)-len(dst) > maxNumber {
+		if abs >= 1e-6 && abs < 1e21 && precision <= 15 && cap(dst)-len(dst) > maxNumber {
 			b := math.Float64bits(f)
-			d, k, n := digits(f, b&(1<<52-1), int(b>>52)&0x7ff, precision)
-			if dp := n + k; dp > 0 && dp < 8 && dp < n {
-				start := len(dst)
-				out := dst[start : start+maxNumber]
-				i := int(b >> 63)
-				out[0] = '-' // written over by the digits when f > 0
-				pointDigits(out[i:], d, n, dp)
-				out[i+n+1] = ','
-				dst = dst[:start+i+n+2]
+			var d uint64
+			var k, n int
+			ok := true
+			if precision == 0 {
+				d, k = shortest(b&(1<<52-1), int(b>>52)&0x7ff)
+			} else {
+				// d has precision digits.
+				d, k, ok = fixedFast(b&(1<<52-1), int(b>>52)&0x7ff, precision)
+			}
+			if ok {
+				z := 0
+				for d%10 == 0 {
+					d /= 10
+					z++
+				}
+				k += z
+				if precision == 0 {
+					n = digitCount(d)
+				} else {
+					n = precision - z
+				}
+				if dp := n + k; dp > 0 && dp < 8 && dp < n {
+					start := len(dst)
+					out := dst[start : start+maxNumber]
+					i := int(b >> 63)
+					out[0] = '-' // written over by the digits when f > 0
+					w := writeDigits(out[i+1:], d, n)
+					binary.LittleEndian.PutUint64(out[i:], insertPoint(w, dp))
+					out[i+n+1] = ','
+					dst = dst[:start+i+n+2]
+					continue
+				}
+				dst = layout(dst, b>>63 != 0, d, n, k, false)
+				dst = append(dst, ',')
 				continue
 			}
-			dst = layout(dst, b>>63 != 0, d, n, k, false)
-		} else {
-			dst = AppendFloatPrecision(dst, f, precision)
 		}
+		dst = AppendFloatPrecision(dst, f, precision)
 		dst = append(dst, ',')
 	}
 	if len(v) == 0 {

@@ -318,7 +318,8 @@ func layout(dst []byte, neg bool, d uint64, n, k int, exp bool) []byte {
 		i += dp
 	case dp < 8:
 		// dd.ddd with the point in the first 8 bytes.
-		pointDigits(out[i:], d, n, dp)
+		w := writeDigits(out[i+1:], d, n)
+		binary.LittleEndian.PutUint64(out[i:], insertPoint(w, dp))
 		i += n + 1
 	default:
 		// dd.ddd: the digits, then the fraction (at most 16 digits) one
@@ -334,17 +335,14 @@ func layout(dst []byte, neg bool, d uint64, n, k int, exp bool) []byte {
 	return dst[:start+i]
 }
 
-// pointDigits writes the n digits of d with a decimal point after the
-// first dp (0 < dp < 8, dp < n) at the start of out, and may write up to 8
-// more bytes after them: out must have room for n+9. The digits go one
-// place right, then the first 8 bytes again, the integer digits moved back
-// left of the point, built in a register: reading back the stores would
-// wait for them.
-func pointDigits(out []byte, d uint64, n, dp int) {
-	w := writeDigits(out[1:], d, n)
+// insertPoint returns w, the first 8 digits of a number as writeDigits
+// returns them, with a decimal point after the first dp (0 < dp < 8), the
+// digits after it one place right: the number's first 8 bytes when the
+// digits were written one place right of them. Built in a register, as
+// reading the digits back would wait for their stores.
+func insertPoint(w uint64, dp int) uint64 {
 	low := uint64(1)<<(8*dp) - 1
-	w = w&low | '.'<<(8*dp) | (w<<8)&^(low<<8|0xff)
-	binary.LittleEndian.PutUint64(out, w)
+	return w&low | '.'<<(8*dp) | (w<<8)&^(low<<8|0xff)
 }
 
 // zeros8 is eight '0' bytes.
