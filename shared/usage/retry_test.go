@@ -37,10 +37,10 @@ func (c *contended) TransactWriteItems(ctx context.Context, in *dynamodb.Transac
 	return c.DB.TransactWriteItems(ctx, in, opts...)
 }
 
-// A count that keeps losing to others on a hot item is sent again until
-// it lands (a burst on one key queues its counters for as long as the
-// burst lasts), and counted once; a cancellation for any other reason,
-// or the request's end, stops it.
+// A count that keeps losing to others on a hot item is sent again for
+// longer than the old eight sends (a burst on one key queues its counters
+// for as long as the burst lasts), and counted once; a cancellation for
+// any other reason stops it, and the request's end cuts its pauses short.
 func TestRecordOutlastsContention(t *testing.T) {
 	for name, tc := range map[string]struct {
 		cancelled int64
@@ -51,7 +51,7 @@ func TestRecordOutlastsContention(t *testing.T) {
 		"conflicts past the old eight sends": {cancelled: 12, reason: "TransactionConflict", counted: true},
 		"throttled past the old eight sends": {cancelled: 12, reason: "ThrottlingError", counted: true},
 		"another reason is not retried":      {cancelled: 1, reason: "ValidationError", counted: false},
-		"the request's end stops it":         {cancelled: 1 << 40, reason: "TransactionConflict", deadline: 300 * time.Millisecond},
+		"the request's end cuts it short":    {cancelled: 1 << 40, reason: "TransactionConflict", deadline: 300 * time.Millisecond},
 	} {
 		t.Run(name, func(t *testing.T) {
 			db := &contended{DB: fx.DB, n: tc.cancelled, reason: tc.reason}

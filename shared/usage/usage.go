@@ -189,22 +189,23 @@ func (s *Store) AddRateLimited(ctx context.Context, accountID, keyID, endpoint s
 	return nil
 }
 
-// retryFor bounds the time a counter transaction keeps being sent again
-// while DynamoDB cancels it only for conflicts (TransactionConflict) or a
-// throttled hot item. A count is worth a wait: a burst on one key queues
-// its counter writes on the key's items for as long as the burst lasts
-// (a fixed number of sends gave up within half a second and lost counts
-// under the contention mode). The request's context ends it sooner.
-const retryFor = 3 * time.Second
+// attempts bounds the sends of a counter transaction that keeps losing
+// to others on the same items (DynamoDB cancels it TransactionConflict)
+// or is throttled on a hot item. A count is worth a wait: a burst on one
+// key queues its counter writes on the key's items for as long as the
+// burst lasts, and 8 sends (about half a second of pauses) lost counts
+// under the contention mode; 24 wait about 3 s (dynamo.Pause caps a pause
+// at 160 ms). The request's end ends them sooner: Pause returns at once
+// and the next send fails with the context's error.
+const attempts = 24
 
 // transact sends in, and again after a pause while it is cancelled only
-// for conflicts or throttling (a cancelled transaction applied nothing),
-// for at most retryFor or until ctx ends. It returns the last error.
+// for conflicts or throttling (a cancelled transaction applied nothing).
+// It returns the last error.
 func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInput) error {
-	until := time.Now().Add(retryFor)
 	for try := 0; ; try++ {
 		_, err := s.db.TransactWriteItems(ctx, in)
-		if err == nil || ctx.Err() != nil || time.Now().After(until) || !dynamo.Transient(dynamo.CancellationReasons(err)) {
+		if err == nil || try+1 >= attempts || !dynamo.Transient(dynamo.CancellationReasons(err)) {
 			return err
 		}
 		dynamo.Pause(ctx, try)
