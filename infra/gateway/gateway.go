@@ -27,6 +27,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/waickoff/waickoff/infra/iam"
 	"github.com/waickoff/waickoff/shared/app"
 	"github.com/waickoff/waickoff/shared/metering"
 	"github.com/waickoff/waickoff/shared/payload"
@@ -462,32 +463,11 @@ func actionMatches(actions []string) bool {
 
 func resourceMatches(resources []string, arn string) bool {
 	for _, r := range resources {
-		if wildcard(r, arn) {
+		if iam.Match(r, arn) {
 			return true
 		}
 	}
 	return false
-}
-
-// wildcard matches s against a pattern where * matches any run and ?
-// one character, as IAM resource patterns do.
-func wildcard(pattern, s string) bool {
-	if pattern == "" {
-		return s == ""
-	}
-	switch pattern[0] {
-	case '*':
-		for i := 0; i <= len(s); i++ {
-			if wildcard(pattern[1:], s[i:]) {
-				return true
-			}
-		}
-		return false
-	case '?':
-		return s != "" && wildcard(pattern[1:], s[1:])
-	default:
-		return s != "" && s[0] == pattern[0] && wildcard(pattern[1:], s[1:])
-	}
 }
 
 func writeProxyResponse(w http.ResponseWriter, out events.APIGatewayProxyResponse, reqID string, g *Gateway) int {

@@ -9,9 +9,9 @@ import "strings"
 // when one does.
 var operators = map[string]func(req, cond []string) bool{
 	"ForAllValues:StringEquals": func(req, cond []string) bool { return all(req, cond, equal) },
-	"ForAllValues:StringLike":   func(req, cond []string) bool { return all(req, cond, wildcard) },
+	"ForAllValues:StringLike":   func(req, cond []string) bool { return all(req, cond, Match) },
 	"ForAnyValue:StringEquals":  func(req, cond []string) bool { return anyOf(req, cond, equal) },
-	"ForAnyValue:StringLike":    func(req, cond []string) bool { return anyOf(req, cond, wildcard) },
+	"ForAnyValue:StringLike":    func(req, cond []string) bool { return anyOf(req, cond, Match) },
 }
 
 // knownConditionKeys are the condition keys of DynamoDB calls the
@@ -77,10 +77,10 @@ func (p Policy) allows(action, arn string, n Need) bool {
 func matchesAny(patterns []string, s string, fold bool) bool {
 	for _, p := range patterns {
 		if fold {
-			if wildcard(strings.ToLower(p), strings.ToLower(s)) {
+			if Match(strings.ToLower(p), strings.ToLower(s)) {
 				return true
 			}
-		} else if wildcard(p, s) {
+		} else if Match(p, s) {
 			return true
 		}
 	}
@@ -99,14 +99,15 @@ func conditionsHold(c map[string]map[string][]string, n Need) bool {
 	return true
 }
 
-// wildcard matches s against a pattern where * matches any run and ? one
-// character, as IAM's StringLike and resource patterns do.
-func wildcard(pattern, s string) bool {
+// Match matches s against a pattern where * matches any run and ? one
+// character, as IAM's StringLike and resource patterns do (the local
+// gateway matches an authorizer policy's resources with it too).
+func Match(pattern, s string) bool {
 	for len(pattern) > 0 {
 		switch pattern[0] {
 		case '*':
 			for i := 0; i <= len(s); i++ {
-				if wildcard(pattern[1:], s[i:]) {
+				if Match(pattern[1:], s[i:]) {
 					return true
 				}
 			}

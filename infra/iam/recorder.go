@@ -116,7 +116,7 @@ func Unused(sts []samtemplate.Statement, uses []Use) []string {
 					continue
 				}
 				for _, v := range leadingKeys(st) {
-					if !anyOf(keys, []string{v}, wildcard) {
+					if !anyOf(keys, []string{v}, Match) {
 						out = append(out, fmt.Sprintf("%s on %s for dynamodb:LeadingKeys %s", a, res, v))
 					}
 				}
@@ -131,7 +131,7 @@ func Unused(sts []samtemplate.Statement, uses []Use) []string {
 func matchingKeys(st samtemplate.Statement, action, resource string, uses []Use) []string {
 	var keys []string
 	for _, u := range uses {
-		if !matchesAny([]string{action}, u.Action, true) || !wildcard(resource, u.Resource) {
+		if !matchesAny([]string{action}, u.Action, true) || !Match(resource, u.Resource) {
 			continue
 		}
 		for _, k := range u.Keys {
