@@ -124,6 +124,20 @@ const (
 	mcpEv   = "authorizer-request-mcp.json"
 )
 
+// allowed returns a call of a's for key on an events/ fixture, which a
+// must allow: the caller it passes on.
+func allowed(t *testing.T, a *authorizer.Authorizer, key string) func(fixture string) caller.Caller {
+	return func(fixture string) caller.Caller {
+		t.Helper()
+		req := request(t, fixture, key)
+		resp, err := a.Handle(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return callerOf(t, req, resp)
+	}
+}
+
 // callerOf checks an Allow policy for the request and returns the caller
 // as a function would read it (after API Gateway turned the values into
 // strings).
@@ -414,18 +428,8 @@ func setSession(t testing.TB, acc, id string, expires time.Time, used, limit int
 }
 
 func TestMeteredRoutesNeedASession(t *testing.T) {
-	ctx := context.Background()
 	acc, admin := newAccount(t, 10)
-	a := newAuthorizer(authorizer.Options{})
-	call := func(fixture string) caller.Caller {
-		t.Helper()
-		req := request(t, fixture, admin.Secret)
-		resp, err := a.Handle(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return callerOf(t, req, resp)
-	}
+	call := allowed(t, newAuthorizer(authorizer.Options{}), admin.Secret)
 	// No session: refused, and the rate-limit token is given back.
 	for range 15 {
 		c := call(meterEv)
@@ -472,18 +476,8 @@ func TestMeteredRoutesNeedASession(t *testing.T) {
 // A session-aware route (MCP) runs with the active session when there is
 // one, and without it, unrefused and counted, when there is none.
 func TestSessionAwareRoutesCarryTheSession(t *testing.T) {
-	ctx := context.Background()
 	acc, admin := newAccount(t, 10)
-	a := newAuthorizer(authorizer.Options{})
-	call := func(fixture string) caller.Caller {
-		t.Helper()
-		req := request(t, fixture, admin.Secret)
-		resp, err := a.Handle(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return callerOf(t, req, resp)
-	}
+	call := allowed(t, newAuthorizer(authorizer.Options{}), admin.Secret)
 	for i := range 3 {
 		if c := call(mcpEv); c.Refusal != "" || c.SessionID != "" || c.RateRemaining != 9-i {
 			t.Fatalf("no session, call %d: %+v", i, c)
