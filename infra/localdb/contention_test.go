@@ -20,18 +20,12 @@ import (
 // it fails TransactionConflictException, and an item past its write units
 // a second is throttled; what is refused applies nothing.
 func TestContentionMode(t *testing.T) {
-	t.Setenv("MOTO_CONTENTION", "conflict_ms=300,wcu=6")
 	ctx := context.Background()
-	srv, err := localdb.Start(ctx, fx.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	db, tx, count := contentionTable(t, srv)
+	db, tx, count := contentionTable(t, "conflict_ms=300,wcu=6")
 	if err := tx("a", "b"); err != nil {
 		t.Fatal(err)
 	}
-	err = tx("c", "a")
+	err := tx("c", "a")
 	if r := dynamo.CancellationReasons(err); !dynamo.ReasonIs(r, 1, "TransactionConflict") || !dynamo.ReasonIs(r, 0, "None") {
 		t.Fatalf("a transaction on a held item: %v", err)
 	}
@@ -49,22 +43,14 @@ func TestContentionMode(t *testing.T) {
 // MOTO_CONTENTION wcu: an item takes its write units a second (2 a
 // transactional write), then its writes are throttled and apply nothing.
 func TestContentionModeThrottlesAHotItem(t *testing.T) {
-	t.Setenv("MOTO_CONTENTION", "conflict_ms=0,wcu=4")
-	ctx := context.Background()
-	srv, err := localdb.Start(ctx, fx.Root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	db, tx, count := contentionTable(t, srv)
-	_ = db
+	_, tx, count := contentionTable(t, "conflict_ms=0,wcu=4")
 	if err := tx("x"); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx("x"); err != nil {
 		t.Fatal(err)
 	}
-	err = tx("y", "x")
+	err := tx("y", "x")
 	if r := dynamo.CancellationReasons(err); !dynamo.ReasonIs(r, 1, "ThrottlingError") || !dynamo.ReasonIs(r, 0, "None") {
 		t.Fatalf("a third transactional write within a second to an item of 4 units: %v", err)
 	}
@@ -77,12 +63,19 @@ func TestContentionModeThrottlesAHotItem(t *testing.T) {
 	}
 }
 
-// contentionTable creates a table on srv and returns a client that does
-// not retry, a transaction adding 1 to n of the given items, and n of an
-// item.
-func contentionTable(t *testing.T, srv *localdb.Server) (*dynamodb.Client, func(ids ...string) error, func(id string) int64) {
+// contentionTable starts a server of the test's own in the contention
+// mode spec (MOTO_CONTENTION), creates a table on it and returns a client
+// that does not retry, a transaction adding 1 to n of the given items, and
+// n of an item.
+func contentionTable(t *testing.T, spec string) (*dynamodb.Client, func(ids ...string) error, func(id string) int64) {
 	t.Helper()
+	t.Setenv("MOTO_CONTENTION", spec)
 	ctx := context.Background()
+	srv, err := localdb.Start(ctx, fx.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
 	db, err := dynamo.NewClient(ctx, dynamo.Options{Region: "us-east-1", Endpoint: srv.Endpoint, MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
