@@ -4027,8 +4027,10 @@ type ClientInterface interface {
 	// session). A tool that fails answers a result with `isError: true`
 	// whose text is the HTTP API's problem document (same `code`, `detail`
 	// and `field`) and costs nothing, for example `session_required`,
-	// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
-	// answer over the response limit, measured as for the HTTP routes);
+	// `invalid_request`, `insufficient_tokens` (an answer the session
+	// cannot pay for, or that costs more than the call's `max_tokens`
+	// argument) or `response_too_large` (an answer over the response
+	// limit, measured as for the HTTP routes);
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -4062,8 +4064,10 @@ type ClientInterface interface {
 	// session). A tool that fails answers a result with `isError: true`
 	// whose text is the HTTP API's problem document (same `code`, `detail`
 	// and `field`) and costs nothing, for example `session_required`,
-	// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
-	// answer over the response limit, measured as for the HTTP routes);
+	// `invalid_request`, `insufficient_tokens` (an answer the session
+	// cannot pay for, or that costs more than the call's `max_tokens`
+	// argument) or `response_too_large` (an answer over the response
+	// limit, measured as for the HTTP routes);
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -5060,8 +5064,10 @@ func (c *Client) McpOpenStream(ctx context.Context, reqEditors ...RequestEditorF
 // session). A tool that fails answers a result with `isError: true`
 // whose text is the HTTP API's problem document (same `code`, `detail`
 // and `field`) and costs nothing, for example `session_required`,
-// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
-// answer over the response limit, measured as for the HTTP routes);
+// `invalid_request`, `insufficient_tokens` (an answer the session
+// cannot pay for, or that costs more than the call's `max_tokens`
+// argument) or `response_too_large` (an answer over the response
+// limit, measured as for the HTTP routes);
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -5105,8 +5111,10 @@ func (c *Client) McpMessageWithBody(ctx context.Context, contentType string, bod
 // session). A tool that fails answers a result with `isError: true`
 // whose text is the HTTP API's problem document (same `code`, `detail`
 // and `field`) and costs nothing, for example `session_required`,
-// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
-// answer over the response limit, measured as for the HTTP routes);
+// `invalid_request`, `insufficient_tokens` (an answer the session
+// cannot pay for, or that costs more than the call's `max_tokens`
+// argument) or `response_too_large` (an answer over the response
+// limit, measured as for the HTTP routes);
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -7796,8 +7804,10 @@ type ClientWithResponsesInterface interface {
 	// session). A tool that fails answers a result with `isError: true`
 	// whose text is the HTTP API's problem document (same `code`, `detail`
 	// and `field`) and costs nothing, for example `session_required`,
-	// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
-	// answer over the response limit, measured as for the HTTP routes);
+	// `invalid_request`, `insufficient_tokens` (an answer the session
+	// cannot pay for, or that costs more than the call's `max_tokens`
+	// argument) or `response_too_large` (an answer over the response
+	// limit, measured as for the HTTP routes);
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -7831,8 +7841,10 @@ type ClientWithResponsesInterface interface {
 	// session). A tool that fails answers a result with `isError: true`
 	// whose text is the HTTP API's problem document (same `code`, `detail`
 	// and `field`) and costs nothing, for example `session_required`,
-	// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
-	// answer over the response limit, measured as for the HTTP routes);
+	// `invalid_request`, `insufficient_tokens` (an answer the session
+	// cannot pay for, or that costs more than the call's `max_tokens`
+	// argument) or `response_too_large` (an answer over the response
+	// limit, measured as for the HTTP routes);
 	// protocol faults (unknown method or tool, bad parameters) are
 	// JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 	// `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -13929,8 +13941,10 @@ func (c *ClientWithResponses) McpOpenStreamWithResponse(ctx context.Context, req
 // session). A tool that fails answers a result with `isError: true`
 // whose text is the HTTP API's problem document (same `code`, `detail`
 // and `field`) and costs nothing, for example `session_required`,
-// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
-// answer over the response limit, measured as for the HTTP routes);
+// `invalid_request`, `insufficient_tokens` (an answer the session
+// cannot pay for, or that costs more than the call's `max_tokens`
+// argument) or `response_too_large` (an answer over the response
+// limit, measured as for the HTTP routes);
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
@@ -13970,8 +13984,10 @@ func (c *ClientWithResponses) McpMessageWithBodyWithResponse(ctx context.Context
 // session). A tool that fails answers a result with `isError: true`
 // whose text is the HTTP API's problem document (same `code`, `detail`
 // and `field`) and costs nothing, for example `session_required`,
-// `invalid_request`, `insufficient_tokens` or `response_too_large` (an
-// answer over the response limit, measured as for the HTTP routes);
+// `invalid_request`, `insufficient_tokens` (an answer the session
+// cannot pay for, or that costs more than the call's `max_tokens`
+// argument) or `response_too_large` (an answer over the response
+// limit, measured as for the HTTP routes);
 // protocol faults (unknown method or tool, bad parameters) are
 // JSON-RPC errors. Candles come as rows (`candles`), columns (`time`,
 // `open`, ...) or CSV text (`csv`), with the limits and errors of the
