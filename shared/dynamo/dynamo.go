@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -86,20 +87,33 @@ func DefaultHTTPClient() *http.Client {
 	return &http.Client{Transport: t, Timeout: 5 * time.Second}
 }
 
-// Counter is an aws.HTTPClient that counts the round trips it makes.
+// Counter is an aws.HTTPClient that counts the round trips it makes: the
+// calls the code asked for (each operation's first attempt) apart from
+// the attempts the SDK's retryer re-sent after a transient failure (a
+// reset connection, a throttle), which it counts as Retries. The SDK
+// names each attempt in the amz-sdk-request header ("attempt=2; max=3").
 type Counter struct {
-	Next aws.HTTPClient
-	n    atomic.Int64
+	Next    aws.HTTPClient
+	n       atomic.Int64
+	retries atomic.Int64
 }
 
 // Do sends req and counts it.
 func (c *Counter) Do(req *http.Request) (*http.Response, error) {
-	c.n.Add(1)
+	if strings.Contains(req.Header.Get("amz-sdk-request"), "attempt=") &&
+		!strings.HasPrefix(req.Header.Get("amz-sdk-request"), "attempt=1;") {
+		c.retries.Add(1)
+	} else {
+		c.n.Add(1)
+	}
 	return c.Next.Do(req)
 }
 
-// Count is the number of round trips so far.
+// Count is the number of round trips so far, retries not included.
 func (c *Counter) Count() int64 { return c.n.Load() }
+
+// Retries is the number of attempts the SDK re-sent so far.
+func (c *Counter) Retries() int64 { return c.retries.Load() }
 
 // NewCounter wraps the default HTTP client in a Counter.
 func NewCounter() *Counter { return &Counter{Next: DefaultHTTPClient()} }
