@@ -9,7 +9,7 @@
 # start to the runtime's first /next. No store is reachable (the endpoint
 # is a closed port), so a store call at init would show as a failed init.
 # Prints a Markdown table: the arm64 bootstrap's size, the median and the
-# fastest init of RUNS.
+# fastest init of RUNS. ONLY=<regex> measures the matching functions only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RIE=${RIE:-$(go env GOPATH)/bin/aws-lambda-rie}
@@ -31,6 +31,7 @@ echo "| function | arm64 bootstrap (MiB) | init median (ms) | init fastest (ms) 
 echo "| --- | ---: | ---: | ---: |"
 awk '/^build-[A-Za-z]+Function:/{id=substr($1,7); sub(":","",id)} /call lambda,/{d=$0; sub(/.*call lambda,/,"",d); sub(/\).*/,"",d); print id, d}' Makefile |
 while read -r id dir; do
+  [[ -n ${ONLY:-} && ! $id =~ $ONLY ]] && continue
   case $id in
     AuthorizerFunction) ev=events/authorizer-request.json ;;
     SessionExpiryFunction) ev=events/ttl-removal.json ;;
