@@ -243,3 +243,37 @@ func TestSessionExpiresEndToEnd(t *testing.T) {
 	}
 	expect(t, "a new session", at("POST", "/api/v1/sessions", admin, nil), 201, "")
 }
+
+// In AWS, TTL removes an expired session's lease late (up to days), so a
+// customer whose session ran out of time often starts the next one while
+// the hub still points at the old. The start ends the old session in its
+// own transaction (an UpdateItem on the sessions table), so the start
+// function's grants must allow that; the stream handler finds it ended
+// later. The sweeper here runs once a minute: it cannot end the session
+// first.
+func TestStartAfterExpiryBeforeTTLRemoval(t *testing.T) {
+	a := startAPIAt(t, map[string]string{"SESSION_TTL": "1s"})
+	at := func(method, path, key string, body any) response {
+		return callAt(t, a.URL, method, path, key, body)
+	}
+	r := at("POST", "/api/v1/accounts", a.MasterKey, map[string]any{"name": "late ttl"})
+	expect(t, "account", r, 201, "")
+	admin := r.body["admin_key"].(map[string]any)["key"].(string)
+	expect(t, "buy", at("POST", "/api/v1/sessions/quota/add", admin, map[string]any{"sessions": 2}), 201, "")
+	first := at("POST", "/api/v1/sessions", admin, nil)
+	expect(t, "first start", first, 201, "")
+	expires, err := time.Parse(time.RFC3339Nano, first.body["expires_at"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(expires) + 50*time.Millisecond)
+	second := at("POST", "/api/v1/sessions", admin, nil)
+	expect(t, "start after the first expired", second, 201, "")
+	old := at("GET", "/api/v1/sessions/"+first.body["session_id"].(string), admin, nil)
+	if old.body["status"] != "ended" || old.body["end_reason"] != "expired" || old.body["ended_at"] != old.body["expires_at"] {
+		t.Fatalf("the expired session after the next start: %s", old.raw)
+	}
+	if q := at("GET", "/api/v1/sessions/quota", admin, nil); q.body["used"] != 2.0 || q.body["remaining"] != 0.0 {
+		t.Fatalf("quota after two starts: %s", q.raw)
+	}
+}
