@@ -206,9 +206,12 @@ func TestMCPConversation(t *testing.T) {
 	}
 
 	// No session yet: the free tools answer, the metered ones refuse.
+	// The pricing tool is GET /api/v1/pricing as a tool: the same terms,
+	// payments included.
 	price := structured(t, callTool(t, cs, "pricing", map[string]any{}))
-	if price["session_price_cents"] != 100.0 {
-		t.Fatalf("pricing %v", price)
+	if http := callAt(t, api.URL, "GET", "/api/v1/pricing", "", nil); price["session_price_cents"] != 100.0 ||
+		!reflect.DeepEqual(price, http.body) {
+		t.Fatalf("pricing tool %v\nGET /api/v1/pricing %v", price, http.body)
 	}
 	res := callTool(t, cs, "quota", map[string]any{})
 	if m := metaOf(t, res); m.Tokens != 0 || m.SessionID != nil || m.TokensRemaining != nil {
@@ -674,6 +677,17 @@ func TestMCPWyckoffAnalysis(t *testing.T) {
 	}
 	if listed == nil || !strings.Contains(listed.Description, "stable_until") || listed.InputSchema == nil || listed.OutputSchema == nil {
 		t.Fatalf("tools/list: wyckoff_analysis %+v", listed)
+	}
+	// max_tokens, which the analysis honours, is an argument a client
+	// that follows the schema can send; precision and last, which it
+	// refuses, are not.
+	var in struct {
+		Properties map[string]any `json:"properties"`
+	}
+	raw, _ := json.Marshal(listed.InputSchema)
+	if err := json.Unmarshal(raw, &in); err != nil || in.Properties["max_tokens"] == nil ||
+		in.Properties["precision"] != nil || in.Properties["last"] != nil {
+		t.Fatalf("wyckoff_analysis input schema: %s", raw)
 	}
 	if err := cs.Ping(context.Background(), nil); err != nil {
 		t.Fatal(err)

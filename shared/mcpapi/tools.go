@@ -278,7 +278,7 @@ func Quota(h httpapi.HandlerFunc) Tool {
 func Pricing(h httpapi.HandlerFunc) Tool {
 	return Tool{Name: "pricing", Title: "Prices",
 		Description: "Free. The price of a session in cents (usd), the bulk discount tiers, and what a session holds " +
-			"(its duration and token limit).",
+			"(its duration and token limit), and whether an ADMIN key may buy sessions (payments).",
 		Input: schema(map[string]any{"type": "object", "additionalProperties": false, "properties": map[string]any{}}),
 		Output: schema(map[string]any{"type": "object", "required": []string{"currency", "session_price_cents", "tiers", "session"},
 			"properties": map[string]any{
@@ -286,6 +286,9 @@ func Pricing(h httpapi.HandlerFunc) Tool {
 				"tiers": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
 				"session": map[string]any{"type": "object", "properties": map[string]any{
 					"ttl_seconds": num("integer"), "token_limit": num("integer")}},
+				"payments": map[string]any{"type": "object", "required": []string{"mode", "self_service"}, "properties": map[string]any{
+					"mode":         map[string]any{"type": "string", "enum": []string{"placeholder", "disabled"}},
+					"self_service": num("boolean")}},
 			}}),
 		Run: HandlerRun("/api/v1/pricing", h)}
 }

@@ -13,12 +13,14 @@ import (
 // candles, parameters, limits and errors, answered by the endpoint's own
 // code (wyckoffapi.Analyze), so both give the same analysis.
 func WyckoffAnalysis() Tool {
-	// The request settings (precision) are not offered but passed on,
-	// so that the analysis refuses them as the endpoint does.
-	_, setNames := settings()
+	// Of the request settings only max_tokens is offered; the others
+	// (precision, last) are passed on, so that the analysis refuses them
+	// as the endpoint does.
+	setProps, setNames := settings()
 	in := map[string]any{"type": "object", "additionalProperties": false,
 		"properties": withProps(candleProps, map[string]any{"params": map[string]any{"type": "object",
-			"additionalProperties": num("number"), "description": "Parameters by name (listed in the description); omitted ones take their defaults."}})}
+			"additionalProperties": num("number"), "description": "Parameters by name (listed in the description); omitted ones take their defaults."},
+			"max_tokens": setProps["max_tokens"]})}
 	return Tool{Name: "wyckoff_analysis", Title: "Wyckoff analysis", Metered: true,
 		Description: wyckoffHelp(), Input: schema(in), Output: schema(wyckoffResult),
 		Run: func(r *http.Request, args Args) (Output, error) {

@@ -23,7 +23,8 @@ func Server(d *store.Deps) (*httpapi.Server, error) {
 		Tools: []mcpapi.Tool{
 			mcpapi.ComputeIndicator(), mcpapi.Batch(), mcpapi.WyckoffAnalysis(),
 			mcpapi.SessionStatus(sessions.Current), mcpapi.Quota(quotas.Get),
-			mcpapi.Pricing(health.Pricing(d.Prices(), health.Session{TTL: d.Config.SessionTTL, TokenLimit: d.Config.SessionTokenLimit})),
+			mcpapi.Pricing(health.Pricing(d.Prices(), health.Session{TTL: d.Config.SessionTTL, TokenLimit: d.Config.SessionTokenLimit,
+				PaymentsMode: d.Config.PaymentsMode})),
 		}})
 	if err != nil {
 		return nil, err
