@@ -96,6 +96,9 @@ func TestResponsesMatchSchemas(t *testing.T) {
 // session.
 var neverSucceeds = map[string]bool{"GET /api/v1/mcp": true, "DELETE /api/v1/mcp": true}
 
+// ownHeaders are the response headers the API sets itself.
+var ownHeaders = []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+
 // maxBodyBytes is the test API's MAX_BODY_BYTES (main_test.go).
 const maxBodyBytes = 64 << 10
 
@@ -237,6 +240,19 @@ func (v *validator) send(t *testing.T, name string, w *world, s sample) {
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Errorf("%s: the %d answer does not match %s in the document:\n%v\nbody: %.600s", name, resp.StatusCode, pattern, err, raw)
+	}
+	// The API's own headers are closed too: each one the answer carries
+	// is declared for its status.
+	declared := map[string]bool{}
+	if r := route.Operation.Responses.Status(resp.StatusCode); r != nil && r.Value != nil {
+		for h := range r.Value.Headers {
+			declared[strings.ToLower(h)] = true
+		}
+	}
+	for _, h := range ownHeaders {
+		if resp.Header.Get(h) != "" && !declared[strings.ToLower(h)] {
+			t.Errorf("%s: the %d answer of %s carries %s, which the document does not declare for it", name, resp.StatusCode, pattern, h)
+		}
 	}
 
 	if len(s.save) == 0 {
