@@ -545,17 +545,23 @@ func TestMCPTransport(t *testing.T) {
 		return resp, m
 	}
 	ping := `{"jsonrpc":"2.0","id":7,"method":"ping"}`
+	// A readable request gets its JSON-RPC error with its id, the code
+	// JSON-RPC gives the fault; a message that cannot be read, none.
 	for _, tc := range []struct {
 		name, body string
 		status     int
 		code       float64
+		id         any
 	}{
-		{"batch", "[" + ping + "]", 400, -32600},
-		{"not JSON", "{nope", 400, -32700},
+		{"batch", "[" + ping + "]", 400, -32600, nil},
+		{"not JSON", "{nope", 400, -32700, nil},
+		{"unknown method", `{"jsonrpc":"2.0","id":8,"method":"foo/bar"}`, 200, -32601, 8.0},
+		{"tools/call without params", `{"jsonrpc":"2.0","id":"nine","method":"tools/call"}`, 200, -32602, "nine"},
+		{"a notification with an id", `{"jsonrpc":"2.0","id":10,"method":"notifications/initialized"}`, 400, -32600, 10.0},
 	} {
 		resp, m := post(tc.body, "")
 		e, _ := m["error"].(map[string]any)
-		if resp.StatusCode != tc.status || e == nil || e["code"] != tc.code || m["jsonrpc"] != "2.0" {
+		if resp.StatusCode != tc.status || e == nil || e["code"] != tc.code || m["jsonrpc"] != "2.0" || m["id"] != tc.id {
 			t.Errorf("%s: %d %v", tc.name, resp.StatusCode, m)
 		}
 	}

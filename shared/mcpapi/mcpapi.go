@@ -168,7 +168,7 @@ func (s *Server) Post(w http.ResponseWriter, r *http.Request) error {
 	rec := newRecorder()
 	s.sdk.ServeHTTP(rec, req)
 	if cl.tool == nil || rec.status != http.StatusOK {
-		return s.relay(w, rec)
+		return s.relay(w, rec, body)
 	}
 	return s.answer(w, r, cl, rec.body.Bytes(), int64(len(body)))
 }
@@ -181,20 +181,28 @@ func Reject(w http.ResponseWriter, r *http.Request) error {
 		Header: http.Header{"Allow": {"POST"}}}
 }
 
-// relay writes the SDK's answer. The SDK answers transport faults in
-// plain text: a message it cannot accept (400) becomes a JSON-RPC error
-// with no id, as the transport allows; the other statuses become the
-// API's problems.
-func (s *Server) relay(w http.ResponseWriter, rec *recorder) error {
+// relay writes the SDK's answer to body. The SDK answers transport faults
+// in plain text; relay answers them as JSON-RPC errors: a method the
+// server does not have (-32601) and a request missing its params
+// (-32602) are JSON-RPC error responses to a readable request (200, with
+// its id); any other message it cannot accept (400) is -32600, or -32700
+// when it is not JSON, with the id when one could be read. The other
+// statuses become the API's problems.
+func (s *Server) relay(w http.ResponseWriter, rec *recorder, body []byte) error {
 	isJSON := strings.HasPrefix(rec.header.Get("Content-Type"), "application/json")
 	text := strings.TrimSpace(rec.body.String())
 	switch {
 	case rec.status == http.StatusBadRequest && !isJSON:
-		code := -32600
-		if strings.HasPrefix(text, "malformed payload") {
-			code = -32700
+		id := requestID(body)
+		switch {
+		case strings.HasPrefix(text, "malformed payload"):
+			return writeRPCError(w, rec.status, nil, -32700, text)
+		case id != nil && strings.HasPrefix(text, "JSON RPC not handled"):
+			return writeRPCError(w, http.StatusOK, id, -32601, text)
+		case id != nil && strings.HasPrefix(text, `invalid request: missing required "params"`):
+			return writeRPCError(w, http.StatusOK, id, -32602, text)
 		}
-		return writeRPCError(w, rec.status, nil, code, text)
+		return writeRPCError(w, rec.status, id, -32600, text)
 	case rec.status == http.StatusUnsupportedMediaType:
 		return problem.New(problem.UnsupportedMediaType, "send application/json: one JSON-RPC message")
 	case rec.status > http.StatusBadRequest:
@@ -215,6 +223,18 @@ func writeRPCError(w http.ResponseWriter, status int, id json.RawMessage, code i
 		out["id"] = id
 	}
 	return httpapi.WriteJSON(w, status, out)
+}
+
+// requestID is the id of the JSON-RPC request in body: nil when body is
+// not one JSON object or has no id, or a null one.
+func requestID(body []byte) json.RawMessage {
+	var m struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(body, &m) != nil || len(m.ID) == 0 || string(m.ID) == "null" {
+		return nil
+	}
+	return m.ID
 }
 
 func nonce() string {
