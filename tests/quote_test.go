@@ -2,14 +2,24 @@ package tests
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
-// quoted sends the same request to the quote route and to the indicator
-// route it quotes (path below /api/v1/indicators/).
+// quoted sends the same request to the quote route and to the metered
+// route it quotes (path below /api/v1/: "indicators/rsi",
+// "analysis/wyckoff").
 type quoted struct {
 	name, path, ct string
 	body           []byte
+}
+
+// route is the metered route's path, quote its quote's.
+func (q quoted) route() string { return "/api/v1/" + q.path }
+
+func (q quoted) quote() string {
+	dir, rest, _ := strings.Cut(q.path, "/")
+	return "/api/v1/" + dir + "/quote/" + rest
 }
 
 func jsonBody(t *testing.T, v any) []byte {
@@ -33,25 +43,29 @@ func TestQuote(t *testing.T) {
 	rows := candleRows(400)
 	csv := csvCandles(2_000)
 	cases := []quoted{
-		{"CSV RSI with last", "rsi?period=14&last=1", "text/csv", csv},
-		{"CSV SMA, every value", "sma?period=20", "text/csv", csv},
-		{"JSON MACD with precision", "macd", "application/json", jsonBody(t, map[string]any{"candles": rows, "precision": 6,
+		{"CSV RSI with last", "indicators/rsi?period=14&last=1", "text/csv", csv},
+		{"CSV SMA, every value", "indicators/sma?period=20", "text/csv", csv},
+		{"JSON MACD with precision", "indicators/macd", "application/json", jsonBody(t, map[string]any{"candles": rows, "precision": 6,
 			"params": map[string]any{"fast_period": 5, "slow_period": 13, "signal_period": 4}})},
-		{"JSON batch, a bad item", "batch", "application/json", jsonBody(t, map[string]any{"candles": rows, "last": 50,
+		{"JSON batch, a bad item", "indicators/batch", "application/json", jsonBody(t, map[string]any{"candles": rows, "last": 50,
 			"indicators": []any{map[string]any{"name": "rsi"}, map[string]any{"name": "bbands", "last": 3},
 				map[string]any{"name": "nope"}}})},
+		{"CSV Wyckoff analysis", "analysis/wyckoff?reversal=2", "text/csv", []byte(schematicCSV())},
 	}
 
 	// No session: refused as the metered routes refuse, before any work.
 	r := do(t, api, req{method: "POST", path: "/api/v1/indicators/quote/rsi", key: tn.read, raw: csv, ct: "text/csv"})
 	expect(t, "quote without a session", r, 403, "session_required")
+	r = do(t, api, req{method: "POST", path: "/api/v1/analysis/quote/wyckoff", key: tn.read, raw: csv, ct: "text/csv"})
+	expect(t, "Wyckoff quote without a session", r, 403, "session_required")
 
 	sid := tn.active(t)
 	for _, tc := range cases {
 		used, requests := sessionFigures(t, tn, sid)
-		q := do(t, api, req{method: "POST", path: "/api/v1/indicators/quote/" + tc.path, key: tn.read, raw: tc.body, ct: tc.ct})
+		q := do(t, api, req{method: "POST", path: tc.quote(), key: tn.read, raw: tc.body, ct: tc.ct})
 		expect(t, tc.name+": quote", q, 200, "")
-		if q.body["values"] != nil || q.body["results"] != nil || q.body["meta"] != nil || q.header.Get("RateLimit-Limit") == "" {
+		if q.body["values"] != nil || q.body["results"] != nil || q.body["events"] != nil || q.body["meta"] != nil ||
+			q.header.Get("RateLimit-Limit") == "" {
 			t.Fatalf("%s: the quote %s", tc.name, shorten(string(q.raw)))
 		}
 		tokens := int64(q.body["tokens"].(float64))
@@ -62,7 +76,7 @@ func TestQuote(t *testing.T) {
 		if u, n := sessionFigures(t, tn, sid); u != used || n != requests {
 			t.Fatalf("%s: the quote moved the session: tokens_used %d -> %d, requests %d -> %d", tc.name, used, u, requests, n)
 		}
-		r := do(t, api, req{method: "POST", path: "/api/v1/indicators/" + tc.path, key: tn.read, raw: tc.body, ct: tc.ct})
+		r := do(t, api, req{method: "POST", path: tc.route(), key: tn.read, raw: tc.body, ct: tc.ct})
 		expect(t, tc.name, r, 200, "")
 		charged := int64(r.body["meta"].(map[string]any)["tokens"].(float64))
 		u, _ := sessionFigures(t, tn, sid)
@@ -102,12 +116,15 @@ func TestQuote(t *testing.T) {
 
 	// Bad input: the request's own 400, naming the same field.
 	for _, bad := range []quoted{
-		{"bad last", "rsi?last=0", "text/csv", csv},
-		{"unknown indicator", "nope", "text/csv", csv},
-		{"bad batch", "batch", "application/json", jsonBody(t, map[string]any{"candles": rows, "indicators": []any{}})},
+		{"bad last", "indicators/rsi?last=0", "text/csv", csv},
+		{"unknown indicator", "indicators/nope", "text/csv", csv},
+		{"bad batch", "indicators/batch", "application/json", jsonBody(t, map[string]any{"candles": rows, "indicators": []any{}})},
+		{"Wyckoff with precision", "analysis/wyckoff?precision=3", "text/csv", csv},
+		{"Wyckoff parameter out of bounds", "analysis/wyckoff", "application/json", jsonBody(t, map[string]any{"candles": rows,
+			"params": map[string]any{"st_zone": 2}})},
 	} {
-		q := do(t, api, req{method: "POST", path: "/api/v1/indicators/quote/" + bad.path, key: tn.read, raw: bad.body, ct: bad.ct})
-		r := do(t, api, req{method: "POST", path: "/api/v1/indicators/" + bad.path, key: tn.read, raw: bad.body, ct: bad.ct})
+		q := do(t, api, req{method: "POST", path: bad.quote(), key: tn.read, raw: bad.body, ct: bad.ct})
+		r := do(t, api, req{method: "POST", path: bad.route(), key: tn.read, raw: bad.body, ct: bad.ct})
 		if q.status != 400 || r.status != 400 || q.body["field"] != r.body["field"] {
 			t.Fatalf("%s: quote %d %v, request %d %v", bad.name, q.status, q.body["field"], r.status, r.body["field"])
 		}

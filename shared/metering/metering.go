@@ -236,6 +236,6 @@ func PublishedTerms() Terms {
 			{problem.ResponseTooLarge, problem.Status(problem.ResponseTooLarge),
 				"the answer is over the response limit (response_bytes, max_response_bytes); nothing is charged"},
 		},
-		Quote: "POST /api/v1/indicators/quote/{name} with the request's query and body ({name} an indicator or batch); charges nothing",
+		Quote: "POST /api/v1/indicators/quote/{name} ({name} an indicator or batch) or POST /api/v1/analysis/quote/wyckoff, with the request's query and body; charges nothing",
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/waickoff/waickoff/shared/answer"
 	"github.com/waickoff/waickoff/shared/candle"
+	"github.com/waickoff/waickoff/shared/httpapi"
 	"github.com/waickoff/waickoff/shared/problem"
 	"github.com/waickoff/waickoff/shared/wyckoff"
 )
@@ -125,6 +127,24 @@ func Analyze(r *http.Request, body []byte) (Result, error) {
 
 // Path is the route of the analysis.
 const Path = "/api/v1/analysis/wyckoff"
+
+// QuotePath is the dry run of Path: what the same request would cost
+// (answer.QuoteHandler), charging nothing.
+const QuotePath = "/api/v1/analysis/quote/wyckoff"
+
+// Endpoint answers a request to Path (or to QuotePath, which prices the
+// same answer): the body read and analysed.
+func Endpoint(_ http.ResponseWriter, r *http.Request) (answer.Result, error) {
+	body, err := httpapi.ReadBody(r)
+	if err != nil {
+		return answer.Result{}, err
+	}
+	res, err := Analyze(r, body)
+	if err != nil {
+		return answer.Result{}, err
+	}
+	return answer.Result{Body: res.Body, Meta: res.Meta, MaxTokens: res.MaxTokens}, nil
+}
 
 // Catalog describes the analysis for GET /api/v1/indicators: its route,
 // engine version, parameters with defaults and bounds, the events it

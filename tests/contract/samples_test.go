@@ -2,6 +2,7 @@ package contract
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/waickoff/waickoff/shared/wyckoff/schematic"
 )
@@ -150,6 +151,10 @@ var samples = []sample{
 	// point-and-figure count in the answer), too few candles, a bad parameter
 	{method: "POST", path: "/api/v1/analysis/wyckoff", key: "read", contentType: jsonType, body: wyckoffBody(), want: 200},
 	{method: "POST", path: "/api/v1/analysis/wyckoff?reversal=2", key: "read", contentType: csvType, body: csv, want: 400},
+	// its quote: a fit, a refusal (over max_tokens), bad input
+	{method: "POST", path: "/api/v1/analysis/quote/wyckoff", key: "read", contentType: jsonType, body: wyckoffBody(), want: 200},
+	{method: "POST", path: "/api/v1/analysis/quote/wyckoff", key: "read", contentType: jsonType, body: strings.TrimSuffix(wyckoffBody(), "}") + `,"max_tokens":1}`, want: 200},
+	{method: "POST", path: "/api/v1/analysis/quote/wyckoff?precision=3", key: "read", contentType: csvType, body: csv, want: 400},
 	{method: "POST", path: "/api/v1/analysis/wyckoff", key: "read", contentType: jsonType, body: `{` + columns + `,"params":{"reversal":0}}`, want: 400},
 
 	// usage

@@ -8,7 +8,6 @@ import (
 	"github.com/waickoff/waickoff/shared/app/store"
 	"github.com/waickoff/waickoff/shared/caller"
 	"github.com/waickoff/waickoff/shared/httpapi"
-	"github.com/waickoff/waickoff/shared/metering"
 	"github.com/waickoff/waickoff/shared/usage"
 	"github.com/waickoff/waickoff/shared/wyckoffapi"
 )
@@ -19,17 +18,6 @@ func Wyckoff(d *store.Deps) (*httpapi.Server, error) {
 	const pattern = "POST " + wyckoffapi.Path
 	s := d.Server()
 	endpoint := func(r *http.Request) string { return usage.Endpoint(pattern, r) }
-	s.Handle(pattern, httpapi.Need(caller.Read), d.Meter().Handler(endpoint,
-		func(w http.ResponseWriter, r *http.Request) (metering.Result, error) {
-			body, err := httpapi.ReadBody(r)
-			if err != nil {
-				return metering.Result{}, err
-			}
-			res, err := wyckoffapi.Analyze(r, body)
-			if err != nil {
-				return metering.Result{}, err
-			}
-			return metering.Result{Body: res.Body, Meta: res.Meta, MaxTokens: res.MaxTokens}, nil
-		}))
+	s.Handle(pattern, httpapi.Need(caller.Read), d.Meter().Handler(endpoint, wyckoffapi.Endpoint))
 	return s, nil
 }

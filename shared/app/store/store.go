@@ -34,9 +34,9 @@ var MeteredRoutes = []string{
 }
 
 // QuotedRoutes need an active session as the metered routes do but are
-// charged nothing and write nothing: the dry-run quote of the indicator
-// routes (shared/app/quote.Pattern).
-var QuotedRoutes = []string{"POST /api/v1/indicators/quote/{name}"}
+// charged nothing and write nothing: the dry-run quotes of the metered
+// routes (shared/app/quote.Pattern and WyckoffPattern).
+var QuotedRoutes = []string{"POST /api/v1/indicators/quote/{name}", "POST /api/v1/analysis/quote/wyckoff"}
 
 // SessionAwareRoutes are the routes the authorizer hands the active
 // session when there is one without requiring it: the MCP endpoint

@@ -1200,7 +1200,7 @@ type CatalogLimits struct {
 type CatalogMetering struct {
 	// Quote Where to ask what a request would cost before sending it (the dry run).
 	//
-	// Example: POST /api/v1/indicators/quote/{name} with the request's query and body ({name} an indicator or batch); charges nothing
+	// Example: POST /api/v1/indicators/quote/{name} ({name} an indicator or batch) or POST /api/v1/analysis/quote/wyckoff, with the request's query and body; charges nothing
 	Quote    string `json:"quote"`
 	Refusals []struct {
 		// Code The machine-readable error code and its status: `invalid_request`
@@ -2798,6 +2798,25 @@ type Unauthorized = Problem
 // errors only.
 type UnsupportedMediaType = Problem
 
+// QuoteWyckoffParams defines parameters for QuoteWyckoff.
+type QuoteWyckoffParams struct {
+	// Params With a `text/csv` body only: the indicator's parameters, one query
+	// parameter each (for example `?period=14` or
+	// `?fast_period=12&slow_period=26&signal_period=9`), each given once
+	// and written as a number. With a JSON body, parameters go in the
+	// body's `params` and any query parameter is 400 `invalid_request`
+	// (`field` `query.<name>`).
+	Params *CSVQueryParam `form:"params,omitempty" json:"params,omitempty"`
+
+	// MaxTokens With a `text/csv` body only: the most tokens you agree to pay for
+	// this answer, as the JSON body's `max_tokens` field. An answer that
+	// would cost more is 402 `insufficient_tokens` (with
+	// `tokens_required` and `max_tokens`) and nothing is charged.
+	// Anything but an integer from 1 to 1099511627776 is 400
+	// `invalid_request` with `field` `query.max_tokens`.
+	MaxTokens *MaxTokensParam `form:"max_tokens,omitempty" json:"max_tokens,omitempty"`
+}
+
 // AnalyzeWyckoffParams defines parameters for AnalyzeWyckoff.
 type AnalyzeWyckoffParams struct {
 	// Params With a `text/csv` body only: the indicator's parameters, one query
@@ -3065,6 +3084,9 @@ type GetUsageParams struct {
 
 // CreateAccountJSONRequestBody defines body for CreateAccount for application/json ContentType.
 type CreateAccountJSONRequestBody = AccountCreateRequest
+
+// QuoteWyckoffJSONRequestBody defines body for QuoteWyckoff for application/json ContentType.
+type QuoteWyckoffJSONRequestBody = Candles
 
 // AnalyzeWyckoffJSONRequestBody defines body for AnalyzeWyckoff for application/json ContentType.
 type AnalyzeWyckoffJSONRequestBody = Candles
@@ -3501,6 +3523,48 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/accounts (the `CreateAccount` operationId).
 	CreateAccount(ctx context.Context, body CreateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QuoteWyckoffWithBody What a Wyckoff analysis request would cost (dry run)
+	//
+	// The dry run of `POST /api/v1/analysis/wyckoff`, as
+	// `POST /api/v1/indicators/quote/{name}` is of the indicator routes:
+	// sent with the same query string and body, it runs the analysis and
+	// prices its answer exactly as that route would
+	// (`ceil((request body bytes + response body bytes) / 4)`, the
+	// answer's `meta` included), and says whether it would be delivered
+	// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
+	// `insufficient_tokens` over `max_tokens` or over the session's
+	// `tokens_remaining`). Needs `READ` and an active session (the master
+	// key needs none); it charges nothing, writes nothing and returns no
+	// analysis. Rate limited like any keyed request. Input the analysis
+	// would refuse is refused the same way (400 naming the same `field`,
+	// 415).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/analysis/quote/wyckoff (the `QuoteWyckoff` operationId).
+	QuoteWyckoffWithBody(ctx context.Context, params *QuoteWyckoffParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// QuoteWyckoff What a Wyckoff analysis request would cost (dry run)
+	//
+	// The dry run of `POST /api/v1/analysis/wyckoff`, as
+	// `POST /api/v1/indicators/quote/{name}` is of the indicator routes:
+	// sent with the same query string and body, it runs the analysis and
+	// prices its answer exactly as that route would
+	// (`ceil((request body bytes + response body bytes) / 4)`, the
+	// answer's `meta` included), and says whether it would be delivered
+	// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
+	// `insufficient_tokens` over `max_tokens` or over the session's
+	// `tokens_remaining`). Needs `READ` and an active session (the master
+	// key needs none); it charges nothing, writes nothing and returns no
+	// analysis. Rate limited like any keyed request. Input the analysis
+	// would refuse is refused the same way (400 naming the same `field`,
+	// 415).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/analysis/quote/wyckoff (the `QuoteWyckoff` operationId).
+	QuoteWyckoff(ctx context.Context, params *QuoteWyckoffParams, body QuoteWyckoffJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AnalyzeWyckoffWithBody Wyckoff analysis of the posted candles
 	//
@@ -4309,6 +4373,68 @@ func (c *Client) CreateAccountWithBody(ctx context.Context, contentType string, 
 // Corresponds with POST /api/v1/accounts (the `CreateAccount` operationId).
 func (c *Client) CreateAccount(ctx context.Context, body CreateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateAccountRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QuoteWyckoffWithBody What a Wyckoff analysis request would cost (dry run)
+//
+// The dry run of `POST /api/v1/analysis/wyckoff`, as
+// `POST /api/v1/indicators/quote/{name}` is of the indicator routes:
+// sent with the same query string and body, it runs the analysis and
+// prices its answer exactly as that route would
+// (`ceil((request body bytes + response body bytes) / 4)`, the
+// answer's `meta` included), and says whether it would be delivered
+// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
+// `insufficient_tokens` over `max_tokens` or over the session's
+// `tokens_remaining`). Needs `READ` and an active session (the master
+// key needs none); it charges nothing, writes nothing and returns no
+// analysis. Rate limited like any keyed request. Input the analysis
+// would refuse is refused the same way (400 naming the same `field`,
+// 415).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/analysis/quote/wyckoff (the `QuoteWyckoff` operationId).
+func (c *Client) QuoteWyckoffWithBody(ctx context.Context, params *QuoteWyckoffParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQuoteWyckoffRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// QuoteWyckoff What a Wyckoff analysis request would cost (dry run)
+//
+// The dry run of `POST /api/v1/analysis/wyckoff`, as
+// `POST /api/v1/indicators/quote/{name}` is of the indicator routes:
+// sent with the same query string and body, it runs the analysis and
+// prices its answer exactly as that route would
+// (`ceil((request body bytes + response body bytes) / 4)`, the
+// answer's `meta` included), and says whether it would be delivered
+// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
+// `insufficient_tokens` over `max_tokens` or over the session's
+// `tokens_remaining`). Needs `READ` and an active session (the master
+// key needs none); it charges nothing, writes nothing and returns no
+// analysis. Rate limited like any keyed request. Input the analysis
+// would refuse is refused the same way (400 naming the same `field`,
+// 415).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/analysis/quote/wyckoff (the `QuoteWyckoff` operationId).
+func (c *Client) QuoteWyckoff(ctx context.Context, params *QuoteWyckoffParams, body QuoteWyckoffJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewQuoteWyckoffRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5519,6 +5645,85 @@ func NewCreateAccountRequestWithBody(server string, contentType string, body io.
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewQuoteWyckoffRequest calls the generic QuoteWyckoff builder with application/json body
+func NewQuoteWyckoffRequest(server string, params *QuoteWyckoffParams, body QuoteWyckoffJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewQuoteWyckoffRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewQuoteWyckoffRequestWithBody constructs an http.Request for the QuoteWyckoff method, with any body, and a specified content type
+func NewQuoteWyckoffRequestWithBody(server string, params *QuoteWyckoffParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/analysis/quote/wyckoff")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Params != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "params", *params.Params, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MaxTokens != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "max_tokens", *params.MaxTokens, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
@@ -7259,6 +7464,48 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/accounts (the `CreateAccount` operationId).
 	CreateAccountWithResponse(ctx context.Context, body CreateAccountJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAccountResponse, error)
 
+	// QuoteWyckoffWithBodyWithResponse What a Wyckoff analysis request would cost (dry run)
+	//
+	// The dry run of `POST /api/v1/analysis/wyckoff`, as
+	// `POST /api/v1/indicators/quote/{name}` is of the indicator routes:
+	// sent with the same query string and body, it runs the analysis and
+	// prices its answer exactly as that route would
+	// (`ceil((request body bytes + response body bytes) / 4)`, the
+	// answer's `meta` included), and says whether it would be delivered
+	// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
+	// `insufficient_tokens` over `max_tokens` or over the session's
+	// `tokens_remaining`). Needs `READ` and an active session (the master
+	// key needs none); it charges nothing, writes nothing and returns no
+	// analysis. Rate limited like any keyed request. Input the analysis
+	// would refuse is refused the same way (400 naming the same `field`,
+	// 415).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/analysis/quote/wyckoff (the `QuoteWyckoff` operationId).
+	QuoteWyckoffWithBodyWithResponse(ctx context.Context, params *QuoteWyckoffParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QuoteWyckoffResponse, error)
+
+	// QuoteWyckoffWithResponse What a Wyckoff analysis request would cost (dry run)
+	//
+	// The dry run of `POST /api/v1/analysis/wyckoff`, as
+	// `POST /api/v1/indicators/quote/{name}` is of the indicator routes:
+	// sent with the same query string and body, it runs the analysis and
+	// prices its answer exactly as that route would
+	// (`ceil((request body bytes + response body bytes) / 4)`, the
+	// answer's `meta` included), and says whether it would be delivered
+	// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
+	// `insufficient_tokens` over `max_tokens` or over the session's
+	// `tokens_remaining`). Needs `READ` and an active session (the master
+	// key needs none); it charges nothing, writes nothing and returns no
+	// analysis. Rate limited like any keyed request. Input the analysis
+	// would refuse is refused the same way (400 naming the same `field`,
+	// 415).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/analysis/quote/wyckoff (the `QuoteWyckoff` operationId).
+	QuoteWyckoffWithResponse(ctx context.Context, params *QuoteWyckoffParams, body QuoteWyckoffJSONRequestBody, reqEditors ...RequestEditorFn) (*QuoteWyckoffResponse, error)
+
 	// AnalyzeWyckoffWithBodyWithResponse Wyckoff analysis of the posted candles
 	//
 	// Needs `READ` and an active session (metered exactly as the indicator
@@ -8247,6 +8494,187 @@ func (r CreateAccountResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateAccountResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// QuoteWyckoffResponse200Headers the declared response headers of an HTTP 200 response for QuoteWyckoff
+type QuoteWyckoffResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteWyckoffResponse400Headers the declared response headers of an HTTP 400 response for QuoteWyckoff
+type QuoteWyckoffResponse400Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteWyckoffResponse401Headers the declared response headers of an HTTP 401 response for QuoteWyckoff
+type QuoteWyckoffResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      string
+}
+
+// QuoteWyckoffResponse403Headers the declared response headers of an HTTP 403 response for QuoteWyckoff
+type QuoteWyckoffResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteWyckoffResponse413Headers the declared response headers of an HTTP 413 response for QuoteWyckoff
+type QuoteWyckoffResponse413Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteWyckoffResponse415Headers the declared response headers of an HTTP 415 response for QuoteWyckoff
+type QuoteWyckoffResponse415Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// QuoteWyckoffResponse429Headers the declared response headers of an HTTP 429 response for QuoteWyckoff
+type QuoteWyckoffResponse429Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// QuoteWyckoffResponse500Headers the declared response headers of an HTTP 500 response for QuoteWyckoff
+type QuoteWyckoffResponse500Headers struct {
+	XRequestId string
+}
+
+// QuoteWyckoffResponse503Headers the declared response headers of an HTTP 503 response for QuoteWyckoff
+type QuoteWyckoffResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type QuoteWyckoffResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Quote
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *MeteredForbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *QuoteWyckoffResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *QuoteWyckoffResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *QuoteWyckoffResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *QuoteWyckoffResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *QuoteWyckoffResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *QuoteWyckoffResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *QuoteWyckoffResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *QuoteWyckoffResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *QuoteWyckoffResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r QuoteWyckoffResponse) GetJSON200() *Quote {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r QuoteWyckoffResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r QuoteWyckoffResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r QuoteWyckoffResponse) GetApplicationproblemJSON403() *MeteredForbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r QuoteWyckoffResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r QuoteWyckoffResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r QuoteWyckoffResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r QuoteWyckoffResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r QuoteWyckoffResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r QuoteWyckoffResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r QuoteWyckoffResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r QuoteWyckoffResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r QuoteWyckoffResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13270,6 +13698,60 @@ func (c *ClientWithResponses) CreateAccountWithResponse(ctx context.Context, bod
 	return ParseCreateAccountResponse(rsp)
 }
 
+// QuoteWyckoffWithBodyWithResponse What a Wyckoff analysis request would cost (dry run)
+//
+// The dry run of `POST /api/v1/analysis/wyckoff`, as
+// `POST /api/v1/indicators/quote/{name}` is of the indicator routes:
+// sent with the same query string and body, it runs the analysis and
+// prices its answer exactly as that route would
+// (`ceil((request body bytes + response body bytes) / 4)`, the
+// answer's `meta` included), and says whether it would be delivered
+// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
+// `insufficient_tokens` over `max_tokens` or over the session's
+// `tokens_remaining`). Needs `READ` and an active session (the master
+// key needs none); it charges nothing, writes nothing and returns no
+// analysis. Rate limited like any keyed request. Input the analysis
+// would refuse is refused the same way (400 naming the same `field`,
+// 415).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/analysis/quote/wyckoff (the `QuoteWyckoff` operationId).
+func (c *ClientWithResponses) QuoteWyckoffWithBodyWithResponse(ctx context.Context, params *QuoteWyckoffParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*QuoteWyckoffResponse, error) {
+	rsp, err := c.QuoteWyckoffWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQuoteWyckoffResponse(rsp)
+}
+
+// QuoteWyckoffWithResponse What a Wyckoff analysis request would cost (dry run)
+//
+// The dry run of `POST /api/v1/analysis/wyckoff`, as
+// `POST /api/v1/indicators/quote/{name}` is of the indicator routes:
+// sent with the same query string and body, it runs the analysis and
+// prices its answer exactly as that route would
+// (`ceil((request body bytes + response body bytes) / 4)`, the
+// answer's `meta` included), and says whether it would be delivered
+// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
+// `insufficient_tokens` over `max_tokens` or over the session's
+// `tokens_remaining`). Needs `READ` and an active session (the master
+// key needs none); it charges nothing, writes nothing and returns no
+// analysis. Rate limited like any keyed request. Input the analysis
+// would refuse is refused the same way (400 naming the same `field`,
+// 415).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/analysis/quote/wyckoff (the `QuoteWyckoff` operationId).
+func (c *ClientWithResponses) QuoteWyckoffWithResponse(ctx context.Context, params *QuoteWyckoffParams, body QuoteWyckoffJSONRequestBody, reqEditors ...RequestEditorFn) (*QuoteWyckoffResponse, error) {
+	rsp, err := c.QuoteWyckoff(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseQuoteWyckoffResponse(rsp)
+}
+
 // AnalyzeWyckoffWithBodyWithResponse Wyckoff analysis of the posted candles
 //
 // Needs `READ` and an active session (metered exactly as the indicator
@@ -14624,6 +15106,328 @@ func ParseCreateAccountResponse(rsp *http.Response) (*CreateAccountResponse, err
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateAccountResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseQuoteWyckoffResponse parses an HTTP response from a QuoteWyckoffWithResponse call
+func ParseQuoteWyckoffResponse(rsp *http.Response) (*QuoteWyckoffResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &QuoteWyckoffResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Quote
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MeteredForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers QuoteWyckoffResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers QuoteWyckoffResponse400Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers QuoteWyckoffResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers QuoteWyckoffResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers QuoteWyckoffResponse413Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers QuoteWyckoffResponse415Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers QuoteWyckoffResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers QuoteWyckoffResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers QuoteWyckoffResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
