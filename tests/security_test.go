@@ -750,6 +750,10 @@ func functionMatrix(t *testing.T) []string {
 			tn.active(t)
 			return req{path: "/api/v1/analysis/wyckoff", json: candleBody(40)}
 		}},
+		{"POST /api/v1/analysis/quote/wyckoff", [5]int{401, ok, ok, ok, ok}, func(t *testing.T, lv level) req {
+			tn.active(t)
+			return req{path: "/api/v1/analysis/quote/wyckoff", json: candleBody(40)}
+		}},
 		{"POST /api/v1/mcp", [5]int{401, ok, ok, ok, ok}, func(t *testing.T, lv level) req {
 			tn.active(t)
 			return req{path: "/api/v1/mcp", hdr: mcpHeaders, json: map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
