@@ -17,7 +17,7 @@ RUNS=${RUNS:-5}
 ARCH=${GOARCH:-$(go env GOARCH)}
 command -v "$RIE" >/dev/null || { echo "no $RIE: go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@latest"; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-flags=(-trimpath -tags lambda.norpc -ldflags="-s -w")
+flags=(-trimpath -tags lambda.norpc -ldflags="-s -w" -gcflags=github.com/aws/...=-l) # as the Makefile builds
 CGO_ENABLED=0 GOOS=linux GOARCH=$ARCH go build "${flags[@]}" -o "$tmp/$ARCH/" ./functions/...
 CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build "${flags[@]}" -o "$tmp/arm64/" ./functions/...
 export API_KEYS_TABLE=k SESSIONS_TABLE=s USAGE_TABLE=u QUOTAS_TABLE=q AWS_REGION=us-east-1 \
