@@ -195,6 +195,10 @@ func (m *Meter) Charge(ctx context.Context, c caller.Caller, reqID, endpoint str
 	if errors.As(err, &ie) {
 		return answer.Insufficient(ie.Required, ie.Remaining)
 	}
+	if errors.Is(err, session.ErrExpired) {
+		return problem.New(problem.SessionRequired, "the session expired before this answer was ready; nothing was charged: "+
+			"start a new session with POST /api/v1/sessions")
+	}
 	if err != nil {
 		// Never served free: no charge, no result.
 		return problem.Unavailable(fmt.Errorf("charge %d tokens: %w", tokens, err))

@@ -277,6 +277,24 @@ func TestChargeFailureServesNothing(t *testing.T) {
 	}
 }
 
+// An answer ready only after the session's expires_at (admitted before
+// it) is not delivered and charges nothing: 403 session_required.
+func TestAnswerAfterExpiryServesNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	acc, id := e.session()
+	c := e.admit(acc)
+	late := func() time.Time { return e.stored(acc, id).ExpiresAt }
+	s := e.d.Deps.Server(nil, nil)
+	s.Handle(route, httpapi.Need(caller.Read), metering.New(e.store, e.d.Usage(), nil, late).Handler(nil, echo))
+	r := sessiontest.Do(t, s.Lambda(), sessiontest.Request{Method: "POST", Path: "/api/v1/indicators/echo", Body: `{"data":"x"}`, Caller: &c})
+	if r.Status != 403 || r.Code() != "session_required" || strings.Contains(r.Raw, "meta") {
+		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+	if st := e.stored(acc, id); st.TokensUsed != 0 || st.Requests != 0 || e.hubTokens(acc) != 0 {
+		t.Fatalf("charged after expiry: %+v", st)
+	}
+}
+
 // The same request id charged twice (a retried charge) counts once.
 func TestDuplicateChargeCountsOnce(t *testing.T) {
 	e := newEnv(t, nil)

@@ -79,9 +79,11 @@ const (
 
 // Charge adds c.Tokens and one request to the session in one
 // TransactWriteItems, whatever the session's status (what was admitted
-// completes and is counted), but only if they fit: the session's update
-// is conditional on tokens_used + c.Tokens <= token_limit, so concurrent
-// charges can never together pass the limit. The transaction holds the
+// completes and is counted), but only if they fit and the session has not
+// expired: the session's update is conditional on tokens_used + c.Tokens
+// <= token_limit, so concurrent charges can never together pass the
+// limit, and on expires_at > c.At, so an answer finished after the
+// session's end is never charged to it (it is not delivered either). The transaction holds the
 // session's counters, the hub's active_tokens_used (only while the hub
 // points at the session), the session's usage by endpoint, c.Extra, and a
 // receipt REQ#<request_id> put only if absent. A retry of a charge that
@@ -92,8 +94,9 @@ const (
 // pointer, so one request in the common case costs one round trip and the
 // filling one two. A session with fewer tokens left than a request needs
 // stays active. It returns *InsufficientError when the tokens do not fit,
-// ErrNotFound when the session item does not exist, ErrBusy, or the
-// store's error (nothing counted).
+// ErrExpired when c.At is at or past expires_at, ErrNotFound when the
+// session item does not exist, ErrBusy, or the store's error (nothing
+// counted).
 func (s *Store) Charge(ctx context.Context, c Charge) (Charged, error) {
 	mode := hubCount
 	for try := 0; ; try++ {
@@ -117,6 +120,9 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Charged, error) {
 			old := reasons[chargeSession].Item
 			if len(old) == 0 {
 				return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, ErrNotFound)
+			}
+			if !msAttr(old, attrExpiresAt).After(c.At) {
+				return Charged{}, fmt.Errorf("charge session %s: %w", c.SessionID, ErrExpired)
 			}
 			used, limit := dynamo.Int(old, attrTokensUsed), dynamo.Int(old, attrTokenLimit)
 			if used+c.Tokens > limit {
@@ -161,10 +167,11 @@ func (s *Store) chargeItems(c Charge, mode hubMode) []types.TransactWriteItem {
 	}
 	ses := &types.Update{TableName: &s.tables.Sessions, Key: Key(c.AccountID, c.SessionID),
 		UpdateExpression: aws.String("ADD #used :t, #requests :one"),
-		// The charge fits: tokens_used + t <= token_limit.
-		ConditionExpression:                 aws.String("#used <= :room"),
-		ExpressionAttributeNames:            map[string]string{"#used": attrTokensUsed, "#requests": attrRequests},
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":t": t, ":one": dynamo.N(1), ":room": room},
+		// The charge fits (tokens_used + t <= token_limit) and comes
+		// before the session's end.
+		ConditionExpression:                 aws.String("#used <= :room AND #exp > :at"),
+		ExpressionAttributeNames:            map[string]string{"#used": attrTokensUsed, "#requests": attrRequests, "#exp": attrExpiresAt},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":t": t, ":one": dynamo.N(1), ":room": room, ":at": at},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
 	if mode == hubExhaust {
 		ses.UpdateExpression = aws.String("ADD #used :t, #requests :one " +
@@ -174,7 +181,6 @@ func (s *Store) chargeItems(c Charge, mode hubMode) []types.TransactWriteItem {
 		ses.ExpressionAttributeNames["#endedAt"] = attrEndedAt
 		ses.ExpressionAttributeValues[":ended"] = dynamo.S(string(Ended))
 		ses.ExpressionAttributeValues[":exhausted"] = dynamo.S(string(Exhausted))
-		ses.ExpressionAttributeValues[":at"] = at
 	}
 	items := []types.TransactWriteItem{
 		chargeReceipt: {Put: &types.Put{TableName: &s.tables.Usage, Item: receipt,

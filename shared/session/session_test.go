@@ -455,6 +455,43 @@ func TestChargeAfterTerminate(t *testing.T) {
 	}
 }
 
+// A charge at or after expires_at is refused with ErrExpired and counts
+// nothing, whatever tokens are left: the answer finished after the
+// session's end. A retry of a charge that landed before the end is still
+// recognised as a duplicate.
+func TestChargeAfterExpiry(t *testing.T) {
+	e := newEnv(t, map[string]string{"SESSION_TOKEN_LIMIT": "100"})
+	acc := e.account(1)
+	ctx := context.Background()
+	started := e.start(acc)
+	id := started.Str("session_id")
+	expires, err := time.Parse(time.RFC3339Nano, started.Str("expires_at"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		req      string
+		at       time.Time
+		err      error
+		dup      bool
+		wantUsed int64
+	}{
+		{"before", expires.Add(-time.Millisecond), nil, false, 10},
+		{"at", expires, session.ErrExpired, false, 10},
+		{"after", expires.Add(time.Second), session.ErrExpired, false, 10},
+		{"before", expires.Add(time.Second), nil, true, 10}, // a retry of the first
+	} {
+		res, err := e.store.Charge(ctx, session.Charge{AccountID: acc, SessionID: id, RequestID: tc.req,
+			Endpoint: "test/x", Tokens: 10, TokenLimit: 100, At: tc.at})
+		if !errors.Is(err, tc.err) || (tc.err == nil && err != nil) || res.Duplicate != tc.dup {
+			t.Fatalf("charge %s at expires_at%+v: %+v %v, want %v", tc.req, tc.at.Sub(expires), res, err, tc.err)
+		}
+		if s, _ := e.store.Get(ctx, acc, id); s.TokensUsed != tc.wantUsed || s.Requests != 1 || num(e.hub(acc), "active_tokens_used") != tc.wantUsed {
+			t.Fatalf("after the charge %s: session %+v", tc.req, s)
+		}
+	}
+}
+
 // A charge admitted with a stale or missing limit is counted against the
 // session's own limit, not ended early nor refused, and one that then
 // fills it exactly ends it.

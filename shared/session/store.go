@@ -40,6 +40,8 @@ var (
 	ErrNotActive = errors.New("session not active")
 	// ErrBusy: the store kept refusing the transaction under contention.
 	ErrBusy = errors.New("session store busy")
+	// ErrExpired: a charge came at or after the session's expires_at.
+	ErrExpired = errors.New("session expired")
 )
 
 // ActiveError is returned by Start while a session is active.
