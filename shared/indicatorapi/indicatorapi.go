@@ -228,8 +228,14 @@ func run(spec indicator.Spec, in indicator.Input, raw map[string]float64, paramP
 			"%s over %d candles is limited to %s <= %d (candles x %s <= %d)", spec.Name, n, w.Param,
 			int(w.Max/float64(n)), w.Param, int(w.Max))
 	}
-	outs, err := spec.Run(in, p)
-	if err != nil {
+	// The outputs, one array cut in series, as Spec.Run would allocate
+	// them: Run is not linked then, and the functions are smaller.
+	outs := make([][]float64, len(spec.Outputs))
+	buf := make([]float64, n*len(outs))
+	for i := range outs {
+		outs[i] = buf[i*n : (i+1)*n : (i+1)*n]
+	}
+	if err := spec.Compute(in, p, outs); err != nil {
 		var ie *indicator.InputError
 		if errors.As(err, &ie) {
 			return candle.Result{}, problem.Invalid("candles", "%s", ie.Error())
