@@ -310,7 +310,6 @@ func AppendSessionFigures(b []byte, session string, tokens, used, limit int64) [
 // meta(t) + "}" and t = Tokens(req, len(response)), found by Fit.
 func render(head []byte, req int64, f figures) ([]byte, int64) {
 	meta, t := Fit(req, int64(len(head)+1), f.meta)
-	out := make([]byte, 0, len(head)+len(meta)+1)
-	out = append(append(append(out, head...), meta...), '}')
-	return out, t
+	// In place: head, the body's copy, has room for a meta.
+	return append(append(head, meta...), '}'), t
 }
