@@ -84,6 +84,19 @@ func AppendResult(dst []byte, r Result) []byte {
 	return append(dst, '}')
 }
 
+// ValueSize estimates the bytes a value takes in an array written at
+// precision (AppendFloatsPrecision), comma included: the length indicator
+// values usually take, a little over their mean (precision+4, or 22 for
+// the shortest digits), so that a buffer sized from it usually holds an
+// answer without growing. It is an estimate, not a bound: integers near
+// 1e21 or many tiny values take more.
+func ValueSize(precision int) int {
+	if precision > 0 {
+		return precision + 4
+	}
+	return 22
+}
+
 // AppendResponse appends the single-indicator response: the result object
 // of AppendResult with a last member "meta" holding the raw JSON meta (which
 // must be a valid JSON value; nil leaves "meta" out).

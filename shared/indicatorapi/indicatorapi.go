@@ -5,12 +5,12 @@
 package indicatorapi
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/waickoff/waickoff/shared/answer"
 	"github.com/waickoff/waickoff/shared/candle"
@@ -66,8 +66,6 @@ func Any(r *http.Request, body []byte) (Result, error) {
 	return Batch(r, body)
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-
 // Compute runs one indicator, named in the path, over the request body.
 // It returns a problem error for anything the client must fix.
 func Compute(name string, r *http.Request, body []byte) (Result, error) {
@@ -92,29 +90,21 @@ func Compute(name string, r *http.Request, body []byte) (Result, error) {
 	}
 	res.Precision = req.Precision
 	keepLast(&res, req.Last)
-	b := pooled(func(b []byte) []byte { return candle.AppendResult(b, res) })
+	b := candle.AppendResult(make([]byte, 0, answerSize(len(res.Outputs), len(in.Close), req.Last, req.Precision)), res)
 	return Result{Body: b, Meta: meta(req.Candles), MaxTokens: int64(req.MaxTokens)}, nil
 }
 
-// maxPooled is the largest buffer bufPool keeps: above any answer Lambda
-// can send (6 MiB), so that an answer refused for its size does not stay
-// in memory.
-const maxPooled = 8 << 20
-
-// pooled returns a copy of what write appends to an empty buffer, which it
-// takes from bufPool: an answer is built in a buffer that has grown to the
-// size of earlier answers, so it is allocated once, at its final size,
-// instead of being grown (copied, and the old copies left to the collector)
-// as it is written.
-func pooled(write func([]byte) []byte) []byte {
-	bp := bufPool.Get().(*[]byte)
-	out := write((*bp)[:0])
-	b := append([]byte(nil), out...)
-	if cap(out) <= maxPooled {
-		*bp = out
-		bufPool.Put(bp)
+// answerSize estimates the bytes of a result with this many outputs over n
+// candles, of which the last (0: all) are kept, so that an answer is
+// written in one buffer allocated at about its final size: a buffer grown
+// as it is written is copied at each step, each copy left to the
+// collector, and an answer is megabytes. The buffer is the caller's, as
+// the answer is (no pool: a pooled buffer would have to be copied out).
+func answerSize(outputs, n, last, precision int) int {
+	if last > 0 && last < n {
+		n = last
 	}
-	return b
+	return 256 + outputs*n*candle.ValueSize(precision)
 }
 
 // Batch runs many indicators over one set of candles. A bad item gets its
@@ -147,34 +137,35 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// The answer is written in one buffer of about its size (answerSize).
+	size := 64
+	for _, item := range req.Items {
+		if spec, ok := indicator.Lookup(item.Name); ok {
+			size += answerSize(len(spec.Outputs), len(in.Close), cmp.Or(item.Last, req.Last), req.Precision)
+		}
+	}
+	b := candle.AppendBatchStart(make([]byte, 0, size))
 	computed := 0
 	var firstErr error
-	b := pooled(func(b []byte) []byte {
-		b = candle.AppendBatchStart(b)
-		for i, item := range req.Items {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			prefix := "indicators[" + strconv.Itoa(i) + "]"
-			res, err := runItem(item, in, prefix)
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				b = candle.AppendItemError(b, item.Name, item.ID, problem.Marshal(err, ""))
-				continue
-			}
-			computed++
-			res.Precision = req.Precision
-			last := item.Last
-			if last == 0 {
-				last = req.Last
-			}
-			keepLast(&res, last)
-			b = candle.AppendResult(b, res)
+	for i, item := range req.Items {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		return candle.AppendBatchEnd(b, len(req.Items), nil)
-	})
+		prefix := "indicators[" + strconv.Itoa(i) + "]"
+		res, err := runItem(item, in, prefix)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			b = candle.AppendItemError(b, item.Name, item.ID, problem.Marshal(err, ""))
+			continue
+		}
+		computed++
+		res.Precision = req.Precision
+		keepLast(&res, cmp.Or(item.Last, req.Last))
+		b = candle.AppendResult(b, res)
+	}
+	b = candle.AppendBatchEnd(b, len(req.Items), nil)
 	if computed == 0 {
 		return Result{}, firstErr
 	}
