@@ -3,6 +3,7 @@ package candle
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -223,52 +224,127 @@ func AppendFloats(dst []byte, v []float64) []byte {
 func AppendFloatsPrecision(dst []byte, v []float64, precision int) []byte {
 	dst = grow(dst, 2+len(v)*(precision+8))
 	dst = append(dst, '[')
+	// Fixed precision (1..15) rounds in floating point, as fixedFloat does:
+	// x is within eps of the exact abs*10^s once below top.
+	top := pow10[min(max(precision, 0), 15)]
+	limit := uint64(top)
+	eps := top * 0x1p-53
 	for _, f := range v {
-		// The common case inline, saving the calls and checks of
-		// AppendFloatPrecision, appendNumber, digits and layout: a number
-		// written as dd.ddd, with at most 7 digits before the point.
-		// Integers skip AppendFloatPrecision's shortcut here: their digits
-		// are their own, so layout writes the same bytes.
+		// The common cases inline, saving the calls and checks of
+		// AppendFloatPrecision, appendNumber, digits and layout: numbers
+		// written as dd.ddd with at most 7 digits before the point, or as
+		// 0.000ddd.
 		abs := math.Abs(f)
 		if abs >= 1e-6 && abs < 1e21 && precision <= 15 && cap(dst)-len(dst) > maxNumber {
 			b := math.Float64bits(f)
+			// f is d*10^k, d of m digits, trailing zeros included; m is 0
+			// when a fixed precision cannot be decided here.
 			var d uint64
-			var k, n int
-			ok := true
+			var k, m int
 			if precision == 0 {
 				d, k = shortest(b&(1<<52-1), int(b>>52)&0x7ff)
+				m = digitCount(d)
 			} else {
-				// d has precision digits.
-				d, k, ok = fixedFast(b&(1<<52-1), int(b>>52)&0x7ff, precision)
+				// fixedFloat, inline (the call and what it spills cost
+				// as much as its arithmetic). 1e-6 <= abs < 1e21 keeps
+				// |s| <= 21.
+				s := precision - 1 - ((int(b>>52)&0x7ff-1023)*78913)>>18
+				x := scale10(abs, s)
+				if x >= top {
+					s--
+					x = scale10(abs, s)
+				}
+				// x rounded to an integer by the FPU, and h, what that
+				// rounding took off (see fixedFloat).
+				t := float64(x + 0x1p52)
+				d = math.Float64bits(t) - math.Float64bits(0x1p52)
+				if h := x - float64(t-0x1p52); 0.5-math.Abs(h) > eps {
+					if d == limit {
+						d /= 10
+						s--
+					}
+					k, m = -s, precision
+				}
 			}
-			if ok {
-				z := 0
-				for d%10 == 0 {
-					d /= 10
-					z++
-				}
-				k += z
-				if precision == 0 {
-					n = digitCount(d)
+			if m > 0 && m <= 16 {
+				// The 16 digits of d, its m digits last: w0 the first 8
+				// (the low byte first), w1 the last 8.
+				hi := d / 1e8
+				w0, w1 := uint64(zeros8), eightDigits(d-hi*1e8)
+				if m > 10 {
+					w0 = eightDigits(hi)
 				} else {
-					n = precision - z
+					// hi < 100: its two digits, cheaper than eight.
+					t := hi * 103 >> 10 // hi / 10
+					w0 |= t<<48 | (hi-t*10)<<56
 				}
-				if dp := n + k; dp > 0 && dp < 8 && dp < n {
+				// Trailing zero digits, counted in the last word (and
+				// the first when the last is all zeros; d != 0 so w0 then
+				// has a digit).
+				z := bits.LeadingZeros64(w1^zeros8) >> 3
+				if z == 8 {
+					z += bits.LeadingZeros64(w0^zeros8) >> 3
+				}
+				n := m - z  // significant digits
+				dp := m + k // digits before the point
+				// The m digits as one string: first (the first 8 of them,
+				// or all when fewer) and the last m-8 in the top of w1.
+				first := w1 >> uint(64-8*m) // 0 when m > 8
+				if m > 8 {
+					first = w0>>uint(128-8*m) | w1<<uint(8*m-64)
+				}
+				// The number, ln bytes, is its first 8 bytes, pre, then
+				// the rest of the digits, which start at pos: dd.ddd (pos
+				// 1, the point in pre), 0.000ddd (at most 5 zeros: pos
+				// 2-dp <= 7) or an integer of at most m digits (its first
+				// dp digits; the rest are zeros).
+				var pre uint64
+				pos, ln := 0, 0
+				switch {
+				case dp > 0 && dp < 8 && dp < n:
+					pos, pre, ln = 1, insertPoint(first, dp), n+1
+				case dp <= 0:
+					pos = 2 - dp
+					sh := uint(8 * pos)
+					pre, ln = zeros8&(1<<sh-1)&^0xff00|'.'<<8|first<<sh, pos+n
+				case dp >= n && dp <= m:
+					pre, ln = first, dp
+				}
+				if ln > 0 {
 					start := len(dst)
-					out := dst[start : start+maxNumber]
+					out := (*[maxNumber]byte)(dst[start : start+maxNumber])
 					i := int(b >> 63)
-					out[0] = '-' // written over by the digits when f > 0
-					w := writeDigits(out[i+1:], d, n)
-					binary.LittleEndian.PutUint64(out[i:], insertPoint(w, dp))
-					out[i+n+1] = ','
-					dst = dst[:start+i+n+2]
+					out[0] = '-' // written over when f > 0
+					// The digits in full, then pre over their start. The
+					// masks change nothing (i+pos <= 8, m-8 <= 8, i+ln <=
+					// 24) but show the compiler the bounds, so that it
+					// checks none: code is dear in the functions that link
+					// this (tests/lambdasize).
+					digits := out[(i+pos)&15:]
+					binary.LittleEndian.PutUint64(digits, first)
+					if m > 8 {
+						binary.LittleEndian.PutUint64(digits[(m-8)&15:], w1)
+					}
+					binary.LittleEndian.PutUint64(out[i:], pre)
+					i = (i + ln) & 31
+					out[i] = ','
+					dst = dst[:start+i+1]
 					continue
 				}
-				dst = layout(dst, b>>63 != 0, d, n, k, false)
+			}
+			if precision == 0 {
+				// 8 digits or more before the point, and 17 digits:
+				// layout, from the significant digits.
+				for d%10 == 0 {
+					d /= 10
+					k++
+				}
+				dst = layout(dst, b>>63 != 0, d, digitCount(d), k, false)
 				dst = append(dst, ',')
 				continue
 			}
 		}
+		// The rest, and fixed precisions that cannot be decided here.
 		dst = AppendFloatPrecision(dst, f, precision)
 		dst = append(dst, ',')
 	}
@@ -299,10 +375,10 @@ func AppendFloatPrecision(dst []byte, f float64, precision int) []byte {
 	if f-f != 0 {
 		return append(dst, "null"...)
 	}
-	if (precision == 0 || precision >= 15) && f > -1e15 && f < 1e15 {
-		// An integer of at most 15 digits: its own digits are exact. (The
-		// int64 round trip is one instruction each way; math.Trunc is a
-		// call on amd64 v1.)
+	if f > -1e15 && f < 1e15 && (precision == 0 || precision >= 15 || precision > 0 && math.Abs(f) < pow10[precision]) {
+		// An integer of at most 15 digits, and of at most precision
+		// digits: its own digits are exact. (The int64 round trip is one
+		// instruction each way; math.Trunc is a call on amd64 v1.)
 		if i := int64(f); float64(i) == f && (i != 0 || !math.Signbit(f)) {
 			return strconv.AppendInt(dst, i, 10)
 		}

@@ -127,61 +127,56 @@ func digitCount(d uint64) int {
 	return max(n, 1)
 }
 
-// fixedFast returns the normal, positive float64 with the given IEEE
-// fraction and biased exponent rounded to prec <= 15 significant digits,
-// as d*10^k with d of prec digits (half to even on a tie), from one 64x128
-// multiplication by the power of ten that brings it to prec digits. ok is
-// false when the product is too close to a rounding boundary to decide (a
-// tie, or a power of ten outside the table): the caller asks strconv then.
-func fixedFast(fraction uint64, biased, prec int) (d uint64, k int, ok bool) {
-	e2 := biased - 1075
-	m := (1<<52 | fraction) << 11 // f = m * 2^(e2-11), top bit set
-	// 10^kEst <= f < 10^(kEst+2): scale by 10^q to prec or prec+1 digits.
-	kEst := ((e2 + 52) * 78913) >> 18
-	q := prec - 1 - kEst
-	if q < pow10Min || q > pow10Max {
+// fixedFloat returns a, a positive normal float64 with the given biased
+// exponent, rounded to prec <= 15 significant digits as d*10^k, d of prec
+// digits, as strconv rounds it (half to even). It rounds in floating
+// point: a times the power of ten 10^s that gives it prec digits before
+// the point is one rounded operation (scale10), x, within eps of the exact
+// product, so x's rounding to an integer is the product's unless x is
+// within eps of a half. ok is false then (a tie, or too close to tell) and when 10^s
+// is not exact (|s| > 22: a below about 10^(prec-23) or above about
+// 10^(prec+21)): the caller asks strconv then. AppendFloatsPrecision has
+// the same steps inline.
+func fixedFloat(a float64, biased, prec int) (d uint64, k int, ok bool) {
+	s := prec - 1 - ((biased-1023)*78913)>>18 // a*10^s has prec or prec+1 digits
+	if s < -21 || s > 22 {
 		return 0, 0, false
 	}
-	g := &pow10Table()[q-pow10Min] // 10^q = g / 2^(127-floorLog2Pow10(q)), rounded up
-	midHi, _ := bits.Mul64(m, g[1])
-	hi, mid := bits.Mul64(m, g[0])
-	mid, carry := bits.Add64(mid, midHi, 0)
-	hi += carry
-	// f*10^q = (hi:mid) / 2^sh, where the integer part fits in hi.
-	sh := uint(127 - (e2 - 11) - floorLog2Pow10(q) - 128)
-	if sh < 1 || sh > 63 {
-		return 0, 0, false
+	top := pow10[prec]
+	x := scale10(a, s)
+	if x >= top {
+		// prec+1 digits (x rounds monotonically; top is exact).
+		s--
+		x = scale10(a, s)
 	}
-	d = hi >> sh
-	frac := hi<<(64-sh) | mid>>sh // the fraction, in units of 2^-64
-	// The product is within 2^-12 of frac's unit of the true value.
-	const slack = 16
-	const half = 1 << 63
-	k = -q
-	if d >= pow10u[prec] {
-		// One digit too many: drop it, with frac behind it.
-		r := d % 10
-		d /= 10
-		k++
-		switch {
-		case r == 5 && frac < slack, r == 4 && frac > math.MaxUint64-slack:
-			return 0, 0, false
-		case r > 5, r == 5:
-			d++
-		}
-	} else {
-		switch {
-		case frac > half-slack && frac < half+slack:
-			return 0, 0, false
-		case frac > half:
-			d++
-		}
+	// x, at most top now, is within half an ulp of top of the exact
+	// a*10^s: within eps. Adding 2^52 rounds x (< 2^50) to an integer in
+	// the FPU, half to even, with no branch (the rounding of indicator
+	// values is a coin toss, which a branch would mispredict half the
+	// time); h, what that rounding took off, is exact. x's rounding is
+	// a*10^s's unless x is within eps of a half.
+	eps := top * 0x1p-53
+	t := float64(x + 0x1p52)
+	d = math.Float64bits(t) - math.Float64bits(0x1p52)
+	if h := x - float64(t-0x1p52); 0.5-math.Abs(h) <= eps {
+		return 0, 0, false
 	}
 	if d == pow10u[prec] {
 		d /= 10
-		k++
+		s--
 	}
-	return d, k, true
+	return d, -s, true
+}
+
+// scale10 returns a*10^s rounded to a float64 (one rounding: a product,
+// or a quotient when s < 0), for |s| <= 22, where 10^|s| is exact. The
+// conversion keeps the compiler from fusing the product into a later
+// operation, which would skip its rounding.
+func scale10(a float64, s int) float64 {
+	if s >= 0 {
+		return float64(a * pow10[s])
+	}
+	return float64(a / pow10[-s])
 }
 
 // appendNumber appends f, finite, as a JSON number with prec significant
@@ -212,7 +207,7 @@ func digits(f float64, fraction uint64, biased, prec int) (d uint64, k, n int) {
 		d, k = shortest(fraction, biased)
 	case prec <= 15 && biased != 0:
 		var ok bool
-		if d, k, ok = fixedFast(fraction, biased, prec); !ok {
+		if d, k, ok = fixedFloat(math.Abs(f), biased, prec); !ok {
 			d, k = fixedDigits(f, prec)
 		}
 	default:

@@ -125,6 +125,78 @@ func TestPrecision(t *testing.T) {
 	}
 }
 
+// nearTies returns about n values at or next to a rounding boundary of
+// some precision 1..15 over the plain layout's range: the float64 nearest
+// to a decimal ending in 5 one digit past the precision and its two
+// neighbours, exact ties (integers and binary fractions plus a half), each
+// with its negative.
+func nearTies(n int, seed uint64) []float64 {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	out := make([]float64, 0, n+8)
+	for len(out) < n {
+		digits := strconv.FormatUint(100_000_000_000_000+r.Uint64N(900_000_000_000_000), 10)[:1+r.IntN(15)]
+		f, err := strconv.ParseFloat(digits+"5e"+strconv.Itoa(r.IntN(28)-23), 64)
+		if err != nil {
+			panic(err)
+		}
+		tie := float64(r.Int64N(1<<40)) + 0.5
+		if r.IntN(2) == 0 {
+			tie = math.Ldexp(tie, -r.IntN(30))
+		}
+		for _, v := range []float64{f, math.Nextafter(f, 0), math.Nextafter(f, math.Inf(1)), tie} {
+			out = append(out, v, -v)
+		}
+	}
+	return out
+}
+
+// TestFixedArrays is the exactness proof of the fixed precisions (1..15),
+// which round in floating point (fixedFloat, and the same steps inline in
+// the array writer): over the edge cases, a large random sample and values
+// at and next to rounding boundaries, every number has strconv's correctly
+// rounded digits (FormatFloat(v, 'e', p-1)) and the array is byte for byte
+// the values written one by one.
+func TestFixedArrays(t *testing.T) {
+	n := 150_000
+	if testing.Short() {
+		n = 30_000
+	}
+	values := append(edgeFloats(), sampleFloats(n, 13)...)
+	values = append(values, nearTies(n, 17)...)
+	r := rand.New(rand.NewPCG(19, 20))
+	for range n / 4 {
+		// Indicator outputs: oscillators, prices, small signed
+		// differences, integral sums.
+		values = append(values, r.Float64()*100, 100+r.NormFloat64()*5, r.NormFloat64()/30, math.Round(r.NormFloat64()*1e7))
+	}
+	var one []byte
+	for p := 1; p <= 15; p++ {
+		got := AppendFloatsPrecision(nil, values, p)
+		want := []byte{'['}
+		for i, f := range values {
+			if i > 0 {
+				want = append(want, ',')
+			}
+			one = AppendFloatPrecision(one[:0], f, p)
+			if f-f == 0 {
+				if g, w := mantissaDigits(string(one)), mantissaDigits(strconv.FormatFloat(f, 'e', p-1, 64)); g != w {
+					t.Fatalf("precision %d: %v encodes as %s, strconv's digits are %s", p, f, one, w)
+				}
+			}
+			want = append(want, one...)
+		}
+		want = append(want, ']')
+		if !bytes.Equal(got, want) {
+			for i, g := range bytes.Split(got[1:len(got)-1], []byte{','}) {
+				if w := AppendFloatPrecision(nil, values[i], p); !bytes.Equal(g, w) {
+					t.Fatalf("precision %d: %v (%#x) encodes as %s in an array, %s alone", p, values[i], math.Float64bits(values[i]), g, w)
+				}
+			}
+			t.Fatalf("precision %d: arrays differ", p)
+		}
+	}
+}
+
 // mantissaDigits returns the significant digits of a decimal number text
 // and the power of ten of its first digit, as "digits@exp": the sign, the
 // layout, leading and trailing zeros do not count.
