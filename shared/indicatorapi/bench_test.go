@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -176,15 +177,22 @@ func BenchmarkRequestStages(b *testing.B) {
 				}
 			}
 		})
-		b.Run(tc.name+"/encode", func(b *testing.B) {
-			var buf []byte
-			for i := 0; i < b.N; i++ {
-				buf = buf[:0]
-				for _, r := range results {
-					buf = candle.AppendResult(buf, r)
-				}
+		for _, p := range []int{0, 10} {
+			name := tc.name + "/encode"
+			if p != 0 {
+				name += "-precision" + strconv.Itoa(p)
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				var buf []byte
+				for i := 0; i < b.N; i++ {
+					buf = buf[:0]
+					for _, r := range results {
+						r.Precision = p
+						buf = candle.AppendResult(buf, r)
+					}
+				}
+			})
+		}
 		b.Run(tc.name+"/checksum", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				_ = set.Checksum()
