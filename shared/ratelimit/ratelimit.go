@@ -130,6 +130,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/waickoff/waickoff/shared/dynamo"
 )
 
 // Attribute names on the limited item.
@@ -343,7 +345,17 @@ func (l *Limiter) Take(ctx context.Context, key map[string]types.AttributeValue,
 			l.remember(id, res.Item)
 			return res, nil
 		}
-		var ccf *types.ConditionalCheckFailedException
+		var (
+			ccf *types.ConditionalCheckFailedException
+			tce *types.TransactionConflictException
+		)
+		if errors.As(err, &tce) {
+			// A transaction on the item is in flight (a key being
+			// created, rotated or revoked): nothing was written, and
+			// the conflict passes when it commits.
+			dynamo.Pause(ctx, res.Calls)
+			continue
+		}
 		if !errors.As(err, &ccf) {
 			return res, fmt.Errorf("take a rate-limit token: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -495,5 +496,49 @@ func TestOneCallPerTakeWhenWarm(t *testing.T) {
 	// A cold instance on a busy item: 2 calls.
 	if r := take(t, ratelimit.New(fx.DB, fx.Tables.APIKeys), key, base.Add(21*time.Millisecond)); r.Calls != 2 {
 		t.Fatalf("cold take on a busy item: %d calls", r.Calls)
+	}
+}
+
+// conflicting answers TransactionConflict to the first n takes, as
+// DynamoDB does while a transaction on the item is in flight, then
+// passes calls on.
+type conflicting struct {
+	ratelimit.DB
+	n     int
+	calls int
+}
+
+func (c *conflicting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.calls++
+	if c.calls <= c.n {
+		return nil, &types.TransactionConflictException{Message: aws.String("Transaction is ongoing for the item")}
+	}
+	return c.DB.UpdateItem(ctx, in, opts...)
+}
+
+// A take that meets a transaction in flight on its item (a key just
+// created, rotated or revoked) tries again: the conflict is transient.
+// One that keeps meeting it gives up with ErrContended, having taken
+// nothing.
+func TestTransactionConflictIsRetried(t *testing.T) {
+	for _, tc := range []struct {
+		conflicts int
+		admitted  bool
+		calls     int
+	}{{0, true, 1}, {1, true, 2}, {5, true, 6}, {6, false, 6}} {
+		t.Run(fmt.Sprintf("%d conflicts", tc.conflicts), func(t *testing.T) {
+			key := newItem(t, 3)
+			db := &conflicting{DB: fx.DB, n: tc.conflicts}
+			r, err := ratelimit.New(db, fx.Tables.APIKeys).Take(context.Background(), key, open, newID(), base)
+			if tc.admitted != (err == nil && r.Outcome == ratelimit.Admitted) || db.calls != tc.calls ||
+				(!tc.admitted && !errors.Is(err, ratelimit.ErrContended)) {
+				t.Fatalf("%+v %v after %d calls", r, err, db.calls)
+			}
+			// What a take gave up on took nothing.
+			next := take(t, ratelimit.New(fx.DB, fx.Tables.APIKeys), key, base)
+			if want := 3 - 1 - map[bool]int{true: 1}[tc.admitted]; next.Remaining != want {
+				t.Fatalf("the next take leaves %d, want %d", next.Remaining, want)
+			}
+		})
 	}
 }
