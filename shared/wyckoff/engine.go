@@ -142,7 +142,9 @@ type side struct {
 	height      float64
 	arConfirmed int
 	arV         verdict
-	arText      string
+	arATR       float64 // the AR's rally in ATR, percent and retrace of the
+	arPct       float64 // move into the climax, kept for its sentence, built
+	arRetrace   float64 // only when the range is confirmed
 	zz          zigzag
 
 	// range
@@ -383,8 +385,8 @@ func (sd *side) stepRally(b *view) {
 		if move > 0 {
 			retrace = rally / move
 		}
-		sd.arV = automaticRally(rally/sd.sc.atr, sd.arReach, pct(rally, sd.support), retrace, p)
-		sd.arText = arText(sd.dist, rally/sd.sc.atr, pct(rally, sd.support), sd.arBar-sd.sc.i, retrace)
+		sd.arATR, sd.arPct, sd.arRetrace = rally/sd.sc.atr, pct(rally, sd.support), retrace
+		sd.arV = automaticRally(sd.arATR, sd.arReach, sd.arPct, retrace, p)
 		sd.state = stateST
 		sd.zz.reset(b, false)
 	}
@@ -436,7 +438,8 @@ func (sd *side) confirmRange(b *view, pv zigzag, stV verdict) {
 			psText(sd.dist, sd.ps.vr, sd.p.VolPeriod, sd.ps.before), nil)
 	}
 	sd.emit(b, SC, "climax", sd.sc.i, sd.sc.l, "A", &sd.scV, climaxText(sd.dist, &sd.sc, sd.scMovePct, sd.scMoveBars, sd.p), nil)
-	sd.emit(b, AR, "automatic_rally", sd.arBar, sd.arHigh, "A", &sd.arV, sd.arText, nil)
+	sd.emit(b, AR, "automatic_rally", sd.arBar, sd.arHigh, "A", &sd.arV,
+		arText(sd.dist, sd.arATR, sd.arPct, sd.arBar-sd.sc.i, sd.arRetrace), nil)
 	sd.emit(b, ST, "secondary_test", pv.bar, pv.ext, "A", &stV,
 		stText(sd.dist, ratio(pv.vol, sd.sc.v), (pv.ext-sd.support)/sd.height), nil)
 	sd.state = stateRange
