@@ -1,8 +1,24 @@
 package wyckoff
 
-import "fmt"
+import "strconv"
 
 // The sentences of the events, built only from the measured values.
+//
+// They are appended with strconv rather than fmt.Sprintf: fmt's %.Nf and %d
+// print exactly what strconv.AppendFloat(x, 'f', N) and AppendInt print
+// (Inf and NaN included), without parsing a format and boxing every
+// argument, which cost more than the rules themselves.
+
+// sentence is a sentence under construction.
+type sentence []byte
+
+func newSentence() sentence { return make(sentence, 0, 160) }
+
+// s appends text, f a number with prec decimals (as %.<prec>f), d an
+// integer (as %d).
+func (b sentence) s(text string) sentence         { return append(b, text...) }
+func (b sentence) f(x float64, prec int) sentence { return strconv.AppendFloat(b, x, 'f', prec, 64) }
+func (b sentence) d(x int) sentence               { return strconv.AppendInt(b, int64(x), 10) }
 
 func words(dist bool, acc, dis string) string {
 	if dist {
@@ -12,24 +28,35 @@ func words(dist bool, acc, dis string) string {
 }
 
 func climaxText(dist bool, b *view, movePct float64, bars int, p *Params) string {
-	return fmt.Sprintf("volume %.1fx its %d-bar mean on a spread of %.1f ATR, closing %.0f%% of the bar off its %s, after a %.1f%% %s in %d bars",
-		b.volRatio(), p.VolPeriod, b.spread(), 100*b.closePos(), words(dist, "low", "high"), movePct,
-		words(dist, "fall", "rise"), bars)
+	// volume %.1fx its %d-bar mean on a spread of %.1f ATR, closing %.0f%%
+	// of the bar off its %s, after a %.1f%% %s in %d bars
+	return string(newSentence().s("volume ").f(b.volRatio(), 1).s("x its ").d(p.VolPeriod).
+		s("-bar mean on a spread of ").f(b.spread(), 1).s(" ATR, closing ").f(100*b.closePos(), 0).
+		s("% of the bar off its ").s(words(dist, "low", "high")).s(", after a ").f(movePct, 1).
+		s("% ").s(words(dist, "fall", "rise")).s(" in ").d(bars).s(" bars"))
 }
 
 func arText(dist bool, atr, pct float64, bars int, retrace float64) string {
-	return fmt.Sprintf("%s %.1f ATR (%.1f%%) from the climax %s in %d bars, retracing %.0f%% of the move into it",
-		words(dist, "rallied", "fell"), atr, pct, words(dist, "low", "high"), bars, 100*retrace)
+	// %s %.1f ATR (%.1f%%) from the climax %s in %d bars, retracing %.0f%%
+	// of the move into it
+	return string(newSentence().s(words(dist, "rallied", "fell")).s(" ").f(atr, 1).s(" ATR (").f(pct, 1).
+		s("%) from the climax ").s(words(dist, "low", "high")).s(" in ").d(bars).s(" bars, retracing ").
+		f(100*retrace, 0).s("% of the move into it"))
 }
 
 func psText(dist bool, volRatio float64, period, before int) string {
-	return fmt.Sprintf("volume %.1fx its %d-bar mean on a %s that held two bars either side, %d bars before the climax",
-		volRatio, period, words(dist, "low", "high"), before)
+	// volume %.1fx its %d-bar mean on a %s that held two bars either side,
+	// %d bars before the climax
+	return string(newSentence().s("volume ").f(volRatio, 1).s("x its ").d(period).s("-bar mean on a ").
+		s(words(dist, "low", "high")).s(" that held two bars either side, ").d(before).s(" bars before the climax"))
 }
 
 func stText(dist bool, volVsClimax, pos float64) string {
-	return fmt.Sprintf("back to the climax area (%.0f%% of the range height %s) on %.0f%% of the climax volume",
-		100*pos, words(dist, "above support", "below resistance"), 100*volVsClimax)
+	// back to the climax area (%.0f%% of the range height %s) on %.0f%% of
+	// the climax volume
+	return string(newSentence().s("back to the climax area (").f(100*pos, 0).s("% of the range height ").
+		s(words(dist, "above support", "below resistance")).s(") on ").f(100*volVsClimax, 0).
+		s("% of the climax volume"))
 }
 
 func springText(dist bool, v *verdict, volRatio float64, p *Params) string {
@@ -49,25 +76,39 @@ func springText(dist bool, v *verdict, volRatio float64, p *Params) string {
 			variant = "on light volume: no demand above resistance"
 		}
 	}
-	return fmt.Sprintf("broke %s by %.1f ATR (%.0f%% of the range height) and closed back inside within %d bars, volume %.1fx its mean %s",
-		words(dist, "support", "resistance"), v.m[0].Value, 100*v.m[1].Value, int(v.m[2].Value), volRatio, variant)
+	// broke %s by %.1f ATR (%.0f%% of the range height) and closed back
+	// inside within %d bars, volume %.1fx its mean %s
+	return string(newSentence().s("broke ").s(words(dist, "support", "resistance")).s(" by ").f(v.m[0].Value, 1).
+		s(" ATR (").f(100*v.m[1].Value, 0).s("% of the range height) and closed back inside within ").
+		d(int(v.m[2].Value)).s(" bars, volume ").f(volRatio, 1).s("x its mean ").s(variant))
 }
 
 func testText(volVsSpring float64, bars int) string {
-	return fmt.Sprintf("retested the spring area %d bars after it on %.0f%% of its volume, holding above its low", bars, 100*volVsSpring)
+	// retested the spring area %d bars after it on %.0f%% of its volume,
+	// holding above its low
+	return string(newSentence().s("retested the spring area ").d(bars).s(" bars after it on ").
+		f(100*volVsSpring, 0).s("% of its volume, holding above its low"))
 }
 
 func sosText(dist bool, v *verdict, window int) string {
-	return fmt.Sprintf("closed %.1f ATR %s with volume up to %.1fx its mean and a spread up to %.1f ATR in the last %d bars",
-		v.m[0].Value, words(dist, "above resistance", "below support"), v.m[1].Value, v.m[2].Value, window)
+	// closed %.1f ATR %s with volume up to %.1fx its mean and a spread up
+	// to %.1f ATR in the last %d bars
+	return string(newSentence().s("closed ").f(v.m[0].Value, 1).s(" ATR ").
+		s(words(dist, "above resistance", "below support")).s(" with volume up to ").f(v.m[1].Value, 1).
+		s("x its mean and a spread up to ").f(v.m[2].Value, 1).s(" ATR in the last ").d(window).s(" bars"))
 }
 
 func lpsText(dist bool, pos, volRatio float64, bars int) string {
-	return fmt.Sprintf("%s %d bars after the %s, holding %.0f%% of the range height %s, on volume %.1fx its mean",
-		words(dist, "pulled back", "rallied"), bars, words(dist, "SOS", "SOW"), 100*pos,
-		words(dist, "above support", "below resistance"), volRatio)
+	// %s %d bars after the %s, holding %.0f%% of the range height %s, on
+	// volume %.1fx its mean
+	return string(newSentence().s(words(dist, "pulled back", "rallied")).s(" ").d(bars).s(" bars after the ").
+		s(words(dist, "SOS", "SOW")).s(", holding ").f(100*pos, 0).s("% of the range height ").
+		s(words(dist, "above support", "below resistance")).s(", on volume ").f(volRatio, 1).s("x its mean"))
 }
 
 func buText(distATR, volRatio float64) string {
-	return fmt.Sprintf("backed up to within %.1f ATR of the broken resistance on volume %.1fx its mean", distATR, volRatio)
+	// backed up to within %.1f ATR of the broken resistance on volume
+	// %.1fx its mean
+	return string(newSentence().s("backed up to within ").f(distATR, 1).
+		s(" ATR of the broken resistance on volume ").f(volRatio, 1).s("x its mean"))
 }
