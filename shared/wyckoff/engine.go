@@ -45,16 +45,6 @@ func ratio(v, mean float64) float64 {
 	return 1
 }
 
-// rawBar is one bar of the engine's short history (the last trend_bars,
-// ps_window and sos_window bars), read only when a candidate climax or
-// breakout needs to look back, so that no per-bar work grows with them.
-type rawBar struct {
-	i          int
-	o, h, l, c float64
-	v, mean    float64
-	sq, atr    float64
-}
-
 // Side states.
 const (
 	stateIdle   = iota
@@ -166,72 +156,87 @@ type side struct {
 }
 
 type engine struct {
-	p      Params
-	s      *series
-	hist   []rawBar // ring of the last bars, a power of two long
-	mask   int
-	owner  *side // the side holding a confirmed range, nil when none
-	sides  [2]*side
-	events []Event
-	ranges []Range
-	n      int
+	p          Params
+	in         Input
+	o, h, l, c []float64 // the candles, read back when a rule looks back
+	v          []float64
+	s          *series
+	owner      *side // the side holding a confirmed range, nil when none
+	sides      [2]*side
+	events     []Event
+	ranges     []Range
 }
 
-func newEngine(p Params) *engine {
-	c := 1
-	for c < max(p.TrendBars, p.PSWindow, p.SOSWindow)+2 {
-		c <<= 1
-	}
-	e := &engine{p: p, s: newSeries(p), hist: make([]rawBar, c), mask: c - 1}
-	for j := range e.hist {
-		e.hist[j].i = -1
-	}
+func newEngine(p Params, in Input) *engine {
+	n := len(in.Close)
+	e := &engine{p: p, in: in, o: in.Open[:n], h: in.High[:n], l: in.Low[:n], c: in.Close[:n], v: in.Volume[:n]}
+	// The rules look back trend_bars, ps_window and sos_window bars.
+	e.s = newSeries(&e.p, max(p.TrendBars, p.PSWindow, p.SOSWindow)+2)
 	for k := range e.sides {
 		e.sides[k] = &side{e: e, p: &e.p, dist: k == 1, sign: 1 - 2*float64(k)}
 	}
 	return e
 }
 
-func (e *engine) step(i int, o, h, l, c, v float64) {
-	f := e.s.next(h, l, c, v)
-	e.n = i + 1
-	r := &e.hist[i&e.mask]
-	*r = rawBar{i: i, o: o, h: h, l: l, c: c, v: v, mean: f.mean, sq: f.sq, atr: f.atr}
-	if !f.ready {
-		return
-	}
-	// A bar that is no climax (the cheap conditions of the climax rule)
-	// changes nothing for a side that is idle; most bars are such bars.
-	gate := v >= e.p.ClimaxVolRatio*f.mean && h-l >= e.p.ClimaxSpreadATR*f.atr
-	for _, sd := range e.sides {
-		if sd.state == stateIdle && !gate {
-			continue
+// run checks and measures the candles and steps the sides through them,
+// oldest first, a block at a time. It returns the index of the first
+// candle Analyze cannot use, or -1.
+func (e *engine) run() int {
+	s := e.s
+	volRatio, spreadATR := e.p.ClimaxVolRatio, e.p.ClimaxSpreadATR
+	acc, dist := e.sides[0], e.sides[1]
+	n := len(e.v)
+	for from := 0; from < n; from += block {
+		to := min(from+block, n)
+		if bad := s.measure(&e.in, from, to, true); bad >= 0 {
+			return bad
 		}
-		b := sd.view(r)
-		sd.step(&b)
+		for i := from; i < to; i++ {
+			if !s.ready(i) {
+				continue
+			}
+			// A bar that is no climax (the cheap conditions of the climax
+			// rule) changes nothing for a side that is idle; most bars are
+			// such bars.
+			m := s.at(i)
+			gate := e.v[i] >= volRatio*m.mean && e.h[i]-e.l[i] >= spreadATR*m.atr
+			if !gate && acc.state == stateIdle && dist.state == stateIdle {
+				continue
+			}
+			for _, sd := range e.sides {
+				if sd.state == stateIdle && !gate {
+					continue
+				}
+				var b view
+				sd.bar(&b, i)
+				sd.step(&b)
+			}
+		}
 	}
+	return -1
 }
 
-// view returns a bar of the history as this side sees it.
-func (sd *side) view(r *rawBar) view {
-	b := view{i: r.i, v: r.v, atr: r.atr, mean: r.mean, sq: r.sq, o: r.o, h: r.h, l: r.l, c: r.c}
+// bar sets b to bar i as this side sees it. It assigns field by field:
+// building a view and copying it costs a store-forwarding stall a field.
+func (sd *side) bar(b *view, i int) {
+	e := sd.e
+	m := e.s.at(i)
+	b.i, b.v, b.atr, b.mean, b.sq = i, e.v[i], m.atr, m.mean, m.sq
 	if sd.dist {
-		b.o, b.h, b.l, b.c = -r.o, -r.l, -r.h, -r.c
+		b.o, b.h, b.l, b.c = -e.o[i], -e.l[i], -e.h[i], -e.c[i]
+	} else {
+		b.o, b.h, b.l, b.c = e.o[i], e.h[i], e.l[i], e.c[i]
 	}
-	return b
 }
 
-// past returns bar j of the history as this side sees it; ok is false when
-// j is before the first bar or out of the history.
-func (sd *side) past(j int) (view, bool) {
+// past returns bar j, one of the last bars the series keeps, as this side
+// sees it; ok is false when j is before the first bar.
+func (sd *side) past(j int) (b view, ok bool) {
 	if j < 0 {
 		return view{}, false
 	}
-	r := &sd.e.hist[j&sd.e.mask]
-	if r.i != j {
-		return view{}, false
-	}
-	return sd.view(r), true
+	sd.bar(&b, j)
+	return b, true
 }
 
 // otherBusy reports whether the other side holds a confirmed range.
@@ -261,23 +266,22 @@ func (sd *side) tryClimax(b *view) bool {
 	}
 	// The extreme the move started from (this bar included) and the
 	// heaviest volume before this bar, over trend_bars bars, read from the
-	// raw history (in the side's terms: the highest high, or for the
+	// candles (in the side's terms: the highest high, or for the
 	// mirrored side the lowest low negated).
 	e := sd.e
 	top, topBar, peak := b.h, b.i, 0.0
 	for j := b.i - 1; j >= b.i-sd.p.TrendBars && j >= 0; j-- {
-		r := &e.hist[j&e.mask]
 		if j > b.i-sd.p.TrendBars {
-			x := r.h
+			x := e.h[j]
 			if sd.dist {
-				x = -r.l
+				x = -e.l[j]
 			}
 			if x > top {
 				top, topBar = x, j
 			}
 		}
-		if r.v > peak {
-			peak = r.v
+		if e.v[j] > peak {
+			peak = e.v[j]
 		}
 	}
 	move := (top - b.l) / b.atr
@@ -305,12 +309,12 @@ func (sd *side) findPS(b *view) {
 	}
 	e := sd.e
 	for j := lo + 2; j <= b.i-3; j++ {
-		raw := &e.hist[j&e.mask]
 		// The cheap condition first, on the raw bar.
-		if raw.i != j || raw.atr <= 0 || raw.v < p.PSVolRatio*raw.mean {
+		if m := e.s.at(j); m.atr <= 0 || e.v[j] < p.PSVolRatio*m.mean {
 			continue
 		}
-		r := sd.view(raw)
+		var r view
+		sd.bar(&r, j)
 		held := true
 		for d := -2; d <= 2 && held; d++ {
 			if d == 0 {

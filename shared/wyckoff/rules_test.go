@@ -77,7 +77,6 @@ func TestRules(t *testing.T) {
 func TestSeriesByHand(t *testing.T) {
 	p := DefaultParams()
 	p.ATRPeriod, p.VolPeriod = 2, 5
-	s := newSeries(p)
 	// Bars 0..5: high, low, close, volume. True ranges: bar1 max(11-9,
 	// |11-10|, |10-9|) = 2, bar2 = 12-10 = 2 (close 10.5 inside), bar3:
 	// max(12.5-10.5, |12.5-11|, |11-10.5|) = 2... see the table.
@@ -87,16 +86,25 @@ func TestSeriesByHand(t *testing.T) {
 		{12, 10, 11, 300},   // TR 2
 		{12, 11, 11.5, 400}, // TR 1
 		{13, 11, 12, 500},   // TR 2
+		{16, 12, 15, 1500},  // the bar measured
 	}
+	var in Input
 	for _, b := range bars {
-		s.next(b[0], b[1], b[2], b[3])
+		in.Open = append(in.Open, b[2])
+		in.High = append(in.High, b[0])
+		in.Low = append(in.Low, b[1])
+		in.Close = append(in.Close, b[2])
+		in.Volume = append(in.Volume, b[3])
+	}
+	s := newSeries(&p, 0)
+	if bad := s.measure(&in, 0, len(bars), true); bad >= 0 {
+		t.Fatalf("bar %d refused", bad)
 	}
 	// ATR(2): seed (2+2)/2 = 2 after bar 2; bar 3: (2*1+1)/2 = 1.5; bar 4:
 	// (1.5*1+2)/2 = 1.75.
-	f := s.next(16, 12, 15, 1500)
-	b := view{h: 16, l: 12, c: 15, v: 1500, atr: f.atr, mean: f.mean, sq: f.sq}
-	if f.atr != 1.75 {
-		t.Errorf("atr %v, want 1.75", f.atr)
+	b := view{h: 16, l: 12, c: 15, v: 1500, atr: s.at(5).atr, mean: s.at(5).mean, sq: s.at(5).sq}
+	if b.atr != 1.75 {
+		t.Errorf("atr %v, want 1.75", b.atr)
 	}
 	// Volume 100..500: mean 300, population deviation sqrt(20000) = 141.42.
 	if b.mean != 300 || b.volRatio() != 5 {
@@ -106,8 +114,8 @@ func TestSeriesByHand(t *testing.T) {
 		t.Errorf("volume z %v", b.volZ())
 	}
 	// Spread 4 / 1.75; close 15 in 12..16 is 3/4 of the bar.
-	if math.Abs(b.spread()-4/1.75) > 1e-12 || b.closePos() != 0.75 || !f.ready {
-		t.Errorf("spread %v close position %v ready %v", b.spread(), b.closePos(), f.ready)
+	if math.Abs(b.spread()-4/1.75) > 1e-12 || b.closePos() != 0.75 || !s.ready(5) {
+		t.Errorf("spread %v close position %v ready %v", b.spread(), b.closePos(), s.ready(5))
 	}
 }
 

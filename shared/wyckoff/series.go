@@ -2,89 +2,135 @@ package wyckoff
 
 import "math"
 
-// series holds the running measures every rule reads, updated one bar at a
-// time so that the value at bar i depends only on bars 0..i and is computed
-// by the same operations whatever the number of bars that follow (the
-// engine's no-repaint guarantee rests on this).
+// series computes the running measures every rule reads, a block of bars
+// at a time (before the state machine reads them), so that the value at
+// bar i depends only on bars 0..i and is computed by the same operations
+// whatever the number of bars that follow (the engine's no-repaint
+// guarantee rests on this).
 //
 // ATR is Wilder's, seeded as TA-Lib seeds it (the mean true range of bars
 // 1..p), but evaluated one bar at a time: shared/indicator's ATR advances
 // two bars per step for speed, so the value it gives at the last bar of a
 // prefix can differ in the last bits from the value at the same bar of a
 // longer run, which a never-repainting engine cannot allow.
+//
+// The measures are kept in a ring, a power of two long, that holds the
+// block being measured and the bars before it that a rule looks back to:
+// a few tens of kilobytes whatever the number of bars.
 type series struct {
-	p Params
+	ring []measures
+	mask int
 
-	n        int // bars seen
-	prevC    float64
-	trSum    float64
-	atr      float64 // ATR through the previous bar (0 until seeded)
-	volRing  []float64
-	volSum   float64
-	volSum2  float64
-	volCount int
-	slot     int
-	a, b     float64 // Wilder's weights (p-1)/p and 1/p
-	inv      float64 // 1/VolPeriod
+	atrPeriod, volPeriod int
+	wa, wb               float64 // Wilder's weights (p-1)/p and 1/p
+	inv                  float64 // 1/VolPeriod
+
+	// The running state, through the last bar measured.
+	prevC, trSum, atr, volSum, volSum2 float64
 }
 
-// features are the running measures of one bar against the bars before
+// measures are the running measures of one bar against the bars before
 // it. Ratios are left to the rules that read them.
-type features struct {
-	atr      float64 // ATR through the previous bar
-	mean, sq float64 // mean volume and mean squared volume of the VolPeriod bars before
-	ready    bool    // ATR and the volume baseline are warmed up
+type measures struct {
+	mean, sq float64 // mean volume and mean squared volume of the VolPeriod bars before (of the i bars before in the warm-up, 0 at bar 0)
+	atr      float64 // ATR through the previous bar (0 until seeded)
 }
 
-func newSeries(p Params) *series {
-	return &series{p: p, volRing: make([]float64, p.VolPeriod),
-		a: float64(p.ATRPeriod-1) / float64(p.ATRPeriod), b: 1 / float64(p.ATRPeriod),
+// block is the number of bars measured at a time.
+const block = 512
+
+// newSeries returns a series for parameters p whose ring keeps the measures
+// of the lookback bars before each block.
+func newSeries(p *Params, lookback int) *series {
+	c := 1
+	for c < block+lookback {
+		c <<= 1
+	}
+	return &series{ring: make([]measures, c), mask: c - 1, atrPeriod: p.ATRPeriod, volPeriod: p.VolPeriod,
+		wa: float64(p.ATRPeriod-1) / float64(p.ATRPeriod), wb: 1 / float64(p.ATRPeriod),
 		inv: 1 / float64(p.VolPeriod)}
 }
 
-// next measures bar i and then folds it into the running state.
-func (s *series) next(h, l, c, v float64) features {
-	f := features{atr: s.atr}
-	switch {
-	case s.volCount == s.p.VolPeriod:
-		f.mean, f.sq = s.volSum*s.inv, s.volSum2*s.inv
-	case s.volCount > 0:
-		k := float64(s.volCount)
-		f.mean, f.sq = s.volSum/k, s.volSum2/k
-	}
-	f.ready = s.n > s.p.ATRPeriod && s.volCount == s.p.VolPeriod && f.atr > 0
+// at returns the measures of bar i, one of the last block+lookback bars
+// measured.
+func (s *series) at(i int) *measures { return &s.ring[i&s.mask] }
 
-	// Fold the bar in.
-	p := s.p.ATRPeriod
-	if s.n > 0 {
-		tr := trueRange(h, l, s.prevC)
-		switch {
-		case s.n < p:
-			s.trSum += tr
-		case s.n == p:
-			s.trSum += tr
-			s.atr = s.trSum / float64(p)
-		default:
-			s.atr = float64(s.atr*s.a) + float64(tr*s.b)
+// ready reports whether bar i is warmed up: a full volume baseline and a
+// seeded, non-zero ATR (atr > 0 implies i > ATRPeriod).
+func (s *series) ready(i int) bool { return i >= s.volPeriod && s.ring[i&s.mask].atr > 0 }
+
+// Bit patterns of the limits on |x|: for x >= 0, IEEE 754 orders floats
+// as it orders their bits, and NaN and the infinities lie above every
+// finite value, so one subtraction and one unsigned comparison check a
+// magnitude (see usable).
+var (
+	minAbsBits = math.Float64bits(MinAbsValue)
+	maxAbsBits = math.Float64bits(MaxAbsValue)
+)
+
+// usable is inRange(x) for any x (NaN and infinities included), on the bits
+// of |x|: 0, or a magnitude in [MinAbsValue, MaxAbsValue].
+func usable(x float64) bool {
+	u := math.Float64bits(x) &^ (1 << 63)
+	return u-minAbsBits <= maxAbsBits-minAbsBits || u == 0
+}
+
+// measure measures bars from..to-1 of the candles, which follow the bars
+// measured before, checking each first when check is set (as Analyze
+// documents). It returns the index of the first candle that fails the
+// check, or -1.
+//
+// The running state lives in local variables for the loop. The arithmetic
+// is the same operations in the same order as when it was done one bar at
+// a time, float64() conversions included where a product must not be fused
+// into an add: every value is the same to the last bit on every
+// architecture.
+func (s *series) measure(in *Input, from, to int, check bool) int {
+	open, high, low, closes, volume := in.Open[:to], in.High[:to], in.Low[:to], in.Close[:to], in.Volume[:to]
+	ring, mask := s.ring, s.mask
+	ap, vp := s.atrPeriod, s.volPeriod
+	wa, wb, inv := s.wa, s.wb, s.inv
+	prevC, trSum, atr, volSum, volSum2 := s.prevC, s.trSum, s.atr, s.volSum, s.volSum2
+	bad := -1
+	for i := from; i < to; i++ {
+		o, h, l, c, v := open[i], high[i], low[i], closes[i], volume[i]
+		// usable refuses NaN and the infinities too.
+		if check && (h < l || v < 0 || !usable(o) || !usable(h) || !usable(l) || !usable(c) || !usable(v)) {
+			bad = i
+			break
 		}
+		// The measures of bar i, against the bars before it.
+		m := &ring[i&mask]
+		m.atr = atr
+		switch {
+		case i >= vp:
+			m.mean, m.sq = volSum*inv, volSum2*inv
+		case i > 0:
+			k := float64(i)
+			m.mean, m.sq = volSum/k, volSum2/k
+		default:
+			m.mean, m.sq = 0, 0
+		}
+		// Fold bar i in.
+		if i > ap {
+			atr = float64(atr*wa) + float64(trueRange(h, l, prevC)*wb)
+		} else if i > 0 {
+			trSum += trueRange(h, l, prevC)
+			if i == ap {
+				atr = trSum / float64(ap)
+			}
+		}
+		prevC = c
+		if i >= vp {
+			old := volume[i-vp]
+			volSum -= old
+			volSum2 -= old * old
+		}
+		volSum += v
+		volSum2 += v * v
 	}
-	s.prevC = c
-	slot := s.slot
-	if s.slot++; s.slot == s.p.VolPeriod {
-		s.slot = 0
-	}
-	if s.volCount == s.p.VolPeriod {
-		old := s.volRing[slot]
-		s.volSum -= old
-		s.volSum2 -= old * old
-	} else {
-		s.volCount++
-	}
-	s.volRing[slot] = v
-	s.volSum += v
-	s.volSum2 += v * v
-	s.n++
-	return f
+	s.prevC, s.trSum, s.atr, s.volSum, s.volSum2 = prevC, trSum, atr, volSum, volSum2
+	return bad
 }
 
 func trueRange(h, l, pc float64) float64 {
@@ -102,12 +148,25 @@ func trueRange(h, l, pc float64) float64 {
 // (NaN before index period). Exported so that it can be checked against
 // shared/indicator's TA-Lib ATR.
 func ATR(high, low, close []float64, period int) []float64 {
-	out := make([]float64, len(close))
-	s := newSeries(Params{ATRPeriod: period, VolPeriod: 1})
-	for i := range close {
-		s.next(high[i], low[i], close[i], 0)
-		out[i] = math.NaN()
-		if i >= period {
+	n := len(close)
+	in := Input{Open: close, High: high, Low: low, Close: close, Volume: make([]float64, n)}
+	s := newSeries(&Params{ATRPeriod: period, VolPeriod: 1}, 0)
+	out := make([]float64, n)
+	for from := 0; from < n; from += block {
+		to := min(from+block, n)
+		s.measure(&in, from, to, false)
+		// The measure of bar i is the ATR through bar i-1.
+		for i := from; i < to; i++ {
+			if i > 0 {
+				out[i-1] = s.at(i).atr
+			}
+		}
+	}
+	for i := range out {
+		switch {
+		case i < period:
+			out[i] = math.NaN()
+		case i == n-1:
 			out[i] = s.atr
 		}
 	}

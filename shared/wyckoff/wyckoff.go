@@ -220,16 +220,9 @@ func Analyze(in Input, p Params) (Result, error) {
 	if len(in.Open) != n || len(in.High) != n || len(in.Low) != n || len(in.Volume) != n || (in.Time != nil && len(in.Time) != n) {
 		return Result{}, &InputError{Series: "close", Index: -1, Err: ErrLengthMismatch}
 	}
-	e := newEngine(p)
-	open, high, low, volume := in.Open[:n], in.High[:n], in.Low[:n], in.Volume[:n]
-	for i, c := range in.Close {
-		o, h, l, v := open[i], high[i], low[i], volume[i]
-		// x-x is 0 for a finite x and NaN for an infinity or a NaN.
-		if o-o+h-h+l-l+c-c+v-v != 0 || h < l || v < 0 ||
-			!inRange(o) || !inRange(h) || !inRange(l) || !inRange(c) || !inRange(v) {
-			return Result{}, badCandle(i, o, h, l, c, v)
-		}
-		e.step(i, o, h, l, c, v)
+	e := newEngine(p, in)
+	if i := e.run(); i >= 0 {
+		return Result{}, badCandle(i, in.Open[i], in.High[i], in.Low[i], in.Close[i], in.Volume[i])
 	}
 	return e.result(in, n), nil
 }
