@@ -188,8 +188,8 @@ func (e *engine) run() int {
 	n := len(e.v)
 	for from := 0; from < n; from += block {
 		to := min(from+block, n)
-		if bad := s.measure(&e.in, from, to, true); bad >= 0 {
-			return bad
+		if !s.measure(&e.in, from, to) {
+			return check(&e.in, from, to)
 		}
 		for i := from; i < to; i++ {
 			if !s.ready(i) {

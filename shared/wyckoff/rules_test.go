@@ -97,9 +97,10 @@ func TestSeriesByHand(t *testing.T) {
 		in.Volume = append(in.Volume, b[3])
 	}
 	s := newSeries(&p, 0)
-	if bad := s.measure(&in, 0, len(bars), true); bad >= 0 {
+	if bad := check(&in, 0, len(bars)); bad >= 0 {
 		t.Fatalf("bar %d refused", bad)
 	}
+	s.measure(&in, 0, len(bars))
 	// ATR(2): seed (2+2)/2 = 2 after bar 2; bar 3: (2*1+1)/2 = 1.5; bar 4:
 	// (1.5*1+2)/2 = 1.75.
 	b := view{h: 16, l: 12, c: 15, v: 1500, atr: s.at(5).atr, mean: s.at(5).mean, sq: s.at(5).sq}
@@ -116,6 +117,24 @@ func TestSeriesByHand(t *testing.T) {
 	// Spread 4 / 1.75; close 15 in 12..16 is 3/4 of the bar.
 	if math.Abs(b.spread()-4/1.75) > 1e-12 || b.closePos() != 0.75 || !s.ready(5) {
 		t.Errorf("spread %v close position %v ready %v", b.spread(), b.closePos(), s.ready(5))
+	}
+}
+
+// TestAbsBits: the candle check's constants are the bits of the limits,
+// and offRange agrees with inRange on the values around them.
+func TestAbsBits(t *testing.T) {
+	if math.Float64bits(MinAbsValue) != minAbsBits || math.Float64bits(MaxAbsValue) != maxAbsBits {
+		t.Fatalf("minAbsBits %#x, maxAbsBits %#x: want %#x, %#x", uint64(minAbsBits), uint64(maxAbsBits),
+			math.Float64bits(MinAbsValue), math.Float64bits(MaxAbsValue))
+	}
+	for _, x := range []float64{0, math.Copysign(0, -1), MinAbsValue, MaxAbsValue, 1, 5e-324,
+		math.Nextafter(MinAbsValue, 0), math.Nextafter(MaxAbsValue, math.Inf(1)), math.MaxFloat64,
+		math.Inf(1), math.Inf(-1), math.NaN()} {
+		for _, y := range []float64{x, -x} {
+			if got, want := offRange(y) <= absSpan, inRange(y); got != want {
+				t.Errorf("offRange(%v) <= absSpan is %v, inRange %v", y, got, want)
+			}
+		}
 	}
 }
 

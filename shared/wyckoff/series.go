@@ -59,45 +59,67 @@ func (s *series) at(i int) *measures { return &s.ring[i&s.mask] }
 // seeded, non-zero ATR (atr > 0 implies i > ATRPeriod).
 func (s *series) ready(i int) bool { return i >= s.volPeriod && s.ring[i&s.mask].atr > 0 }
 
-// Bit patterns of the limits on |x|: for x >= 0, IEEE 754 orders floats
-// as it orders their bits, and NaN and the infinities lie above every
-// finite value, so one subtraction and one unsigned comparison check a
-// magnitude (see usable).
-var (
-	minAbsBits = math.Float64bits(MinAbsValue)
-	maxAbsBits = math.Float64bits(MaxAbsValue)
+// The candle check works on the bits of |x|: for x >= 0, IEEE 754 orders
+// floats as it orders their bits, and NaN and the infinities lie above
+// every finite value. So |x| is in [MinAbsValue, MaxAbsValue] when
+// bits(|x|) - minAbsBits, as an unsigned number, is at most absSpan (below
+// MinAbsValue it wraps around to a huge number).
+const (
+	minAbsBits = 0x3c32725dd1d243ac // math.Float64bits(MinAbsValue), TestAbsBits
+	maxAbsBits = 0x43abc16d674ec800 // math.Float64bits(MaxAbsValue)
+	absSpan    = maxAbsBits - minAbsBits
 )
 
-// usable is inRange(x) for any x (NaN and infinities included), on the bits
-// of |x|: 0, or a magnitude in [MinAbsValue, MaxAbsValue].
-func usable(x float64) bool {
+// offRange returns how far the bits of |x| lie past minAbsBits: at most
+// absSpan when x is 0 or inRange(x), more otherwise (NaN and the
+// infinities included). Branch-free, so that the five values of a candle
+// are checked with one comparison of their maximum.
+func offRange(x float64) uint64 {
 	u := math.Float64bits(x) &^ (1 << 63)
-	return u-minAbsBits <= maxAbsBits-minAbsBits || u == 0
+	d := u - minAbsBits
+	if u == 0 {
+		d = 0
+	}
+	return d
+}
+
+// check returns the index of the first of bars from..to-1 that Analyze
+// cannot use (the fast test; badCandle says why), or -1.
+func check(in *Input, from, to int) int {
+	open, high, low, closes, volume := in.Open[:to], in.High[:to], in.Low[:to], in.Close[:to], in.Volume[:to]
+	for i := from; i < to; i++ {
+		o, h, l, c, v := open[i], high[i], low[i], closes[i], volume[i]
+		off := max(offRange(o), offRange(h), offRange(l), offRange(c), offRange(v))
+		if off > absSpan || h < l || v < 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // measure measures bars from..to-1 of the candles, which follow the bars
-// measured before, checking each first when check is set (as Analyze
-// documents). It returns the index of the first candle that fails the
-// check, or -1.
+// measured before. It reports whether they all pass the check Analyze
+// makes, computed in the same pass with no branch a bar (check then finds
+// the first that does not).
 //
 // The running state lives in local variables for the loop. The arithmetic
 // is the same operations in the same order as when it was done one bar at
 // a time, float64() conversions included where a product must not be fused
 // into an add: every value is the same to the last bit on every
 // architecture.
-func (s *series) measure(in *Input, from, to int, check bool) int {
+func (s *series) measure(in *Input, from, to int) (ok bool) {
 	open, high, low, closes, volume := in.Open[:to], in.High[:to], in.Low[:to], in.Close[:to], in.Volume[:to]
 	ring, mask := s.ring, s.mask
 	ap, vp := s.atrPeriod, s.volPeriod
 	wa, wb, inv := s.wa, s.wb, s.inv
 	prevC, trSum, atr, volSum, volSum2 := s.prevC, s.trSum, s.atr, s.volSum, s.volSum2
-	bad := -1
+	var worst uint64 // the largest offRange of any value, or more for a bad candle
 	for i := from; i < to; i++ {
 		o, h, l, c, v := open[i], high[i], low[i], closes[i], volume[i]
-		// usable refuses NaN and the infinities too.
-		if check && (h < l || v < 0 || !usable(o) || !usable(h) || !usable(l) || !usable(c) || !usable(v)) {
-			bad = i
-			break
+		// worst comes last: the loop carries one comparison, not five.
+		worst = max(max(offRange(o), offRange(h)), max(offRange(l), offRange(c)), offRange(v), worst)
+		if h < l || v < 0 {
+			worst = math.MaxUint64
 		}
 		// The measures of bar i, against the bars before it.
 		m := &ring[i&mask]
@@ -130,7 +152,7 @@ func (s *series) measure(in *Input, from, to int, check bool) int {
 		volSum2 += v * v
 	}
 	s.prevC, s.trSum, s.atr, s.volSum, s.volSum2 = prevC, trSum, atr, volSum, volSum2
-	return bad
+	return worst <= absSpan
 }
 
 func trueRange(h, l, pc float64) float64 {
@@ -154,7 +176,7 @@ func ATR(high, low, close []float64, period int) []float64 {
 	out := make([]float64, n)
 	for from := 0; from < n; from += block {
 		to := min(from+block, n)
-		s.measure(&in, from, to, false)
+		s.measure(&in, from, to)
 		// The measure of bar i is the ATR through bar i-1.
 		for i := from; i < to; i++ {
 			if i > 0 {
