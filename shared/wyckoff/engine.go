@@ -165,6 +165,25 @@ type engine struct {
 	sides      [2]*side
 	events     []Event
 	ranges     []Range
+	slab       []Measure // the unused end of the current slab of evidence
+	slabLen    int       // the length of the current slab
+}
+
+// evidence returns the measures of v as an event reports them, carved from
+// a slab shared with the events before: one allocation for tens of events
+// rather than one each. The slice's capacity is its length, so that an
+// append to one event's evidence copies it instead of overwriting the
+// next event's.
+func (e *engine) evidence(v *verdict) []Measure {
+	if len(e.slab) < v.k {
+		// Slabs grow with the analysis: a few events cost a small one.
+		e.slabLen = min(max(4*e.slabLen, 64), 1024)
+		e.slab = make([]Measure, e.slabLen)
+	}
+	out := e.slab[:v.k:v.k]
+	e.slab = e.slab[v.k:]
+	v.report(out)
+	return out
 }
 
 func newEngine(p Params, in Input) *engine {
@@ -679,7 +698,7 @@ func (sd *side) emit(b *view, typ, rule string, bar int, px float64, ph string, 
 		}
 	}
 	sd.e.events = append(sd.e.events, Event{Type: typ, Range: sd.rng, Bar: bar, ConfirmedAt: b.i,
-		Price: round9(px * sd.sign), Phase: ph, Rule: rule, Score: v.score(), Evidence: v.measures(),
+		Price: round9(px * sd.sign), Phase: ph, Rule: rule, Score: v.score(), Evidence: sd.e.evidence(v),
 		Text: text, Alternatives: alts})
 }
 

@@ -103,13 +103,20 @@ func (v *verdict) score() float64 {
 	return round4(s / float64(k))
 }
 
+// measures returns the measures, values rounded as reported.
 func (v *verdict) measures() []Measure {
 	out := make([]Measure, v.k)
+	v.report(out)
+	return out
+}
+
+// report copies the measures, values rounded as reported, into out (v.k
+// long).
+func (v *verdict) report(out []Measure) {
 	for j, m := range v.m[:v.k] {
 		m.Value = round6(m.Value)
 		out[j] = m
 	}
-	return out
 }
 
 func clamp01(x float64) float64 {
