@@ -54,17 +54,23 @@ const (
 	stateRange  // phase A complete: phases B, C, D
 )
 
-// zigzag confirms swing points: a low when a close is swing_atr ATR above
-// the lowest low since the last swing high, and the reverse.
-type zigzag struct {
-	up   bool // tracking a high (after a confirmed low)
+// swing is an extreme of price: its bar, volume and mean volume.
+type swing struct {
 	ext  float64
 	bar  int
 	vol  float64
 	mean float64
 }
 
-func (z *zigzag) volRatio() float64 { return ratio(z.vol, z.mean) }
+func (w *swing) volRatio() float64 { return ratio(w.vol, w.mean) }
+
+// zigzag confirms swing points: a low when a close is swing_atr ATR above
+// the lowest low since the last swing high, and the reverse.
+type zigzag struct {
+	up    bool  // tracking a high (after a confirmed low)
+	swing       // the extreme since the last swing point
+	pivot swing // the last swing point confirmed
+}
 
 func (z *zigzag) reset(b *view, up bool) {
 	z.up = up
@@ -76,28 +82,30 @@ func (z *zigzag) reset(b *view, up bool) {
 }
 
 // next returns +1 when a swing high is confirmed at this bar, -1 for a
-// swing low, 0 otherwise; the pivot is then in pivot.
-func (z *zigzag) next(b *view, swing float64) (int, zigzag) {
+// swing low, 0 otherwise; the swing point is then in z.pivot (kept there
+// rather than returned: next runs on most bars of a range, and returning
+// a struct each time costs more than the rest of it).
+func (z *zigzag) next(b *view, swing float64) int {
 	if z.up {
 		if b.h > z.ext {
 			z.ext, z.bar, z.vol, z.mean = b.h, b.i, b.v, b.mean
 		}
 		if b.c <= z.ext-swing*b.atr {
-			pivot := *z
+			z.pivot = z.swing
 			z.reset(b, false)
-			return 1, pivot
+			return 1
 		}
-		return 0, zigzag{}
+		return 0
 	}
 	if b.l < z.ext {
 		z.ext, z.bar, z.vol, z.mean = b.l, b.i, b.v, b.mean
 	}
 	if b.c >= z.ext+swing*b.atr {
-		pivot := *z
+		z.pivot = z.swing
 		z.reset(b, true)
-		return -1, pivot
+		return -1
 	}
-	return 0, zigzag{}
+	return 0
 }
 
 type pending struct {
@@ -289,23 +297,29 @@ func (sd *side) tryClimax(b *view) bool {
 	// mirrored side the lowest low negated).
 	e := sd.e
 	top, topBar, peak := b.h, b.i, 0.0
-	for j := b.i - 1; j >= b.i-sd.p.TrendBars && j >= 0; j-- {
-		if j > b.i-sd.p.TrendBars {
-			x := e.h[j]
-			if sd.dist {
-				x = -e.l[j]
-			}
-			if x > top {
-				top, topBar = x, j
-			}
+	for j := b.i - 1; j > b.i-sd.p.TrendBars && j >= 0; j-- {
+		x := e.h[j]
+		if sd.dist {
+			x = -e.l[j]
 		}
+		if x > top {
+			top, topBar = x, j
+		}
+	}
+	for j := b.i - 1; j >= b.i-sd.p.TrendBars && j >= 0; j-- {
 		if e.v[j] > peak {
 			peak = e.v[j]
 		}
 	}
-	move := (top - b.l) / b.atr
+	move, ofPeak := (top-b.l)/b.atr, ratio(b.v, peak)
+	// Two more conditions the verdict requires (tested as need tests
+	// them: a NaN fails), before building it: they fail for most bars
+	// here, all those of a move the wrong way.
+	if !(move >= sd.p.TrendMinATR) || !(ofPeak >= 1) {
+		return false
+	}
 	movePct := pct(top-b.l, top)
-	v := climax(b, move, movePct, b.i-topBar, ratio(b.v, peak), sd.p)
+	v := climax(b, move, movePct, b.i-topBar, ofPeak, sd.p)
 	if !v.ok {
 		return false
 	}
@@ -332,28 +346,33 @@ func (sd *side) findPS(b *view) {
 		if m := e.s.at(j); m.atr <= 0 || e.v[j] < p.PSVolRatio*m.mean {
 			continue
 		}
-		var r view
-		sd.bar(&r, j)
-		held := true
-		for d := -2; d <= 2 && held; d++ {
-			if d == 0 {
-				continue
-			}
-			if q, ok := sd.past(j + d); ok && q.l < r.l {
-				held = false
-			}
-		}
-		if !held {
+		// A low that held two bars either side, compared on the candles
+		// (building views of the neighbours cost more than the search).
+		if l := sd.low(j); sd.low(j-2) < l || sd.low(j-1) < l || sd.low(j+1) < l || sd.low(j+2) < l {
 			continue
 		}
+		var r view
+		sd.bar(&r, j)
 		vr := r.volRatio()
+		if !(vr > best) {
+			continue // not heavier than the best found: its verdict is not needed
+		}
 		v := preliminary(vr, r.spread(), (r.l-b.l)/b.atr, p)
-		if v.ok && vr > best {
+		if v.ok {
 			best = vr
 			sd.hasPS = true
 			sd.ps = pending{typ: PS, bar: j, v: v, px: r.l, vr: vr, before: b.i - j}
 		}
 	}
+}
+
+// low returns the low of bar j as this side sees it: for the mirrored
+// side, the high negated.
+func (sd *side) low(j int) float64 {
+	if sd.dist {
+		return -sd.e.h[j]
+	}
+	return sd.e.l[j]
 }
 
 func (sd *side) reset() {
@@ -422,10 +441,10 @@ func (sd *side) stepST(b *view) {
 		sd.reset()
 		return
 	}
-	kind, pv := sd.zz.next(b, p.SwingATR)
-	if kind != -1 {
+	if sd.zz.next(b, p.SwingATR) != -1 {
 		return
 	}
+	pv := &sd.zz.pivot
 	pos := (pv.ext - sd.support) / sd.height
 	under := math.Max(0, (sd.support-pv.ext)/b.atr)
 	v := secondaryTest(pos, under, ratio(pv.vol, sd.sc.v), pv.volRatio(), p)
@@ -437,7 +456,7 @@ func (sd *side) stepST(b *view) {
 
 // confirmRange completes phase A: the range exists from now on and the
 // events that made it are emitted, all confirmed at this bar.
-func (sd *side) confirmRange(b *view, pv zigzag, stV verdict) {
+func (sd *side) confirmRange(b *view, pv *swing, stV verdict) {
 	e := sd.e
 	for _, o := range e.sides {
 		if o != sd {
@@ -548,7 +567,8 @@ func (sd *side) stepRange(b *view) {
 			sd.emit(b, typ, "breakout", b.i, b.c, "D", &v, sosText(sd.dist, &v, p.SOSWindow), nil)
 		}
 	}
-	kind, pv := sd.zz.next(b, p.SwingATR)
+	kind := sd.zz.next(b, p.SwingATR)
+	pv := &sd.zz.pivot
 	switch kind {
 	case 1:
 		if !sd.sosDone && pv.ext <= sd.resistance {
@@ -612,7 +632,7 @@ func (sd *side) stepPenetration(b *view, age int) bool {
 	return false
 }
 
-func (sd *side) onSwingLow(b *view, pv zigzag) {
+func (sd *side) onSwingLow(b *view, pv *swing) {
 	p := sd.p
 	pos := (pv.ext - sd.support) / sd.height
 	if !sd.sosDone {
