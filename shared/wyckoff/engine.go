@@ -752,9 +752,7 @@ func (e *engine) result(in Input, n int) Result {
 	for _, sd := range e.sides {
 		r.StableUntil = min(r.StableUntil, sd.stableFrom(n))
 	}
-	for k := range r.Ranges {
-		r.Ranges[k].Count = e.count(in, k)
-	}
+	e.counts(in, r.Ranges)
 	if in.Time != nil {
 		for k := range r.Events {
 			ev := &r.Events[k]

@@ -38,10 +38,14 @@ type Count struct {
 // reverse it (reversal boxes back). Bars are numbered from first. A box <=
 // 0, a reversal < 1 or no bars give no columns.
 func PointAndFigure(high, low, close []float64, first int, box float64, reversal int) []Column {
+	return appendPointAndFigure(nil, high, low, close, first, box, reversal)
+}
+
+// appendPointAndFigure appends the columns PointAndFigure returns to cols.
+func appendPointAndFigure(cols []Column, high, low, close []float64, first int, box float64, reversal int) []Column {
 	if box <= 0 || reversal < 1 || len(high) == 0 || len(high) != len(low) || len(high) != len(close) {
-		return nil
+		return cols
 	}
-	var cols []Column
 	up := func(x float64) float64 { return math.Floor(x/box + 1e-9) }  // highest box reached
 	down := func(x float64) float64 { return math.Ceil(x/box - 1e-9) } // lowest box reached
 	s := math.Round(close[0] / box)
@@ -108,11 +112,13 @@ func HorizontalCount(cols []Column, line, box float64, reversal int, dist bool) 
 	return line + cause, lo + cause
 }
 
-// count builds the horizontal count of range k, when it has an LPS (LPSY).
-func (e *engine) count(in Input, k int) *Count {
+// count builds the horizontal count of range k, when it has an LPS (LPSY),
+// appending its chart's columns to cols; c.Chart is then the end of cols,
+// valid until the next append.
+func (e *engine) count(in Input, k int, cols []Column) (*Count, []Column) {
 	r := &e.ranges[k]
 	if !r.lpsSet || r.lps <= r.Start {
-		return nil
+		return nil, cols
 	}
 	p := e.p
 	c := &Count{Reversal: p.Reversal, From: r.Start, To: r.lps}
@@ -125,10 +131,14 @@ func (e *engine) count(in Input, k int) *Count {
 		c.Box, c.BoxMethod = r.lpsATR*p.BoxATR, "atr"
 	}
 	if !(c.Box > 0) {
-		return nil
+		return nil, cols
 	}
 	a, b := r.Start, r.lps+1
-	c.Chart = PointAndFigure(in.High[a:b], in.Low[a:b], in.Close[a:b], a, c.Box, p.Reversal)
+	n := len(cols)
+	cols = appendPointAndFigure(cols, in.High[a:b], in.Low[a:b], in.Close[a:b], a, c.Box, p.Reversal)
+	if len(cols) > n {
+		c.Chart = cols[n:]
+	}
 	c.Columns = len(c.Chart)
 	dist := r.Kind == Distribution
 	if dist {
@@ -137,5 +147,24 @@ func (e *engine) count(in Input, k int) *Count {
 		c.Line = math.Ceil(r.lpsPrice/c.Box-1e-9) * c.Box
 	}
 	c.Aggressive, c.Conservative = HorizontalCount(c.Chart, c.Line, c.Box, p.Reversal, dist)
-	return c
+	return c, cols
+}
+
+// counts sets the count of every range. The charts are built into one
+// array, then sliced, each to its own capacity: one array grows by
+// doubling for all the charts rather than one for each.
+func (e *engine) counts(in Input, ranges []Range) {
+	var cols []Column
+	ends := make([]int, len(ranges))
+	for k := range ranges {
+		ranges[k].Count, cols = e.count(in, k, cols)
+		ends[k] = len(cols)
+	}
+	start := 0
+	for k := range ranges {
+		if c := ranges[k].Count; c != nil && c.Chart != nil {
+			c.Chart = cols[start:ends[k]:ends[k]]
+		}
+		start = ends[k]
+	}
 }
