@@ -212,23 +212,36 @@ func (e *engine) run() int {
 	s := e.s
 	volRatio, spreadATR := e.p.ClimaxVolRatio, e.p.ClimaxSpreadATR
 	acc, dist := e.sides[0], e.sides[1]
-	n := len(e.v)
+	v, h, l := e.v, e.h, e.l
+	n := len(v)
 	for from := 0; from < n; from += block {
 		to := min(from+block, n)
 		if !s.measure(&e.in, from, to) {
 			return check(&e.in, from, to)
 		}
 		for i := from; i < to; i++ {
-			if !s.ready(i) {
-				continue
-			}
-			// A bar that is no climax (the cheap conditions of the climax
-			// rule) changes nothing for a side that is idle; most bars are
-			// such bars.
-			m := s.at(i)
-			gate := e.v[i] >= volRatio*m.mean && e.h[i]-e.l[i] >= spreadATR*m.atr
-			if !gate && acc.state == stateIdle && dist.state == stateIdle {
-				continue
+			// A bar that is no climax (fails the cheap conditions of the
+			// climax rule) changes nothing for a side that is idle; most
+			// bars are such bars, skipped here by a loop that reads
+			// nothing else.
+			gate := false
+			if acc.state == stateIdle && dist.state == stateIdle {
+				for ; i < to; i++ {
+					m := s.at(i)
+					if v[i] >= volRatio*m.mean && h[i]-l[i] >= spreadATR*m.atr && s.ready(i) {
+						break
+					}
+				}
+				if i == to {
+					break
+				}
+				gate = true
+			} else {
+				if !s.ready(i) {
+					continue
+				}
+				m := s.at(i)
+				gate = v[i] >= volRatio*m.mean && h[i]-l[i] >= spreadATR*m.atr
 			}
 			for _, sd := range e.sides {
 				if sd.state == stateIdle && !gate {
@@ -288,36 +301,58 @@ func (sd *side) step(b *view) {
 func (sd *side) tryClimax(b *view) bool {
 	// The cheap conditions first: most bars are no climax, and building a
 	// verdict for each would cost more than the rest of the engine.
-	if b.v < sd.p.ClimaxVolRatio*b.mean || b.h-b.l < sd.p.ClimaxSpreadATR*b.atr {
+	p := sd.p
+	if b.v < p.ClimaxVolRatio*b.mean || b.h-b.l < p.ClimaxSpreadATR*b.atr {
 		return false
 	}
-	// The extreme the move started from (this bar included) and the
-	// heaviest volume before this bar, over trend_bars bars, read from the
-	// candles (in the side's terms: the highest high, or for the
-	// mirrored side the lowest low negated).
-	e := sd.e
-	top, topBar, peak := b.h, b.i, 0.0
-	for j := b.i - 1; j > b.i-sd.p.TrendBars && j >= 0; j-- {
-		x := e.h[j]
-		if sd.dist {
-			x = -e.l[j]
+	// The extreme the move started from, over the trend_bars bars ending
+	// with this one (in the side's terms: the highest high, or for the
+	// mirrored side the lowest low negated; the latest of equal ones),
+	// read from the candles.
+	e, i := sd.e, b.i
+	lo := max(i-p.TrendBars+1, 0)
+	top, topBar := b.h, i
+	if sd.dist {
+		lows := e.l[lo:i]
+		for k := len(lows) - 1; k >= 0; k-- {
+			if x := -lows[k]; x > top {
+				top, topBar = x, lo+k
+			}
 		}
-		if x > top {
-			top, topBar = x, j
+	} else {
+		highs := e.h[lo:i]
+		for k := len(highs) - 1; k >= 0; k-- {
+			if x := highs[k]; x > top {
+				top, topBar = x, lo+k
+			}
 		}
 	}
-	for j := b.i - 1; j >= b.i-sd.p.TrendBars && j >= 0; j-- {
-		if e.v[j] > peak {
-			peak = e.v[j]
-		}
-	}
-	move, ofPeak := (top-b.l)/b.atr, ratio(b.v, peak)
-	// Two more conditions the verdict requires (tested as need tests
-	// them: a NaN fails), before building it: they fail for most bars
-	// here, all those of a move the wrong way.
-	if !(move >= sd.p.TrendMinATR) || !(ofPeak >= 1) {
+	// Two more conditions the verdict requires, tested as need tests them
+	// (a NaN fails) before it is built: they fail for most bars here, all
+	// those that end a move the wrong way. The first is the prior move.
+	move := (top - b.l) / b.atr
+	if !(move >= p.TrendMinATR) {
 		return false
 	}
+	// The second, the volume against the heaviest of the trend_bars bars
+	// before this one.
+	peak := 0.0
+	for _, x := range e.v[max(i-p.TrendBars, 0):i] {
+		if x > peak {
+			peak = x
+		}
+	}
+	ofPeak := ratio(b.v, peak)
+	if !(ofPeak >= 1) {
+		return false
+	}
+	return sd.startClimax(b, top, topBar, move, ofPeak)
+}
+
+// startClimax judges the climax candidate b (the move into it from top at
+// topBar, move ATR; its volume ofPeak times the trend's peak) and, when
+// the verdict holds, starts phase A with it. It reports whether it did.
+func (sd *side) startClimax(b *view, top float64, topBar int, move, ofPeak float64) bool {
 	movePct := pct(top-b.l, top)
 	v := climax(b, move, movePct, b.i-topBar, ofPeak, sd.p)
 	if !v.ok {
