@@ -243,13 +243,17 @@ func (e *engine) run() int {
 				m := s.at(i)
 				gate = v[i] >= volRatio*m.mean && h[i]-l[i] >= spreadATR*m.atr
 			}
-			for _, sd := range e.sides {
-				if sd.state == stateIdle && !gate {
-					continue
-				}
+			// An idle side only on a gate bar; the second side sees what
+			// the first did (a range confirmed resets it).
+			if gate || acc.state != stateIdle {
 				var b view
-				sd.bar(&b, i)
-				sd.step(&b)
+				acc.bar(&b, i)
+				acc.step(&b)
+			}
+			if gate || dist.state != stateIdle {
+				var b view
+				dist.bar(&b, i)
+				dist.step(&b)
 			}
 		}
 	}

@@ -52,11 +52,14 @@ func appendPointAndFigure(cols []Column, high, low, close []float64, first int, 
 	var lo, hi float64
 	dir := ""
 	start := first
+	rev := float64(reversal)
 	for k := range high {
 		i := first + k
-		h, l := up(high[k]), down(low[k])
+		// A bar's other end is measured only when the column does not
+		// extend: a division saved on most bars.
 		switch dir {
 		case "":
+			h, l := up(high[k]), down(low[k])
 			rise, fall := h >= s+1, l <= s-1
 			if rise && fall {
 				rise = close[k] >= close[0]
@@ -68,16 +71,16 @@ func appendPointAndFigure(cols []Column, high, low, close []float64, first int, 
 				dir, lo, hi, start = "O", l, s, first
 			}
 		case "X":
-			if h > hi {
+			if h := up(high[k]); h > hi {
 				hi = h
-			} else if l <= hi-float64(reversal) {
+			} else if l := down(low[k]); l <= hi-rev {
 				cols = append(cols, column(dir, lo, hi, box, start, i-1))
 				dir, lo, hi, start = "O", l, hi-1, i
 			}
 		case "O":
-			if l < lo {
+			if l := down(low[k]); l < lo {
 				lo = l
-			} else if h >= lo+float64(reversal) {
+			} else if h := up(high[k]); h >= lo+rev {
 				cols = append(cols, column(dir, lo, hi, box, start, i-1))
 				dir, lo, hi, start = "X", lo+1, h, i
 			}
