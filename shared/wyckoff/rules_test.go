@@ -2,7 +2,9 @@ package wyckoff
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -164,5 +166,27 @@ func TestParamSpecsMatchFields(t *testing.T) {
 	// Names follow the fields: atr_period is ATRPeriod, reversal Reversal.
 	if specs[0].Name != "atr_period" || typ.Field(0).Name != "ATRPeriod" || specs[len(specs)-1].Name != "reversal" || typ.Field(len(specs)-1).Name != "Reversal" {
 		t.Error("the table and the fields are out of order")
+	}
+}
+
+// TestAppendFixed: the sentences' number printer prints what strconv
+// prints, on values chosen at the rounding boundaries and at random.
+func TestAppendFixed(t *testing.T) {
+	xs := []float64{0, math.Copysign(0, -1), 0.04, -0.04, 0.05, -0.05, 0.15, 0.25, 0.35, 0.45, 2.5, 3.5, -2.5,
+		0.95, 9.95, 99.95, 1e11, 1e12, 1e12 - 0.05, 123456789012.34, 1e300, 5e-324, math.MaxFloat64,
+		math.Inf(1), math.Inf(-1), math.NaN(), 0.1 + 0.2, 1.0 / 3, 2.0 / 3}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		// Magnitudes from 1e-6 to 1e13, halves and tenths near the ties.
+		x := math.Pow(10, r.Float64()*19-6) * (1 - 2*float64(r.IntN(2)))
+		xs = append(xs, x, math.Round(x*10)/10+0.05, math.Round(x)+0.5, math.Nextafter(math.Round(x)+0.5, 0))
+	}
+	for _, x := range xs {
+		for prec := range 2 {
+			got := string(appendFixed(nil, x, prec))
+			if want := strconv.FormatFloat(x, 'f', prec, 64); got != want {
+				t.Fatalf("appendFixed(%v, %d) = %q, strconv %q", x, prec, got, want)
+			}
+		}
 	}
 }

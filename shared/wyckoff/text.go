@@ -1,13 +1,18 @@
 package wyckoff
 
-import "strconv"
+import (
+	"math"
+	"strconv"
+)
 
 // The sentences of the events, built only from the measured values.
 //
 // They are appended with strconv rather than fmt.Sprintf: fmt's %.Nf and %d
 // print exactly what strconv.AppendFloat(x, 'f', N) and AppendInt print
 // (Inf and NaN included), without parsing a format and boxing every
-// argument, which cost more than the rules themselves.
+// argument, which cost more than the rules themselves. appendFixed prints
+// the same as AppendFloat for the one or no decimal the sentences use,
+// faster.
 
 // sentence is a sentence under construction.
 type sentence []byte
@@ -17,8 +22,36 @@ func newSentence() sentence { return make(sentence, 0, 160) }
 // s appends text, f a number with prec decimals (as %.<prec>f), d an
 // integer (as %d).
 func (b sentence) s(text string) sentence         { return append(b, text...) }
-func (b sentence) f(x float64, prec int) sentence { return strconv.AppendFloat(b, x, 'f', prec, 64) }
+func (b sentence) f(x float64, prec int) sentence { return appendFixed(b, x, prec) }
 func (b sentence) d(x int) sentence               { return strconv.AppendInt(b, int64(x), 10) }
+
+// appendFixed appends x with prec decimals (0 or 1), exactly as
+// strconv.AppendFloat(b, x, 'f', prec, 64) does (TestAppendFixed), which
+// rounds the exact binary value to nearest, ties to even. Here y, |x|
+// scaled by 10^prec, is within 2^-14 of the exact |x|*10^prec when below
+// 1e12; unless it lies within 1e-3 of a half-integer, no rounding boundary
+// separates the two, and rounding y is rounding the exact value. Other
+// values (near a tie, large, NaN, infinite) go to strconv.
+func appendFixed(b []byte, x float64, prec int) []byte {
+	y := math.Abs(x)
+	if prec == 1 {
+		y *= 10
+	} else if prec != 0 {
+		return strconv.AppendFloat(b, x, 'f', prec, 64)
+	}
+	if !(y < 1e12) || math.Abs(y-math.Floor(y)-0.5) < 1e-3 {
+		return strconv.AppendFloat(b, x, 'f', prec, 64)
+	}
+	n := uint64(y + 0.5)
+	if math.Signbit(x) {
+		b = append(b, '-') // -0.04 prints -0.0, as strconv prints it
+	}
+	if prec == 0 {
+		return strconv.AppendUint(b, n, 10)
+	}
+	b = strconv.AppendUint(b, n/10, 10)
+	return append(b, '.', byte('0'+n%10))
+}
 
 func words(dist bool, acc, dis string) string {
 	if dist {
