@@ -185,7 +185,7 @@ type engine struct {
 func (e *engine) evidence(v *verdict) []Measure {
 	if len(e.slab) < v.k {
 		// Slabs grow with the analysis: a few events cost a small one.
-		e.slabLen = min(max(4*e.slabLen, 64), 1024)
+		e.slabLen = min(max(4*e.slabLen, 64), 256)
 		e.slab = make([]Measure, e.slabLen)
 	}
 	out := e.slab[:v.k:v.k]
