@@ -217,7 +217,9 @@ func (e *engine) run() int {
 	for from := 0; from < n; from += block {
 		to := min(from+block, n)
 		if !s.measure(&e.in, from, to) {
-			return check(&e.in, from, to)
+			if bad := check(&e.in, from, to); bad >= 0 {
+				return bad
+			}
 		}
 		for i := from; i < to; i++ {
 			// A bar that is no climax (fails the cheap conditions of the

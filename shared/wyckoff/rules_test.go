@@ -140,6 +140,43 @@ func TestAbsBits(t *testing.T) {
 	}
 }
 
+// TestFastWindows: the fast test's windows lie within the magnitudes
+// Analyze accepts, and measure's verdict agrees with check on blocks with
+// one value changed to each edge value.
+func TestFastWindows(t *testing.T) {
+	for _, base := range []uint64{priceBase, volumeBase} {
+		lo, hi := math.Float64frombits(base), math.Float64frombits(base+fastSpan)
+		if lo < MinAbsValue || math.Nextafter(hi, 0) > MaxAbsValue {
+			t.Errorf("window [%v, %v) outside [MinAbsValue, MaxAbsValue]", lo, hi)
+		}
+	}
+	if math.Float64frombits(priceBase) != 0x1p-36 || math.Float64frombits(volumeBase) != 0x1p-8 {
+		t.Errorf("bases %v %v", math.Float64frombits(priceBase), math.Float64frombits(volumeBase))
+	}
+	edges := []float64{0, math.Copysign(0, -1), MinAbsValue, MaxAbsValue, 0x1p-36, 0x1p28, 0x1p-8, 0x1p56,
+		math.Nextafter(0x1p28, 0), math.Nextafter(0x1p56, 0), math.Nextafter(0x1p-36, 0), 1e-19, 1e19,
+		math.Inf(1), math.NaN(), 1, 10, 100, 1e9}
+	p := DefaultParams()
+	for field := range 5 {
+		for _, x := range edges {
+			for _, y := range []float64{x, -x} {
+				series := [][]float64{{10, 10, 10}, {11, 11, 11}, {9, 9, 9}, {10, 10, 10}, {100, 100, 100}}
+				series[field] = []float64{10, y, 10}
+				in := Input{Open: series[0], High: series[1], Low: series[2], Close: series[3], Volume: series[4]}
+				fast := newSeries(&p, 0).measure(&in, 0, 3)
+				exact := check(&in, 0, 3) < 0
+				if fast && !exact {
+					t.Errorf("series %d value %v: the fast test passes what check refuses", field, y)
+				}
+				// Ordinary candles pass it: the fast path is the common one.
+				if (y == 10 || (y == 100 && field != 2) || (y == 1 && field != 1)) && !fast {
+					t.Errorf("series %d value %v: the fast test refuses an ordinary candle", field, y)
+				}
+			}
+		}
+	}
+}
+
 // TestParamSpecsMatchFields: the k-th parameter sets the k-th field of
 // Params, of its type, and that field only.
 func TestParamSpecsMatchFields(t *testing.T) {

@@ -97,10 +97,26 @@ func check(in *Input, from, to int) int {
 	return -1
 }
 
+// The fast test in measure is sound but not complete: a block that passes
+// it passes check, and a few blocks that fail it pass check too. For x >= 0
+// whose bits lie in [base, base+2^58), bits(x)-base is below 2^58, and
+// numbers are all below 2^58 when their OR is. Each window spans 64 binary
+// orders of magnitude inside [MinAbsValue, MaxAbsValue] (TestFastWindows),
+// so one subtraction and one OR a value, and one test a block, vouch for
+// every value: prices by magnitude in [2^-36, 2^28) (1.5e-11 to 2.7e8),
+// volume as it is in [2^-8, 2^56) (0.004 to 7.2e16), so that a negative
+// volume fails. A block with a value outside (a zero volume, a price of
+// 1e9) goes to check, which decides.
+const (
+	priceBase  = (1023 - 36) << 52 // math.Float64bits(0x1p-36)
+	volumeBase = (1023 - 8) << 52  // math.Float64bits(0x1p-8)
+	fastSpan   = 1 << 58
+)
+
 // measure measures bars from..to-1 of the candles, which follow the bars
-// measured before. It reports whether they all pass the check Analyze
-// makes, computed in the same pass with no branch a bar (check then finds
-// the first that does not).
+// measured before. It reports whether they all pass the fast test (see
+// fastSpan) of the check Analyze makes, computed in the same pass with no
+// branch a bar; when they do not, check decides.
 //
 // The running state lives in local variables for the loop. The arithmetic
 // is the same operations in the same order as when it was done one bar at
@@ -113,14 +129,15 @@ func (s *series) measure(in *Input, from, to int) (ok bool) {
 	ap, vp := s.atrPeriod, s.volPeriod
 	wa, wb, inv := s.wa, s.wb, s.inv
 	prevC, trSum, atr, volSum, volSum2 := s.prevC, s.trSum, s.atr, s.volSum, s.volSum2
-	var worst uint64 // the largest offRange of any value, or more for a bad candle
+	var out uint64    // the OR of every value's bits less its window's base
+	var lowAbove bool // a candle whose low is above its high
 	for i := from; i < to; i++ {
 		o, h, l, c, v := open[i], high[i], low[i], closes[i], volume[i]
-		// worst comes last: the loop carries one comparison, not five.
-		worst = max(max(offRange(o), offRange(h)), max(offRange(l), offRange(c)), offRange(v), worst)
-		if h < l || v < 0 {
-			worst = math.MaxUint64
-		}
+		const sign = 1 << 63
+		out |= (math.Float64bits(o)&^sign - priceBase) | (math.Float64bits(h)&^sign - priceBase) |
+			(math.Float64bits(l)&^sign - priceBase) | (math.Float64bits(c)&^sign - priceBase) |
+			(math.Float64bits(v) - volumeBase)
+		lowAbove = lowAbove || h < l
 		// The measures of bar i, against the bars before it.
 		m := &ring[i&mask]
 		m.atr = atr
@@ -152,7 +169,7 @@ func (s *series) measure(in *Input, from, to int) (ok bool) {
 		volSum2 += v * v
 	}
 	s.prevC, s.trSum, s.atr, s.volSum, s.volSum2 = prevC, trSum, atr, volSum, volSum2
-	return worst <= absSpan
+	return out < fastSpan && !lowAbove
 }
 
 func trueRange(h, l, pc float64) float64 {
