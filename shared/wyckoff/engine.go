@@ -197,8 +197,7 @@ func (e *engine) evidence(v *verdict) []Measure {
 func newEngine(p Params, in Input) *engine {
 	n := len(in.Close)
 	e := &engine{p: p, in: in, o: in.Open[:n], h: in.High[:n], l: in.Low[:n], c: in.Close[:n], v: in.Volume[:n]}
-	// The rules look back trend_bars, ps_window and sos_window bars.
-	e.s = newSeries(&e.p, max(p.TrendBars, p.PSWindow, p.SOSWindow)+2)
+	e.s = newSeries(&e.p)
 	for k := range e.sides {
 		e.sides[k] = &side{e: e, p: &e.p, dist: k == 1, sign: 1 - 2*float64(k)}
 	}

@@ -98,7 +98,7 @@ func TestSeriesByHand(t *testing.T) {
 		in.Close = append(in.Close, b[2])
 		in.Volume = append(in.Volume, b[3])
 	}
-	s := newSeries(&p, 0)
+	s := newSeries(&p)
 	if bad := check(&in, 0, len(bars)); bad >= 0 {
 		t.Fatalf("bar %d refused", bad)
 	}
@@ -163,7 +163,7 @@ func TestFastWindows(t *testing.T) {
 				series := [][]float64{{10, 10, 10}, {11, 11, 11}, {9, 9, 9}, {10, 10, 10}, {100, 100, 100}}
 				series[field] = []float64{10, y, 10}
 				in := Input{Open: series[0], High: series[1], Low: series[2], Close: series[3], Volume: series[4]}
-				fast := newSeries(&p, 0).measure(&in, 0, 3)
+				fast := newSeries(&p).measure(&in, 0, 3)
 				exact := check(&in, 0, 3) < 0
 				if fast && !exact {
 					t.Errorf("series %d value %v: the fast test passes what check refuses", field, y)
@@ -174,6 +174,22 @@ func TestFastWindows(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRingHoldsLookback: the series' ring holds the bars the rules look
+// back to (trend_bars, ps_window and sos_window bars, plus the two either
+// side of a PS) at the parameters' upper bounds.
+func TestRingHoldsLookback(t *testing.T) {
+	most := 0
+	for _, s := range ParamSpecs() {
+		switch s.Name {
+		case "trend_bars", "ps_window", "sos_window":
+			most = max(most, int(s.Max))
+		}
+	}
+	if most+2 > maxLookback {
+		t.Errorf("rules look back %d bars, the ring keeps %d", most+2, maxLookback)
 	}
 }
 

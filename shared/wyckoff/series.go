@@ -14,12 +14,13 @@ import "math"
 // prefix can differ in the last bits from the value at the same bar of a
 // longer run, which a never-repainting engine cannot allow.
 //
-// The measures are kept in a ring, a power of two long, that holds the
-// block being measured and the bars before it that a rule looks back to:
-// a few tens of kilobytes whatever the number of bars.
+// The measures are kept in a ring of ringLen bars that holds the block
+// being measured and the maxLookback bars before it, the most a rule looks
+// back (trend_bars, ps_window and sos_window, at their bounds, plus two):
+// 24 KB whatever the number of bars. A constant length makes the index a
+// mask the compiler knows, with no bounds check.
 type series struct {
-	ring []measures
-	mask int
+	ring *[ringLen]measures
 
 	atrPeriod, volPeriod int
 	wa, wb               float64 // Wilder's weights (p-1)/p and 1/p
@@ -36,28 +37,26 @@ type measures struct {
 	atr      float64 // ATR through the previous bar (0 until seeded)
 }
 
-// block is the number of bars measured at a time.
-const block = 512
+const (
+	block       = 512             // bars measured at a time
+	ringLen     = 1024            // a power of two
+	maxLookback = ringLen - block // TestRingHoldsLookback
+)
 
-// newSeries returns a series for parameters p whose ring keeps the measures
-// of the lookback bars before each block.
-func newSeries(p *Params, lookback int) *series {
-	c := 1
-	for c < block+lookback {
-		c <<= 1
-	}
-	return &series{ring: make([]measures, c), mask: c - 1, atrPeriod: p.ATRPeriod, volPeriod: p.VolPeriod,
+// newSeries returns a series for parameters p.
+func newSeries(p *Params) *series {
+	return &series{ring: new([ringLen]measures), atrPeriod: p.ATRPeriod, volPeriod: p.VolPeriod,
 		wa: float64(p.ATRPeriod-1) / float64(p.ATRPeriod), wb: 1 / float64(p.ATRPeriod),
 		inv: 1 / float64(p.VolPeriod)}
 }
 
-// at returns the measures of bar i, one of the last block+lookback bars
+// at returns the measures of bar i, one of the last block+maxLookback bars
 // measured.
-func (s *series) at(i int) *measures { return &s.ring[i&s.mask] }
+func (s *series) at(i int) *measures { return &s.ring[i&(ringLen-1)] }
 
 // ready reports whether bar i is warmed up: a full volume baseline and a
 // seeded, non-zero ATR (atr > 0 implies i > ATRPeriod).
-func (s *series) ready(i int) bool { return i >= s.volPeriod && s.ring[i&s.mask].atr > 0 }
+func (s *series) ready(i int) bool { return i >= s.volPeriod && s.at(i).atr > 0 }
 
 // The candle check works on the bits of |x|: for x >= 0, IEEE 754 orders
 // floats as it orders their bits, and NaN and the infinities lie above
@@ -125,21 +124,23 @@ const (
 // architecture.
 func (s *series) measure(in *Input, from, to int) (ok bool) {
 	open, high, low, closes, volume := in.Open[:to], in.High[:to], in.Low[:to], in.Close[:to], in.Volume[:to]
-	ring, mask := s.ring, s.mask
+	ring := s.ring
 	ap, vp := s.atrPeriod, s.volPeriod
 	wa, wb, inv := s.wa, s.wb, s.inv
 	prevC, trSum, atr, volSum, volSum2 := s.prevC, s.trSum, s.atr, s.volSum, s.volSum2
-	var out uint64    // the OR of every value's bits less its window's base
-	var lowAbove bool // a candle whose low is above its high
+	var out uint64 // the OR of every value's bits less its window's base
 	for i := from; i < to; i++ {
 		o, h, l, c, v := open[i], high[i], low[i], closes[i], volume[i]
 		const sign = 1 << 63
 		out |= (math.Float64bits(o)&^sign - priceBase) | (math.Float64bits(h)&^sign - priceBase) |
 			(math.Float64bits(l)&^sign - priceBase) | (math.Float64bits(c)&^sign - priceBase) |
 			(math.Float64bits(v) - volumeBase)
-		lowAbove = lowAbove || h < l
+		// A high below its low: h-l negative, its sign bit shifted to
+		// 2^58 (the other bits stay below; a -0 fails too, and check
+		// passes it).
+		out |= math.Float64bits(h-l) >> 5
 		// The measures of bar i, against the bars before it.
-		m := &ring[i&mask]
+		m := &ring[i&(ringLen-1)]
 		m.atr = atr
 		switch {
 		case i >= vp:
@@ -169,7 +170,7 @@ func (s *series) measure(in *Input, from, to int) (ok bool) {
 		volSum2 += v * v
 	}
 	s.prevC, s.trSum, s.atr, s.volSum, s.volSum2 = prevC, trSum, atr, volSum, volSum2
-	return out < fastSpan && !lowAbove
+	return out < fastSpan
 }
 
 func trueRange(h, l, pc float64) float64 {
@@ -189,7 +190,7 @@ func trueRange(h, l, pc float64) float64 {
 func ATR(high, low, close []float64, period int) []float64 {
 	n := len(close)
 	in := Input{Open: close, High: high, Low: low, Close: close, Volume: make([]float64, n)}
-	s := newSeries(&Params{ATRPeriod: period, VolPeriod: 1}, 0)
+	s := newSeries(&Params{ATRPeriod: period, VolPeriod: 1})
 	out := make([]float64, n)
 	for from := 0; from < n; from += block {
 		to := min(from+block, n)
