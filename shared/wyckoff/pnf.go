@@ -1,6 +1,9 @@
 package wyckoff
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Column is one point-and-figure column: X (rising) or O (falling), from
 // box Low to box High (prices of the boxes), over bars Start..End.
@@ -154,20 +157,29 @@ func (e *engine) count(in Input, k int, cols []Column) (*Count, []Column) {
 }
 
 // counts sets the count of every range. The charts are built into one
-// array, then sliced, each to its own capacity: one array grows by
-// doubling for all the charts rather than one for each.
+// buffer (from columnBuffers), then copied into one array of their exact
+// length and sliced, each to its own capacity: a chart of its own grew by
+// doubling, and so would one array for all.
 func (e *engine) counts(in Input, ranges []Range) {
-	var cols []Column
+	buf := columnBuffers.Get().(*[]Column)
+	cols := (*buf)[:0]
 	ends := make([]int, len(ranges))
 	for k := range ranges {
 		ranges[k].Count, cols = e.count(in, k, cols)
 		ends[k] = len(cols)
 	}
+	all := make([]Column, len(cols))
+	copy(all, cols)
+	*buf = cols[:0] // its strings are the constants "X" and "O"
+	columnBuffers.Put(buf)
 	start := 0
 	for k := range ranges {
 		if c := ranges[k].Count; c != nil && c.Chart != nil {
-			c.Chart = cols[start:ends[k]:ends[k]]
+			c.Chart = all[start:ends[k]:ends[k]]
 		}
 		start = ends[k]
 	}
 }
+
+// columnBuffers holds the buffers counts builds charts in.
+var columnBuffers = sync.Pool{New: func() any { return new([]Column) }}
