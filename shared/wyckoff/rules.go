@@ -36,10 +36,97 @@ package wyckoff
 
 const maxMeasures = 8
 
+// verdict is what a rule found: its measures and whether every condition
+// held.
 type verdict struct {
 	ok bool
-	m  [maxMeasures]Measure
+	m  [maxMeasures]measure
 	k  int
+}
+
+// measure is a Measure as a rule records it, with its name (one of the
+// m* constants) and operator as numbers: a verdict then holds no pointer
+// and is copied as plain memory. With the names as strings, every verdict
+// a side kept (the climax's, the AR's) and every measure written paid the
+// garbage collector's write barrier while it marked. report gives the
+// Measures.
+type measure struct {
+	Value, Threshold float64
+	name, op         uint8
+	Pass             bool
+}
+
+// Operators of a measure: reported only, value >= threshold required,
+// value <= threshold required.
+const (
+	opInfo = iota
+	opGE
+	opLE
+)
+
+var opNames = [...]string{opInfo: "", opGE: ">=", opLE: "<="}
+
+// The measures' names.
+const (
+	mAboveClimaxATR = iota
+	mAboveSpringATR
+	mBarsAfterSOS
+	mBarsAfterSpring
+	mBarsSinceClimax
+	mBarsToMinRally
+	mBarsToRecover
+	mCloseBeyondATR
+	mCloseOffExtreme
+	mDistanceToResistanceATR
+	mPenetrationATR
+	mPenetrationOfHeight
+	mPositionInRange
+	mPriorMoveATR
+	mPriorMoveBars
+	mPriorMovePct
+	mRallyATR
+	mRallyPct
+	mRetraceOfPriorMove
+	mSpreadATR
+	mUndercutATR
+	mVolumeOfTrendPeak
+	mVolumeRatio
+	mVolumeVsClimax
+	mVolumeVsSpring
+	mVolumeZ
+	mWindowSpreadATR
+	mWindowVolumeRatio
+)
+
+var measureNames = [...]string{
+	mAboveClimaxATR:          "above_climax_atr",
+	mAboveSpringATR:          "above_spring_atr",
+	mBarsAfterSOS:            "bars_after_sos",
+	mBarsAfterSpring:         "bars_after_spring",
+	mBarsSinceClimax:         "bars_since_climax",
+	mBarsToMinRally:          "bars_to_min_rally",
+	mBarsToRecover:           "bars_to_recover",
+	mCloseBeyondATR:          "close_beyond_atr",
+	mCloseOffExtreme:         "close_off_extreme",
+	mDistanceToResistanceATR: "distance_to_resistance_atr",
+	mPenetrationATR:          "penetration_atr",
+	mPenetrationOfHeight:     "penetration_of_height",
+	mPositionInRange:         "position_in_range",
+	mPriorMoveATR:            "prior_move_atr",
+	mPriorMoveBars:           "prior_move_bars",
+	mPriorMovePct:            "prior_move_pct",
+	mRallyATR:                "rally_atr",
+	mRallyPct:                "rally_pct",
+	mRetraceOfPriorMove:      "retrace_of_prior_move",
+	mSpreadATR:               "spread_atr",
+	mUndercutATR:             "undercut_atr",
+	mVolumeOfTrendPeak:       "volume_of_trend_peak",
+	mVolumeRatio:             "volume_ratio",
+	mVolumeVsClimax:          "volume_vs_climax",
+	mVolumeVsSpring:          "volume_vs_spring",
+	mVolumeZ:                 "volume_z",
+	mWindowSpreadATR:         "window_spread_atr",
+	mWindowVolumeRatio:       "window_volume_ratio",
 }
 
 // need and info are not inlined: called once per condition of every
@@ -48,22 +135,22 @@ type verdict struct {
 // not on every bar).
 //
 //go:noinline
-func (v *verdict) need(name string, value float64, op string, threshold float64) {
+func (v *verdict) need(name uint8, value float64, op uint8, threshold float64) {
 	pass := value >= threshold
-	if op == "<=" {
+	if op == opLE {
 		pass = value <= threshold
 	}
 	if v.k == 0 {
 		v.ok = true
 	}
 	v.ok = v.ok && pass
-	v.m[v.k] = Measure{Name: name, Value: value, Op: op, Threshold: threshold, Pass: pass}
+	v.m[v.k] = measure{name: name, Value: value, op: op, Threshold: threshold, Pass: pass}
 	v.k++
 }
 
 //go:noinline
-func (v *verdict) info(name string, value float64) {
-	v.m[v.k] = Measure{Name: name, Value: value, Pass: true}
+func (v *verdict) info(name uint8, value float64) {
+	v.m[v.k] = measure{name: name, Value: value, op: opInfo, Pass: true}
 	v.k++
 }
 
@@ -74,13 +161,13 @@ func (v *verdict) info(name string, value float64) {
 func (v *verdict) score() float64 {
 	s, k := 0.0, 0
 	for _, m := range v.m[:v.k] {
-		if m.Op == "" {
+		if m.op == opInfo {
 			continue
 		}
 		k++
 		var x float64
 		switch {
-		case m.Threshold == 0 && m.Op == ">=":
+		case m.Threshold == 0 && m.op == opGE:
 			x = 0.5
 			if m.Value > 0 {
 				x = 1
@@ -90,7 +177,7 @@ func (v *verdict) score() float64 {
 			if m.Value < 0 {
 				x = 1
 			}
-		case m.Op == ">=":
+		case m.op == opGE:
 			x = 0.5 * m.Value / m.Threshold
 		default:
 			x = 1 - 0.5*m.Value/m.Threshold
@@ -114,8 +201,8 @@ func (v *verdict) measures() []Measure {
 // long).
 func (v *verdict) report(out []Measure) {
 	for j, m := range v.m[:v.k] {
-		m.Value = round6(m.Value)
-		out[j] = m
+		out[j] = Measure{Name: measureNames[m.name], Value: round6(m.Value), Op: opNames[m.op],
+			Threshold: m.Threshold, Pass: m.Pass}
 	}
 }
 
@@ -141,14 +228,14 @@ func clamp01(x float64) float64 {
 // and the turn seen the bar after.
 func climax(f *view, move, movePct float64, moveBars int, ofPeak float64, p *Params) verdict {
 	var v verdict
-	v.need("volume_ratio", f.volRatio(), ">=", p.ClimaxVolRatio)
-	v.need("volume_of_trend_peak", ofPeak, ">=", 1)
-	v.need("spread_atr", f.spread(), ">=", p.ClimaxSpreadATR)
-	v.need("prior_move_atr", move, ">=", p.TrendMinATR)
-	v.info("volume_z", f.volZ())
-	v.info("close_off_extreme", f.closePos())
-	v.info("prior_move_pct", movePct)
-	v.info("prior_move_bars", float64(moveBars))
+	v.need(mVolumeRatio, f.volRatio(), opGE, p.ClimaxVolRatio)
+	v.need(mVolumeOfTrendPeak, ofPeak, opGE, 1)
+	v.need(mSpreadATR, f.spread(), opGE, p.ClimaxSpreadATR)
+	v.need(mPriorMoveATR, move, opGE, p.TrendMinATR)
+	v.info(mVolumeZ, f.volZ())
+	v.info(mCloseOffExtreme, f.closePos())
+	v.info(mPriorMovePct, movePct)
+	v.info(mPriorMoveBars, float64(moveBars))
 	return v
 }
 
@@ -160,10 +247,10 @@ func climax(f *view, move, movePct float64, moveBars int, ofPeak float64, p *Par
 //	moment it got there <= ar_max_bars.
 func automaticRally(rallyATR float64, bars int, rallyPct, retrace float64, p *Params) verdict {
 	var v verdict
-	v.need("rally_atr", rallyATR, ">=", p.ARMinATR)
-	v.need("bars_to_min_rally", float64(bars), "<=", float64(p.ARMaxBars))
-	v.info("rally_pct", rallyPct)
-	v.info("retrace_of_prior_move", retrace)
+	v.need(mRallyATR, rallyATR, opGE, p.ARMinATR)
+	v.need(mBarsToMinRally, float64(bars), opLE, float64(p.ARMaxBars))
+	v.info(mRallyPct, rallyPct)
+	v.info(mRetraceOfPriorMove, retrace)
 	return v
 }
 
@@ -175,10 +262,10 @@ func automaticRally(rallyATR float64, bars int, rallyPct, retrace float64, p *Pa
 //	volume <= st_volume_ratio.
 func secondaryTest(pos, undercutATR, volVsClimax, volRatio float64, p *Params) verdict {
 	var v verdict
-	v.need("position_in_range", pos, "<=", p.STZone)
-	v.need("undercut_atr", undercutATR, "<=", p.STMaxUndercutATR)
-	v.need("volume_vs_climax", volVsClimax, "<=", p.STVolMax)
-	v.need("volume_ratio", volRatio, "<=", p.STVolRatio)
+	v.need(mPositionInRange, pos, opLE, p.STZone)
+	v.need(mUndercutATR, undercutATR, opLE, p.STMaxUndercutATR)
+	v.need(mVolumeVsClimax, volVsClimax, opLE, p.STVolMax)
+	v.need(mVolumeRatio, volRatio, opLE, p.STVolRatio)
 	return v
 }
 
@@ -192,12 +279,12 @@ func secondaryTest(pos, undercutATR, volVsClimax, volRatio float64, p *Params) v
 // Volume is reported and names the variant (see the package notes).
 func spring(depthATR, depthFrac float64, recover int, volRatio, volZ float64, age int, p *Params) verdict {
 	var v verdict
-	v.need("penetration_atr", depthATR, ">=", p.SpringMinATR)
-	v.need("penetration_of_height", depthFrac, "<=", p.SpringMaxDepth)
-	v.need("bars_to_recover", float64(recover), "<=", float64(p.SpringRecoverBars))
-	v.info("volume_ratio", volRatio)
-	v.info("volume_z", volZ)
-	v.info("bars_since_climax", float64(age))
+	v.need(mPenetrationATR, depthATR, opGE, p.SpringMinATR)
+	v.need(mPenetrationOfHeight, depthFrac, opLE, p.SpringMaxDepth)
+	v.need(mBarsToRecover, float64(recover), opLE, float64(p.SpringRecoverBars))
+	v.info(mVolumeRatio, volRatio)
+	v.info(mVolumeZ, volZ)
+	v.info(mBarsSinceClimax, float64(age))
 	return v
 }
 
@@ -209,10 +296,10 @@ func spring(depthATR, depthFrac float64, recover int, volRatio, volZ float64, ag
 //	volume/spring volume <= 1, bars after the spring <= test_max_bars.
 func testOfSpring(aboveATR, pos, volVsSpring float64, bars int, p *Params) verdict {
 	var v verdict
-	v.need("above_spring_atr", aboveATR, ">=", 0)
-	v.need("position_in_range", pos, "<=", p.STZone)
-	v.need("volume_vs_spring", volVsSpring, "<=", 1)
-	v.need("bars_after_spring", float64(bars), "<=", float64(p.TestMaxBars))
+	v.need(mAboveSpringATR, aboveATR, opGE, 0)
+	v.need(mPositionInRange, pos, opLE, p.STZone)
+	v.need(mVolumeVsSpring, volVsSpring, opLE, 1)
+	v.need(mBarsAfterSpring, float64(bars), opLE, float64(p.TestMaxBars))
 	return v
 }
 
@@ -223,11 +310,11 @@ func testOfSpring(aboveATR, pos, volVsSpring float64, bars int, p *Params) verdi
 //	max spread/ATR >= sos_spread_atr.
 func breakout(beyondATR, volRatio, spread, closePos float64, age int, p *Params) verdict {
 	var v verdict
-	v.need("close_beyond_atr", beyondATR, ">=", 0)
-	v.need("window_volume_ratio", volRatio, ">=", p.SOSVolRatio)
-	v.need("window_spread_atr", spread, ">=", p.SOSSpreadATR)
-	v.info("close_off_extreme", closePos)
-	v.info("bars_since_climax", float64(age))
+	v.need(mCloseBeyondATR, beyondATR, opGE, 0)
+	v.need(mWindowVolumeRatio, volRatio, opGE, p.SOSVolRatio)
+	v.need(mWindowSpreadATR, spread, opGE, p.SOSSpreadATR)
+	v.info(mCloseOffExtreme, closePos)
+	v.info(mBarsSinceClimax, float64(age))
 	return v
 }
 
@@ -238,9 +325,9 @@ func breakout(beyondATR, volRatio, spread, closePos float64, age int, p *Params)
 //	after the SOS <= lps_max_bars.
 func lastPoint(pos, volRatio float64, bars int, p *Params) verdict {
 	var v verdict
-	v.need("position_in_range", pos, ">=", 0.5)
-	v.need("volume_ratio", volRatio, "<=", p.LPSVolRatio)
-	v.need("bars_after_sos", float64(bars), "<=", float64(p.LPSMaxBars))
+	v.need(mPositionInRange, pos, opGE, 0.5)
+	v.need(mVolumeRatio, volRatio, opLE, p.LPSVolRatio)
+	v.need(mBarsAfterSOS, float64(bars), opLE, float64(p.LPSMaxBars))
 	return v
 }
 
@@ -250,8 +337,8 @@ func lastPoint(pos, volRatio float64, bars int, p *Params) verdict {
 //	|low - resistance|/ATR <= bu_band_atr, volume ratio <= lps_volume_ratio.
 func backUp(distATR, volRatio float64, p *Params) verdict {
 	var v verdict
-	v.need("distance_to_resistance_atr", distATR, "<=", p.BUBandATR)
-	v.need("volume_ratio", volRatio, "<=", p.LPSVolRatio)
+	v.need(mDistanceToResistanceATR, distATR, opLE, p.BUBandATR)
+	v.need(mVolumeRatio, volRatio, opLE, p.LPSVolRatio)
 	return v
 }
 
@@ -262,8 +349,8 @@ func backUp(distATR, volRatio float64, p *Params) verdict {
 //	volume ratio >= ps_volume_ratio, low > climax low.
 func preliminary(volRatio, spread, aboveATR float64, p *Params) verdict {
 	var v verdict
-	v.need("volume_ratio", volRatio, ">=", p.PSVolRatio)
-	v.need("above_climax_atr", aboveATR, ">=", 0)
-	v.info("spread_atr", spread)
+	v.need(mVolumeRatio, volRatio, opGE, p.PSVolRatio)
+	v.need(mAboveClimaxATR, aboveATR, opGE, 0)
+	v.info(mSpreadATR, spread)
 	return v
 }
