@@ -174,8 +174,7 @@ type engine struct {
 	s          *series
 	owner      *side // the side holding a confirmed range, nil when none
 	sides      [2]*side
-	events     []Event  // the events so far, in a buffer from eventBuffers
-	eventBuf   *[]Event // the buffer, returned by result
+	sc         *scratch // the events so far, and more; returned by result
 	ranges     []Range
 	slab       []Measure // the unused end of the current slab of evidence
 	slabLen    int       // the length of the current slab
@@ -198,17 +197,23 @@ func (e *engine) evidence(v *verdict) []Measure {
 	return out
 }
 
-// eventBuffers holds buffers in which engines collect their events before
-// result copies them, exactly, into the Result: appended to the Result's
-// slice directly they grew it by doubling, allocating about twice the
-// events and copying them along the way, a quarter of the bytes an
-// analysis allocated. A buffer goes back cleared, holding no string.
-var eventBuffers = sync.Pool{New: func() any { return new([]Event) }}
+// scratch holds what an analysis collects before result copies it, exactly,
+// into the Result: appended to the Result's slices directly, the events
+// grew by doubling (about twice their size allocated, and copied along the
+// way), and each sentence was a string of its own. Scratches come from a
+// sync.Pool and go back cleared of every pointer but to constant strings.
+type scratch struct {
+	events []Event  // their Text set by result
+	text   sentence // the events' sentences, back to back
+	ends   []int    // where each event's sentence ends in text
+	cols   []Column // the counts' charts
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
 
 func newEngine(p Params, in Input) *engine {
 	n := len(in.Close)
-	buf := eventBuffers.Get().(*[]Event)
-	e := &engine{eventBuf: buf, events: (*buf)[:0], p: p, in: in, o: in.Open[:n], h: in.High[:n], l: in.Low[:n], c: in.Close[:n], v: in.Volume[:n]}
+	e := &engine{sc: scratches.Get().(*scratch), p: p, in: in, o: in.Open[:n], h: in.High[:n], l: in.Low[:n], c: in.Close[:n], v: in.Volume[:n]}
 	e.s = newSeries(&e.p)
 	for k := range e.sides {
 		e.sides[k] = &side{e: e, p: &e.p, dist: k == 1, sign: 1 - 2*float64(k)}
@@ -529,13 +534,13 @@ func (sd *side) confirmRange(b *view, pv *swing, stV verdict) {
 	sd.rng = len(e.ranges) - 1
 	if sd.hasPS {
 		sd.emit(b, sd.ps.typ, "preliminary_support", sd.ps.bar, sd.ps.px, "A", &sd.ps.v,
-			psText(sd.dist, sd.ps.vr, sd.p.VolPeriod, sd.ps.before), nil)
+			psText(sd.e.sc.text, sd.dist, sd.ps.vr, sd.p.VolPeriod, sd.ps.before), nil)
 	}
-	sd.emit(b, SC, "climax", sd.sc.i, sd.sc.l, "A", &sd.scV, climaxText(sd.dist, &sd.sc, sd.scMovePct, sd.scMoveBars, sd.p), nil)
+	sd.emit(b, SC, "climax", sd.sc.i, sd.sc.l, "A", &sd.scV, climaxText(sd.e.sc.text, sd.dist, &sd.sc, sd.scMovePct, sd.scMoveBars, sd.p), nil)
 	sd.emit(b, AR, "automatic_rally", sd.arBar, sd.arHigh, "A", &sd.arV,
-		arText(sd.dist, sd.arATR, sd.arPct, sd.arBar-sd.sc.i, sd.arRetrace), nil)
+		arText(sd.e.sc.text, sd.dist, sd.arATR, sd.arPct, sd.arBar-sd.sc.i, sd.arRetrace), nil)
 	sd.emit(b, ST, "secondary_test", pv.bar, pv.ext, "A", &stV,
-		stText(sd.dist, ratio(pv.vol, sd.sc.v), (pv.ext-sd.support)/sd.height), nil)
+		stText(sd.e.sc.text, sd.dist, ratio(pv.vol, sd.sc.v), (pv.ext-sd.support)/sd.height), nil)
 	sd.state = stateRange
 	e.owner = sd
 	sd.penActive, sd.springDone, sd.testDone, sd.sosDone, sd.lpsDone, sd.buDone = false, false, false, false, false, false
@@ -616,7 +621,7 @@ func (sd *side) stepRange(b *view) {
 				typ = SOW
 			}
 			sd.phase(b, "D", b.i)
-			sd.emit(b, typ, "breakout", b.i, b.c, "D", &v, sosText(sd.dist, &v, p.SOSWindow), nil)
+			sd.emit(b, typ, "breakout", b.i, b.c, "D", &v, sosText(sd.e.sc.text, sd.dist, &v, p.SOSWindow), nil)
 		}
 	}
 	kind := sd.zz.next(b, p.SwingATR)
@@ -662,7 +667,7 @@ func (sd *side) stepPenetration(b *view, age int) bool {
 		}
 		s := v.score()
 		maturity := float64(sd.penBar-sd.sc.i) / float64(p.CauseBars)
-		text := springText(sd.dist, &v, sd.penV.volRatio(), p)
+		text := springText(sd.e.sc.text, sd.dist, &v, sd.penV.volRatio(), p)
 		if sd.penBar-sd.sc.i >= p.CauseBars {
 			alt := []Reading{{Type: stType, Score: round4(s * math.Min(1, 1/maturity)),
 				Why: "the same penetration read as a phase-B test, had the cause not yet been built"}}
@@ -705,7 +710,7 @@ func (sd *side) onSwingLow(b *view, pv *swing) {
 			v := testOfSpring((pv.ext-sd.springLow)/b.atr, pos, ratio(pv.vol, sd.springVol), bars, p)
 			if v.ok && !sd.dist {
 				sd.testDone = true
-				sd.emit(b, Test, "test", pv.bar, pv.ext, "C", &v, testText(ratio(pv.vol, sd.springVol), bars), nil)
+				sd.emit(b, Test, "test", pv.bar, pv.ext, "C", &v, testText(sd.e.sc.text, ratio(pv.vol, sd.springVol), bars), nil)
 			}
 			return
 		}
@@ -715,7 +720,7 @@ func (sd *side) onSwingLow(b *view, pv *swing) {
 		v := secondaryTest(pos, 0, ratio(pv.vol, sd.sc.v), pv.volRatio(), p)
 		if v.ok {
 			sd.lastST = pv.bar
-			sd.emit(b, ST, "secondary_test", pv.bar, pv.ext, "B", &v, stText(sd.dist, ratio(pv.vol, sd.sc.v), pos), nil)
+			sd.emit(b, ST, "secondary_test", pv.bar, pv.ext, "B", &v, stText(sd.e.sc.text, sd.dist, ratio(pv.vol, sd.sc.v), pos), nil)
 		}
 		return
 	}
@@ -737,7 +742,7 @@ func (sd *side) onSwingLow(b *view, pv *swing) {
 			if sd.dist {
 				typ = LPSY
 			}
-			sd.emit(b, typ, "last_point", pv.bar, pv.ext, "D", &v, lpsText(sd.dist, pos, pv.volRatio(), bars), alts)
+			sd.emit(b, typ, "last_point", pv.bar, pv.ext, "D", &v, lpsText(sd.e.sc.text, sd.dist, pos, pv.volRatio(), bars), alts)
 			r := &sd.e.ranges[sd.rng]
 			r.lpsSet, r.lps, r.lpsPrice, r.lpsATR = true, pv.bar, pv.ext*sd.sign, b.atr
 		} else if bars > p.LPSMaxBars {
@@ -751,13 +756,14 @@ func (sd *side) onSwingLow(b *view, pv *swing) {
 			sd.buDone = true
 			lp := lastPoint(pos, pv.volRatio(), 0, p)
 			alts := []Reading{{Type: LPS, Score: lp.score(), Why: "a later last point of support"}}
-			sd.emit(b, BU, "back_up", pv.bar, pv.ext, "D", &v, buText(distATR, pv.volRatio()), alts)
+			sd.emit(b, BU, "back_up", pv.bar, pv.ext, "D", &v, buText(sd.e.sc.text, distATR, pv.volRatio()), alts)
 		}
 	}
 }
 
-// emit records an event confirmed at bar b.
-func (sd *side) emit(b *view, typ, rule string, bar int, px float64, ph string, v *verdict, text string, alts []Reading) {
+// emit records an event confirmed at bar b; text is the events' text with
+// its sentence appended.
+func (sd *side) emit(b *view, typ, rule string, bar int, px float64, ph string, v *verdict, text sentence, alts []Reading) {
 	if alts == nil {
 		alts = []Reading{}
 	}
@@ -769,9 +775,11 @@ func (sd *side) emit(b *view, typ, rule string, bar int, px float64, ph string, 
 			typ = BC
 		}
 	}
-	sd.e.events = append(sd.e.events, Event{Type: typ, Range: sd.rng, Bar: bar, ConfirmedAt: b.i,
+	sc := sd.e.sc
+	sc.text, sc.ends = text, append(sc.ends, len(text))
+	sc.events = append(sc.events, Event{Type: typ, Range: sd.rng, Bar: bar, ConfirmedAt: b.i,
 		Price: round9(px * sd.sign), Phase: ph, Rule: rule, Score: v.score(), Evidence: sd.e.evidence(v),
-		Text: text, Alternatives: alts})
+		Alternatives: alts})
 }
 
 // stableFrom returns the first bar at which this side may still add
@@ -794,12 +802,15 @@ func (sd *side) stableFrom(n int) int {
 }
 
 func (e *engine) result(in Input, n int) Result {
-	r := Result{Bars: n, Events: make([]Event, len(e.events)), Ranges: e.ranges, StableUntil: n}
-	copy(r.Events, e.events)
-	clear(e.events)
-	*e.eventBuf = e.events[:0]
-	eventBuffers.Put(e.eventBuf)
-	e.events, e.eventBuf = nil, nil
+	sc := e.sc
+	r := Result{Bars: n, Events: make([]Event, len(sc.events)), Ranges: e.ranges, StableUntil: n}
+	copy(r.Events, sc.events)
+	text, start := string(sc.text), 0
+	for k, end := range sc.ends {
+		r.Events[k].Text, start = text[start:end], end
+	}
+	clear(sc.events)
+	sc.events, sc.text, sc.ends = sc.events[:0], sc.text[:0], sc.ends[:0]
 	if r.Ranges == nil {
 		r.Ranges = []Range{}
 	}
@@ -807,6 +818,8 @@ func (e *engine) result(in Input, n int) Result {
 		r.StableUntil = min(r.StableUntil, sd.stableFrom(n))
 	}
 	e.counts(in, r.Ranges)
+	scratches.Put(sc)
+	e.sc = nil
 	if in.Time != nil {
 		for k := range r.Events {
 			ev := &r.Events[k]

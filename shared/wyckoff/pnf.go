@@ -1,9 +1,6 @@
 package wyckoff
 
-import (
-	"math"
-	"sync"
-)
+import "math"
 
 // Column is one point-and-figure column: X (rising) or O (falling), from
 // box Low to box High (prices of the boxes), over bars Start..End.
@@ -157,12 +154,11 @@ func (e *engine) count(in Input, k int, cols []Column) (*Count, []Column) {
 }
 
 // counts sets the count of every range. The charts are built into one
-// buffer (from columnBuffers), then copied into one array of their exact
+// buffer (the engine's scratch), then copied into one array of their exact
 // length and sliced, each to its own capacity: a chart of its own grew by
 // doubling, and so would one array for all.
 func (e *engine) counts(in Input, ranges []Range) {
-	buf := columnBuffers.Get().(*[]Column)
-	cols := (*buf)[:0]
+	cols := e.sc.cols[:0]
 	ends := make([]int, len(ranges))
 	for k := range ranges {
 		ranges[k].Count, cols = e.count(in, k, cols)
@@ -170,8 +166,7 @@ func (e *engine) counts(in Input, ranges []Range) {
 	}
 	all := make([]Column, len(cols))
 	copy(all, cols)
-	*buf = cols[:0] // its strings are the constants "X" and "O"
-	columnBuffers.Put(buf)
+	e.sc.cols = cols[:0] // its strings are the constants "X" and "O"
 	start := 0
 	for k := range ranges {
 		if c := ranges[k].Count; c != nil && c.Chart != nil {
@@ -180,6 +175,3 @@ func (e *engine) counts(in Input, ranges []Range) {
 		start = ends[k]
 	}
 }
-
-// columnBuffers holds the buffers counts builds charts in.
-var columnBuffers = sync.Pool{New: func() any { return new([]Column) }}
