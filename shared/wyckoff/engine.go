@@ -777,9 +777,14 @@ func (sd *side) emit(b *view, typ, rule string, bar int, px float64, ph string, 
 	}
 	sc := sd.e.sc
 	sc.text, sc.ends = text, append(sc.ends, len(text))
-	sc.events = append(sc.events, Event{Type: typ, Range: sd.rng, Bar: bar, ConfirmedAt: b.i,
-		Price: round9(px * sd.sign), Phase: ph, Rule: rule, Score: v.score(), Evidence: sd.e.evidence(v),
-		Alternatives: alts})
+	// The event is set field by field in place (see verdict.report): the
+	// buffer is on the heap, and an Event copied whole while the garbage
+	// collector marks goes through its bulk write barrier.
+	sc.events = append(sc.events, Event{})
+	ev := &sc.events[len(sc.events)-1]
+	ev.Type, ev.Range, ev.Bar, ev.ConfirmedAt = typ, sd.rng, bar, b.i
+	ev.Price, ev.Phase, ev.Rule, ev.Score = round9(px*sd.sign), ph, rule, v.score()
+	ev.Evidence, ev.Alternatives = sd.e.evidence(v), alts
 }
 
 // stableFrom returns the first bar at which this side may still add
