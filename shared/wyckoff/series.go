@@ -97,15 +97,16 @@ func check(in *Input, from, to int) int {
 }
 
 // The fast test in measure is sound but not complete: a block that passes
-// it passes check, and a few blocks that fail it pass check too. For x >= 0
-// whose bits lie in [base, base+2^58), bits(x)-base is below 2^58, and
-// numbers are all below 2^58 when their OR is. Each window spans 64 binary
-// orders of magnitude inside [MinAbsValue, MaxAbsValue] (TestFastWindows),
-// so one subtraction and one OR a value, and one test a block, vouch for
-// every value: prices by magnitude in [2^-36, 2^28) (1.5e-11 to 2.7e8),
-// volume as it is in [2^-8, 2^56) (0.004 to 7.2e16), so that a negative
-// volume fails. A block with a value outside (a zero volume, a price of
-// 1e9) goes to check, which decides.
+// it passes check, and a few blocks that fail it pass check too. For x
+// whose bits lie in [base, base+2^58), a positive number, bits(x)-base is
+// below 2^58 (for any other x, NaN and negative numbers included, it is
+// not), and numbers are all below 2^58 when their OR is. Each window spans
+// 64 binary orders of magnitude inside [MinAbsValue, MaxAbsValue]
+// (TestFastWindows), so one subtraction and one OR a value, and one test a
+// block, vouch for every value: prices in [2^-36, 2^28) (1.5e-11 to
+// 2.7e8), volume in [2^-8, 2^56) (0.004 to 7.2e16). A block with a value
+// outside (a zero volume, a negative price, a price of 1e9) goes to check,
+// which decides.
 const (
 	priceBase  = (1023 - 36) << 52 // math.Float64bits(0x1p-36)
 	volumeBase = (1023 - 8) << 52  // math.Float64bits(0x1p-8)
@@ -131,9 +132,8 @@ func (s *series) measure(in *Input, from, to int) (ok bool) {
 	var out uint64 // the OR of every value's bits less its window's base
 	for i := from; i < to; i++ {
 		o, h, l, c, v := open[i], high[i], low[i], closes[i], volume[i]
-		const sign = 1 << 63
-		out |= (math.Float64bits(o)&^sign - priceBase) | (math.Float64bits(h)&^sign - priceBase) |
-			(math.Float64bits(l)&^sign - priceBase) | (math.Float64bits(c)&^sign - priceBase) |
+		out |= (math.Float64bits(o) - priceBase) | (math.Float64bits(h) - priceBase) |
+			(math.Float64bits(l) - priceBase) | (math.Float64bits(c) - priceBase) |
 			(math.Float64bits(v) - volumeBase)
 		// A high below its low: h-l negative, its sign bit shifted to
 		// 2^58 (the other bits stay below; a -0 fails too, and check
