@@ -261,14 +261,15 @@ func (e *engine) run() int {
 				m := s.at(i)
 				gate = v[i] >= volRatio*m.mean && h[i]-l[i] >= spreadATR*m.atr
 			}
-			// An idle side only on a gate bar; the second side sees what
-			// the first did (a range confirmed resets it).
-			if gate || acc.state != stateIdle {
+			// An idle side only on a gate bar, and not while the other side
+			// holds a range (it could not start one); the second side sees
+			// what the first did (a range confirmed resets it).
+			if acc.state != stateIdle || gate && !acc.otherBusy() {
 				var b view
 				acc.bar(&b, i)
 				acc.step(&b)
 			}
-			if gate || dist.state != stateIdle {
+			if dist.state != stateIdle || gate && !dist.otherBusy() {
 				var b view
 				dist.bar(&b, i)
 				dist.step(&b)
@@ -603,7 +604,9 @@ func (sd *side) stepRange(b *view) {
 		sd.end(b, "completed")
 		return
 	}
-	if !sd.sosDone && sd.stepPenetration(b, age) {
+	// stepPenetration does nothing on a bar that neither follows nor makes a
+	// break of support, most bars of a range: tested here, without a call.
+	if !sd.sosDone && (sd.penActive || b.l < sd.support) && sd.stepPenetration(b, age) {
 		return
 	}
 	if !sd.sosDone && b.c > sd.resistance && (sd.springDone || age >= p.CauseBars) {
