@@ -331,6 +331,7 @@ func TestOperations(t *testing.T) {
 		{route: "GET /dashboard/{file}", tag: "dashboard", status: "200", extra: []string{"404"}},
 		{route: "GET /api/v1/operator/metrics", tag: "operator", permission: caller.Master, status: "200", extra: []string{"404"}},
 		{route: "POST /api/v1/analysis/wyckoff", tag: "analysis", permission: caller.Read, metered: true, status: "200", extra: []string{"402"}},
+		{route: "POST /api/v1/analysis/quote/wyckoff", tag: "analysis", permission: caller.Read, status: "200"},
 		{route: "POST /api/v1/mcp", tag: "mcp", permission: caller.Read, status: "200", extra: []string{"202"}},
 		{route: "GET /api/v1/mcp", tag: "mcp", permission: caller.Read, status: "405"},
 		{route: "DELETE /api/v1/mcp", tag: "mcp", permission: caller.Read, status: "405"},

@@ -3535,8 +3535,8 @@ type ClientInterface interface {
 	// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
 	// `insufficient_tokens` over `max_tokens` or over the session's
 	// `tokens_remaining`). Needs `READ` and an active session (the master
-	// key needs none); it charges nothing, writes nothing and returns no
-	// analysis. Rate limited like any keyed request. Input the analysis
+	// key needs none); not metered: it charges nothing, writes nothing
+	// and returns no analysis. Rate limited like any keyed request. Input the analysis
 	// would refuse is refused the same way (400 naming the same `field`,
 	// 415).
 	//
@@ -3556,8 +3556,8 @@ type ClientInterface interface {
 	// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
 	// `insufficient_tokens` over `max_tokens` or over the session's
 	// `tokens_remaining`). Needs `READ` and an active session (the master
-	// key needs none); it charges nothing, writes nothing and returns no
-	// analysis. Rate limited like any keyed request. Input the analysis
+	// key needs none); not metered: it charges nothing, writes nothing
+	// and returns no analysis. Rate limited like any keyed request. Input the analysis
 	// would refuse is refused the same way (400 naming the same `field`,
 	// 415).
 	//
@@ -4394,8 +4394,8 @@ func (c *Client) CreateAccount(ctx context.Context, body CreateAccountJSONReques
 // now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
 // `insufficient_tokens` over `max_tokens` or over the session's
 // `tokens_remaining`). Needs `READ` and an active session (the master
-// key needs none); it charges nothing, writes nothing and returns no
-// analysis. Rate limited like any keyed request. Input the analysis
+// key needs none); not metered: it charges nothing, writes nothing
+// and returns no analysis. Rate limited like any keyed request. Input the analysis
 // would refuse is refused the same way (400 naming the same `field`,
 // 415).
 //
@@ -4425,8 +4425,8 @@ func (c *Client) QuoteWyckoffWithBody(ctx context.Context, params *QuoteWyckoffP
 // now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
 // `insufficient_tokens` over `max_tokens` or over the session's
 // `tokens_remaining`). Needs `READ` and an active session (the master
-// key needs none); it charges nothing, writes nothing and returns no
-// analysis. Rate limited like any keyed request. Input the analysis
+// key needs none); not metered: it charges nothing, writes nothing
+// and returns no analysis. Rate limited like any keyed request. Input the analysis
 // would refuse is refused the same way (400 naming the same `field`,
 // 415).
 //
@@ -7475,8 +7475,8 @@ type ClientWithResponsesInterface interface {
 	// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
 	// `insufficient_tokens` over `max_tokens` or over the session's
 	// `tokens_remaining`). Needs `READ` and an active session (the master
-	// key needs none); it charges nothing, writes nothing and returns no
-	// analysis. Rate limited like any keyed request. Input the analysis
+	// key needs none); not metered: it charges nothing, writes nothing
+	// and returns no analysis. Rate limited like any keyed request. Input the analysis
 	// would refuse is refused the same way (400 naming the same `field`,
 	// 415).
 	//
@@ -7496,8 +7496,8 @@ type ClientWithResponsesInterface interface {
 	// now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
 	// `insufficient_tokens` over `max_tokens` or over the session's
 	// `tokens_remaining`). Needs `READ` and an active session (the master
-	// key needs none); it charges nothing, writes nothing and returns no
-	// analysis. Rate limited like any keyed request. Input the analysis
+	// key needs none); not metered: it charges nothing, writes nothing
+	// and returns no analysis. Rate limited like any keyed request. Input the analysis
 	// would refuse is refused the same way (400 naming the same `field`,
 	// 415).
 	//
@@ -13709,8 +13709,8 @@ func (c *ClientWithResponses) CreateAccountWithResponse(ctx context.Context, bod
 // now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
 // `insufficient_tokens` over `max_tokens` or over the session's
 // `tokens_remaining`). Needs `READ` and an active session (the master
-// key needs none); it charges nothing, writes nothing and returns no
-// analysis. Rate limited like any keyed request. Input the analysis
+// key needs none); not metered: it charges nothing, writes nothing
+// and returns no analysis. Rate limited like any keyed request. Input the analysis
 // would refuse is refused the same way (400 naming the same `field`,
 // 415).
 //
@@ -13736,8 +13736,8 @@ func (c *ClientWithResponses) QuoteWyckoffWithBodyWithResponse(ctx context.Conte
 // now (`fits`) or refused (`refusal`: 413 `response_too_large`, 402
 // `insufficient_tokens` over `max_tokens` or over the session's
 // `tokens_remaining`). Needs `READ` and an active session (the master
-// key needs none); it charges nothing, writes nothing and returns no
-// analysis. Rate limited like any keyed request. Input the analysis
+// key needs none); not metered: it charges nothing, writes nothing
+// and returns no analysis. Rate limited like any keyed request. Input the analysis
 // would refuse is refused the same way (400 naming the same `field`,
 // 415).
 //
