@@ -19,6 +19,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -621,4 +622,44 @@ func TestBadInputVeryLongPaths(t *testing.T) {
 		t.Errorf("a 2 MiB path: %d", resp.StatusCode)
 	}
 	expect(t, "after the long paths", do(t, a, req{method: "GET", path: "/api/v1/health"}), 200, "")
+}
+
+// A CSV batch (and its quote) reads no indicator parameter from the
+// query: ?period=3 next to the list, an unknown key or a list that is not
+// the documented JSON array is 400 naming the query key, and the session
+// is charged nothing (audit F8; the tables are compared whole).
+func TestBadInputCSVBatchQuery(t *testing.T) {
+	a := startAPIAt(t, nil)
+	tn := newTenant(t, a, "csv-batch-query", 1)
+	sid := tn.active(t)
+	sma := batchList("sma")
+	csv := func(path, query string) req {
+		return req{method: "POST", path: path + "?" + query, key: tn.read, raw: csvCandles(30), ct: "text/csv"}
+	}
+	var cases []badCase
+	for _, path := range []string{"/api/v1/indicators/batch", "/api/v1/indicators/quote/batch"} {
+		// The quote function has no store: its refusals are not counted.
+		counted := !strings.Contains(path, "/quote/")
+		cases = append(cases,
+			badCase{path + " period", csv(path, "indicators="+sma+"&period=3&last=1"), 400, "invalid_request", "query.period", counted},
+			badCase{path + " unknown key", csv(path, "indicators="+sma+"&zzz=3"), 400, "invalid_request", "query.zzz", counted},
+			badCase{path + " period out of bounds", csv(path, "indicators="+sma+"&period=999999"), 400, "invalid_request", "query.period", counted},
+			badCase{path + " not a number", csv(path, "indicators="+sma+"&foo=bar"), 400, "invalid_request", "query.foo", counted},
+			badCase{path + " names, not JSON", csv(path, "indicators=sma,obv"), 400, "invalid_request", "query.indicators", counted},
+			badCase{path + " list twice", csv(path, "indicators="+sma+"&indicators="+sma), 400, "invalid_request", "query.indicators", counted},
+		)
+	}
+	runBad(t, a, cases)
+	if used, requests := sessionFigures(t, tn, sid); used != 0 || requests != 0 {
+		t.Fatalf("refused CSV batches were charged: tokens_used %d, requests %d", used, requests)
+	}
+	// The same batch, its parameters in the list, is computed and charged.
+	r := do(t, a, csv("/api/v1/indicators/batch", "indicators="+url.QueryEscape(`[{"name":"sma","params":{"period":3}}]`)+"&last=1"))
+	expect(t, "csv batch", r, 200, "")
+	if p := r.body["results"].([]any)[0].(map[string]any)["params"].(map[string]any); p["period"] != 3.0 {
+		t.Fatalf("csv batch params %v, want period 3", p)
+	}
+	if used, _ := sessionFigures(t, tn, sid); used == 0 {
+		t.Fatal("the computed batch was not charged")
+	}
 }

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,17 @@ func csvCandles(n int) []byte {
 		fmt.Fprintf(&b, "%d,%.2f,%.2f,%.2f,%.2f,%d\n", r["t"], r["o"], r["h"], r["l"], r["c"], r["v"])
 	}
 	return []byte(b.String())
+}
+
+// batchList is the query value of a CSV batch of the named indicators:
+// the URL-encoded JSON array of their items.
+func batchList(names ...string) string {
+	items := make([]map[string]string, len(names))
+	for i, n := range names {
+		items[i] = map[string]string{"name": n}
+	}
+	b, _ := json.Marshal(items)
+	return url.QueryEscape(string(b))
 }
 
 // sessionFigures reads a session's tokens_used and requests.
@@ -49,7 +61,7 @@ func checkInsufficient(t *testing.T, what string, r response, left int64) int64 
 func TestBillingBatchOverTheSessionIsRefused(t *testing.T) {
 	tn := newTenant(t, api, "billing-batch", 1)
 	sid := tn.active(t)
-	r := do(t, api, req{method: "POST", path: "/api/v1/indicators/batch?indicators=sma,ema,rsi,atr,obv,mom,ad",
+	r := do(t, api, req{method: "POST", path: "/api/v1/indicators/batch?indicators=" + batchList("sma", "ema", "rsi", "atr", "obv", "mom", "ad"),
 		key: tn.read, raw: csvCandles(50_000), ct: "text/csv"})
 	need := checkInsufficient(t, "50,000-candle batch of 7", r, 100_000)
 	used, requests := sessionFigures(t, tn, sid)
@@ -76,7 +88,7 @@ func TestBillingUndeliverableAnswerIsRefused(t *testing.T) {
 	for _, x := range cat.body["indicators"].([]any) {
 		names = append(names, x.(map[string]any)["name"].(string))
 	}
-	r := do(t, api, req{method: "POST", path: "/api/v1/indicators/batch?indicators=" + strings.Join(names, ","),
+	r := do(t, api, req{method: "POST", path: "/api/v1/indicators/batch?indicators=" + batchList(names...),
 		key: tn.read, raw: csvCandles(50_000), ct: "text/csv"})
 	expect(t, fmt.Sprintf("50,000 candles x %d indicators", len(names)), r, 413, "response_too_large")
 	size, _ := r.body["response_bytes"].(float64)

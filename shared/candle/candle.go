@@ -149,6 +149,11 @@ type Limits struct {
 	// IgnoreQuery lists query keys that the HTTP layer uses itself: Decode
 	// neither reads them as CSV parameters nor rejects them on JSON bodies.
 	IgnoreQuery []string
+	// NoQueryParams refuses every query key of a CSV body but the settings
+	// and IgnoreQuery (field query.<key>): a batch takes its indicators'
+	// parameters in its items, so a key it would not read is an error, not
+	// a parameter silently dropped.
+	NoQueryParams bool
 }
 
 func (l Limits) withDefaults() Limits {
@@ -279,6 +284,14 @@ func rejectQuery(query url.Values, limits Limits) *FieldError {
 
 // queryParams reads the parameters of a CSV request from the query string.
 func queryParams(query url.Values, limits Limits) (map[string]float64, *FieldError) {
+	if limits.NoQueryParams {
+		for _, k := range sortedKeys(query) {
+			if !limits.ignored(k) {
+				return nil, &FieldError{Field: keyPath("query", k), Index: -1, Reason: `unknown query parameter; a batch item takes its own "params"`}
+			}
+		}
+		return nil, nil
+	}
 	if len(query) > maxParams+len(limits.IgnoreQuery) {
 		return nil, &FieldError{Field: "params", Index: -1, Reason: "at most " + strconv.Itoa(maxParams) + " parameters"}
 	}

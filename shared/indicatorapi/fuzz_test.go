@@ -28,7 +28,7 @@ func FuzzRequest(f *testing.F) {
 		{"rsi", "text/csv", "period=2", csv, false},
 		{"macd", "text/csv", "fast_period=1&slow_period=2&signal_period=1", csv, false},
 		{"", "application/json", "", rows + `,"indicators":[{"name":"sma","params":{"period":2}},{"name":"nope"}]}`, true},
-		{"", "text/csv", "indicators=sma,ema,rsi", csv, true},
+		{"", "text/csv", "indicators=" + url.QueryEscape(`[{"name":"sma"},{"name":"ema"},{"name":"rsi"}]`), csv, true},
 		{"", "text/csv", `indicators=[{"name":"sma","params":{"period":2}}]`, csv, true},
 		{"", "text/csv", `indicators=[],"time":[1,2]`, csv, true},
 		{"", "text/csv", "indicators=" + string(bytes.Repeat([]byte("sma,"), 60)), csv, true},

@@ -116,7 +116,7 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	req, err := candle.Decode(ct, body, r.URL.Query(), candle.Limits{IgnoreQuery: []string{batchQuery}})
+	req, err := candle.Decode(ct, body, r.URL.Query(), candle.Limits{IgnoreQuery: []string{batchQuery}, NoQueryParams: true})
 	if err != nil {
 		return Result{}, candle.Problem(err)
 	}
@@ -125,7 +125,6 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 			return Result{}, problem.Invalid("indicators", "name the indicators once")
 		}
 		req.Items = csvItems
-		req.Params = nil
 	}
 	if req.Items == nil {
 		return Result{}, problem.Invalid("indicators", "a batch needs \"indicators\": [{\"name\":...,\"params\":{...}}, ...]")
@@ -263,38 +262,39 @@ func meta(set candle.Set) map[string]any {
 	return map[string]any{"engine_version": Engine, "input_checksum": set.Checksum(), "candles": set.Len()}
 }
 
-// csvBatchItems reads the indicators of a CSV batch from the query string
-// (?indicators=rsi,macd or a JSON array); it returns nil for JSON bodies.
+// csvBatchItems reads the indicators of a CSV batch from the query string:
+// the URL-encoded JSON array a JSON batch carries in "indicators". It
+// returns nil for JSON bodies, and an invalid_request problem (field
+// query.indicators, or the item's path under it) for a list absent, given
+// twice or not such an array.
 func csvBatchItems(contentType string, r *http.Request) ([]candle.Item, error) {
 	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "text/csv") {
 		return nil, nil
 	}
-	raw := r.URL.Query().Get(batchQuery)
-	if raw == "" {
+	vs := r.URL.Query()[batchQuery]
+	if len(vs) > 1 {
+		return nil, problem.Invalid("query.indicators", "given more than once in the query string")
+	}
+	if len(vs) == 0 || vs[0] == "" {
 		return nil, problem.Invalid("query.indicators", "a CSV batch names its indicators in ?indicators=")
 	}
-	if strings.HasPrefix(strings.TrimSpace(raw), "[") {
-		// The JSON form: the same items a JSON batch body carries.
-		req, err := candle.Decode("application/json",
-			[]byte(`{"time":[1],"open":[1],"high":[1],"low":[1],"close":[1],"volume":[0],"indicators":`+raw+`}`),
-			nil, candle.Limits{})
-		if err != nil {
-			var fe *candle.FieldError
-			if errors.As(err, &fe) {
-				return nil, problem.Invalid("query."+fe.Field, "%s", fe.Reason)
-			}
-			return nil, problem.Invalid("query.indicators", "not a JSON array of indicators")
+	// The list is decoded as the "indicators" member of a JSON batch, so
+	// anything else ("sma,obv") is refused as that member would be.
+	req, err := candle.Decode("application/json",
+		[]byte(`{"time":[1],"open":[1],"high":[1],"low":[1],"close":[1],"volume":[0],"indicators":`+vs[0]+`}`),
+		nil, candle.Limits{})
+	if err != nil {
+		var fe *candle.FieldError
+		if errors.As(err, &fe) {
+			return nil, problem.Invalid("query."+fe.Field, "%s", fe.Reason)
 		}
-		return req.Items, nil
+		return nil, problem.Invalid("query.indicators", "not a JSON array of indicators")
 	}
-	var items []candle.Item
-	for _, name := range strings.Split(raw, ",") {
-		items = append(items, candle.Item{Name: strings.TrimSpace(name)})
+	if req.Params != nil || req.Precision != 0 || req.MaxTokens != 0 || req.Last != 0 {
+		// Text after the array became members of the request above.
+		return nil, problem.Invalid("query.indicators", "not a JSON array of indicators")
 	}
-	if len(items) > candle.DefaultMaxItems {
-		return nil, problem.Invalid("query.indicators", "at most %d indicators", candle.DefaultMaxItems)
-	}
-	return items, nil
+	return req.Items, nil
 }
 
 // CatalogEntry is one indicator as the catalog publishes it.

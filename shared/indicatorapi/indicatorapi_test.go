@@ -204,6 +204,7 @@ func TestBatch(t *testing.T) {
 
 func TestBatchRefusals(t *testing.T) {
 	cs := walk(20)
+	sma := url.QueryEscape(`[{"name":"sma"}]`)
 	tests := []struct {
 		name, ct, q, body string
 		field             string
@@ -212,6 +213,18 @@ func TestBatchRefusals(t *testing.T) {
 		{"top-level params", "application/json", "", cs.rows(`,"params":{"period":3},"indicators":[{"name":"sma"}]`), "params"},
 		{"every item fails", "application/json", "", cs.rows(`,"indicators":[{"name":"nope"}]`), "indicators[0].name"},
 		{"csv without list", "text/csv", "", cs.csv(), "query.indicators"},
+		// A CSV batch reads no parameter from the query: an unknown key is
+		// refused by name, never dropped (audit F8).
+		{"csv batch period", "text/csv", "indicators=" + sma + "&period=3&last=1", cs.csv(), "query.period"},
+		{"csv batch unknown key", "text/csv", "indicators=" + sma + "&zzz=3", cs.csv(), "query.zzz"},
+		{"csv batch period out of bounds", "text/csv", "indicators=" + sma + "&period=999999", cs.csv(), "query.period"},
+		{"csv batch not a number", "text/csv", "indicators=" + sma + "&foo=bar", cs.csv(), "query.foo"},
+		{"csv batch odd key", "text/csv", "indicators=" + sma + "&a.b=1", cs.csv(), `query["a.b"]`},
+		{"csv batch short form", "text/csv", "indicators=sma,obv", cs.csv(), "query.indicators"},
+		{"csv batch bare name", "text/csv", "indicators=sma", cs.csv(), "query.indicators"},
+		{"csv batch list twice", "text/csv", "indicators=" + sma + "&indicators=" + sma, cs.csv(), "query.indicators"},
+		{"csv batch text after the list", "text/csv", "indicators=" + url.QueryEscape(`[{"name":"sma"}],"params":{"period":3}`), cs.csv(), "query.indicators"},
+		{"csv batch setting after the list", "text/csv", "indicators=" + url.QueryEscape(`[{"name":"sma"}],"last":1`), cs.csv(), "query.indicators"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,7 +239,10 @@ func TestBatchRefusals(t *testing.T) {
 
 func TestCSVBatch(t *testing.T) {
 	cs := walk(40)
-	for _, q := range []string{"indicators=sma,ema", "indicators=" + url.QueryEscape(`[{"name":"sma","params":{"period":5}},{"name":"ema"}]`)} {
+	for _, q := range []string{
+		"indicators=" + url.QueryEscape(`[{"name":"sma","params":{"period":5}},{"name":"ema"}]`),
+		"indicators=" + url.QueryEscape(`[{"name":"sma"},{"name":"ema"}]`) + "&last=2&precision=4&max_tokens=100000",
+	} {
 		res, err := indicatorapi.Batch(req("text/csv", q), []byte(cs.csv()))
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -393,7 +409,7 @@ func TestPrecisionRefusals(t *testing.T) {
 		{"csv word", "text/csv", "precision=six", cs.csv(), false, "query.precision"},
 		{"csv twice", "text/csv", "precision=6&precision=7", cs.csv(), false, "query.precision"},
 		{"batch eighteen", "application/json", "", cs.rows(`,"precision":18,"indicators":[{"name":"sma"}]`), true, "precision"},
-		{"csv batch fraction", "text/csv", "indicators=sma&precision=1.5", cs.csv(), true, "query.precision"},
+		{"csv batch fraction", "text/csv", "indicators=" + url.QueryEscape(`[{"name":"sma"}]`) + "&precision=1.5", cs.csv(), true, "query.precision"},
 	})
 }
 
@@ -591,7 +607,7 @@ func TestLastRefusals(t *testing.T) {
 		{"batch item string", "application/json", "", cs.rows(`,"indicators":[{"name":"sma","last":"2"}]`), true, "indicators[0].last"},
 		{"batch item huge", "application/json", "", cs.rows(`,"indicators":[{"name":"sma","last":1e999}]`), true, "indicators[0].last"},
 		{"batch item twice", "application/json", "", cs.rows(`,"indicators":[{"name":"sma","last":1,"last":2}]`), true, "indicators[0].last"},
-		{"csv batch fraction", "text/csv", "indicators=sma&last=1.5", cs.csv(), true, "query.last"},
+		{"csv batch fraction", "text/csv", "indicators=" + url.QueryEscape(`[{"name":"sma"}]`) + "&last=1.5", cs.csv(), true, "query.last"},
 	})
 	// A bad item's last fails that item; the others are computed.
 	res, err := indicatorapi.Batch(req("application/json", ""),

@@ -2838,12 +2838,16 @@ type AnalyzeWyckoffParams struct {
 
 // ComputeIndicatorBatchParams defines parameters for ComputeIndicatorBatch.
 type ComputeIndicatorBatchParams struct {
-	// Indicators With a `text/csv` body only (and then required): the indicators to
-	// compute, as the URL-encoded JSON array of the `indicators` field of
-	// a JSON batch request. No other query parameter is read but the
-	// settings `precision`, `max_tokens` and `last` (parameters go in
-	// each item's `params`); with a JSON
-	// body any query parameter is 400 `invalid_request`.
+	// Indicators With a `text/csv` body only (and then required, once): the
+	// indicators to compute, as the URL-encoded JSON array of the
+	// `indicators` field of a JSON batch request; anything else (a list
+	// of names such as `sma,obv`, text after the array) is 400
+	// `invalid_request` with `field` `query.indicators`. The only other
+	// query parameters are the settings `precision`, `max_tokens` and
+	// `last`: an indicator's parameter goes in its item's `params`, and
+	// any other key (`period`, `zzz`) is 400 `invalid_request` naming
+	// it (`query.period`), charging nothing. With a JSON body any query
+	// parameter is 400 `invalid_request`.
 	Indicators *BatchIndicatorsParam `form:"indicators,omitempty" json:"indicators,omitempty"`
 
 	// Precision With a `text/csv` body only: significant digits of every value
@@ -2903,12 +2907,16 @@ type QuoteIndicatorsParams struct {
 	// with `field` `query.last`.
 	Last *LastParam `form:"last,omitempty" json:"last,omitempty"`
 
-	// Indicators With a `text/csv` body only (and then required): the indicators to
-	// compute, as the URL-encoded JSON array of the `indicators` field of
-	// a JSON batch request. No other query parameter is read but the
-	// settings `precision`, `max_tokens` and `last` (parameters go in
-	// each item's `params`); with a JSON
-	// body any query parameter is 400 `invalid_request`.
+	// Indicators With a `text/csv` body only (and then required, once): the
+	// indicators to compute, as the URL-encoded JSON array of the
+	// `indicators` field of a JSON batch request; anything else (a list
+	// of names such as `sma,obv`, text after the array) is 400
+	// `invalid_request` with `field` `query.indicators`. The only other
+	// query parameters are the settings `precision`, `max_tokens` and
+	// `last`: an indicator's parameter goes in its item's `params`, and
+	// any other key (`period`, `zzz`) is 400 `invalid_request` naming
+	// it (`query.period`), charging nothing. With a JSON body any query
+	// parameter is 400 `invalid_request`.
 	Indicators *BatchIndicatorsParam `form:"indicators,omitempty" json:"indicators,omitempty"`
 }
 
