@@ -663,3 +663,33 @@ func TestBadInputCSVBatchQuery(t *testing.T) {
 		t.Fatal("the computed batch was not charged")
 	}
 }
+
+// A point-and-figure box too small for the candles' prices (audit F10:
+// 1e-310 and 5e-324 overflowed the chart to +Inf, a 500) is 400 naming
+// params.box_size, in JSON and CSV, on the analysis and its quote, and
+// the session is charged nothing.
+func TestBadInputWyckoffBoxSize(t *testing.T) {
+	a := startAPIAt(t, nil)
+	tn := newTenant(t, a, "wyckoff-box", 1)
+	sid := tn.active(t)
+	rows := candleRows(40)
+	var cases []badCase
+	for _, path := range []string{"/api/v1/analysis/wyckoff", "/api/v1/analysis/quote/wyckoff"} {
+		counted := !strings.Contains(path, "/quote/")
+		for _, box := range []float64{1e-310, 5e-324} {
+			cases = append(cases, badCase{fmt.Sprintf("%s box_size %g", path, box),
+				req{method: "POST", path: path, key: tn.read, json: map[string]any{"candles": rows, "params": map[string]any{"box_size": box}}},
+				400, "invalid_request", "params.box_size", counted})
+		}
+		cases = append(cases,
+			badCase{path + " csv box_size 5e-324", req{method: "POST", path: path + "?box_size=5e-324", key: tn.read, raw: csvCandles(40), ct: "text/csv"},
+				400, "invalid_request", "params.box_size", counted},
+			badCase{path + " box_percent 5e-324", req{method: "POST", path: path, key: tn.read,
+				json: map[string]any{"candles": rows, "params": map[string]any{"box_percent": 5e-324}}},
+				400, "invalid_request", "params.box_percent", counted})
+	}
+	runBad(t, a, cases)
+	if used, requests := sessionFigures(t, tn, sid); used != 0 || requests != 0 {
+		t.Fatalf("refused analyses were charged: tokens_used %d, requests %d", used, requests)
+	}
+}

@@ -764,6 +764,9 @@ func TestMCPWyckoffAnalysis(t *testing.T) {
 		{"parameter out of bounds", withProps(cols, map[string]any{"params": map[string]any{"st_zone": 2}}), "params.st_zone", nil},
 		{"unknown parameter", withProps(cols, map[string]any{"params": map[string]any{"period": 14}}), "params.period", nil},
 		{"too few candles", short, "candles", nil},
+		// audit F10: a subnormal box overflowed the chart to +Inf (internal).
+		{"box_size 5e-324", withProps(cols, map[string]any{"params": map[string]any{"box_size": 5e-324}}), "params.box_size", nil},
+		{"csv box_size 1e-310", map[string]any{"csv": string(csvCandles(40)), "params": map[string]any{"box_size": 1e-310}}, "params.box_size", nil},
 	} {
 		p := toolProblem(t, callTool(t, cs, "wyckoff_analysis", tc.args))
 		if p["code"] != "invalid_request" || p["field"] != tc.field {
@@ -788,7 +791,7 @@ func TestMCPWyckoffAnalysis(t *testing.T) {
 			counted = e.(map[string]any)
 		}
 	}
-	if counted == nil || counted["requests"] != 7.0 || counted["errors"] != 5.0 || counted["tokens"].(float64) <= 0 {
+	if counted == nil || counted["requests"] != 9.0 || counted["errors"] != 7.0 || counted["tokens"].(float64) <= 0 {
 		t.Errorf("usage of mcp/wyckoff_analysis: %v", counted)
 	}
 	mcpConformance(t, w.log)

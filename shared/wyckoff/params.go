@@ -167,9 +167,9 @@ func paramDocs() []string {
 		"PS/PSY: bars before the climax searched.",
 		"PS/PSY: volume ratio at least this on a swing extreme that held for three bars.",
 		"Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW.",
-		"Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0).",
-		"Point and figure: box as a percent of the close at the count's last bar (0: unused).",
-		"Point and figure: a fixed box in price units (0: unused; wins over box_percent).",
+		"Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0); no count if the box gives over 1e6 boxes from zero to a price of the count.",
+		"Point and figure: box as a percent of the close at the count's last bar (0: unused; else at least 0.0001); no count if the box gives over 1e6 boxes from zero to a price of the count.",
+		"Point and figure: a fixed box in price units (0: unused; wins over box_percent), at least the candles' largest absolute price / 1e6: boxes sit at multiples of the box, at most 1e6 of them from zero.",
 		"Point and figure: boxes a reversal needs (also the count's multiplier).",
 	}
 }
@@ -253,6 +253,10 @@ func (p Params) Validate() error {
 	}
 	if p.BoxSize > 0 && p.BoxPercent > 0 {
 		return &ParamError{Param: "box_percent", Reason: "give box_size or box_percent, not both"}
+	}
+	if p.BoxPercent > 0 && p.BoxPercent < 100/MaxBoxes {
+		return &ParamError{Param: "box_percent", Reason: "must be 0 (unused) or at least " + fmtNum(100/MaxBoxes) +
+			" (at most " + fmtNum(MaxBoxes) + " boxes from zero to the close)"}
 	}
 	return nil
 }

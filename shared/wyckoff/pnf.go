@@ -30,6 +30,14 @@ type Count struct {
 	Chart        []Column `json:"chart"`
 }
 
+// MaxBoxes bounds a point-and-figure box number. Boxes sit at multiples of
+// the box from zero, so a price p is box p/box: beyond a million its
+// rounding error (p/box x 1.1e-16) outgrows the 1e-9 box the chart allows
+// for it, and far beyond p/box overflows to +Inf (a box_size of 5e-324
+// did). A fixed box_size that would pass it is refused; a box from
+// box_percent or box_atr that would gives no count.
+const MaxBoxes = 1e6
+
 // PointAndFigure builds the columns of high and low (the high/low method)
 // with the given box and reversal. Boxes sit at multiples of box. The first
 // column starts at the box nearest the first bar's close and takes the
@@ -133,10 +141,14 @@ func (e *engine) count(in Input, k int, cols []Column) (*Count, []Column) {
 	default:
 		c.Box, c.BoxMethod = r.lpsATR*p.BoxATR, "atr"
 	}
-	if !(c.Box > 0) {
+	a, b := r.Start, r.lps+1
+	top := math.Abs(r.lpsPrice)
+	for i := a; i < b; i++ {
+		top = max(top, math.Abs(in.High[i]), math.Abs(in.Low[i]), math.Abs(in.Close[i]))
+	}
+	if !(c.Box > 0) || top/c.Box > MaxBoxes {
 		return nil, cols
 	}
-	a, b := r.Start, r.lps+1
 	n := len(cols)
 	cols = appendPointAndFigure(cols, in.High[a:b], in.Low[a:b], in.Close[a:b], a, c.Box, p.Reversal)
 	if len(cols) > n {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/waickoff/waickoff/shared/wyckoff"
+	"github.com/waickoff/waickoff/shared/wyckoff/schematic"
 )
 
 // The charts below are worked by hand, box 1 and reversal 3 unless said.
@@ -98,5 +99,49 @@ func TestHorizontalCountByHand(t *testing.T) {
 	}
 	if agg, cons = wyckoff.HorizontalCount(nil, 7, 1, 3, false); agg != 7 || cons != 7 {
 		t.Errorf("no columns: %v, %v; want the line", agg, cons)
+	}
+}
+
+// A box that would number more than MaxBoxes boxes from zero to a price of
+// the count gives no count, however it was derived (audit F10: box numbers
+// past a million are inexact, and past 1.8e308 +Inf); the same chart
+// lifted so that it stays within the bound keeps its count.
+func TestCountBoxBound(t *testing.T) {
+	s := schematic.Generate(schematic.Accumulation1, 3)
+	lift := func(by float64) wyckoff.Input {
+		up := func(v []float64) []float64 {
+			out := make([]float64, len(v))
+			for i := range v {
+				out[i] = v[i] + by
+			}
+			return out
+		}
+		return wyckoff.Input{Open: up(s.Open), High: up(s.High), Low: up(s.Low), Close: up(s.Close), Volume: s.Volume}
+	}
+	counts := func(in wyckoff.Input, p wyckoff.Params) int {
+		res, err := wyckoff.Analyze(in, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range res.Ranges {
+			if r.Count != nil {
+				n++
+			}
+		}
+		return n
+	}
+	p := wyckoff.DefaultParams()
+	p.BoxATR = 0.01 // a box of about 0.01 (the ATR is about 1)
+	if counts(lift(0), p) == 0 || counts(lift(1e3), p) == 0 {
+		t.Fatal("no count within the bound")
+	}
+	if n := counts(lift(1e5), p); n != 0 {
+		t.Errorf("box_atr 0.01 at prices near 1e5 (about 1e7 boxes): %d counts, want none", n)
+	}
+	p = wyckoff.DefaultParams()
+	p.BoxPercent = 100 / wyckoff.MaxBoxes // a million boxes to the close, more to the range's highs
+	if n := counts(lift(0), p); n != 0 {
+		t.Errorf("box_percent %g: %d counts, want none", p.BoxPercent, n)
 	}
 }

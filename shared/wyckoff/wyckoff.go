@@ -34,7 +34,7 @@ import (
 
 // Version is the engine version reported with every analysis. It changes
 // whenever a rule or a default changes what Analyze returns.
-const Version = "wyckoff-1.0.0"
+const Version = "wyckoff-1.0.1"
 
 // Input holds the candles, oldest first, all series of the same length.
 type Input struct {
@@ -210,8 +210,9 @@ func badCandle(i int, o, h, l, c, v float64) *InputError {
 // p.Validate). It returns an *InputError for candles it cannot use (series
 // of different lengths, a value not finite or of a magnitude outside
 // [MinAbsValue, MaxAbsValue] other than 0, high below low, negative
-// volume), and a *ParamError for bad parameters. Fewer candles than the
-// warm-up give an empty result.
+// volume), and a *ParamError for bad parameters, box_size among them when
+// it is too small for the candles' prices (MaxBoxes). Fewer candles than
+// the warm-up give an empty result.
 func Analyze(in Input, p Params) (Result, error) {
 	if err := p.Validate(); err != nil {
 		return Result{}, err
@@ -223,6 +224,16 @@ func Analyze(in Input, p Params) (Result, error) {
 	e := newEngine(p, in)
 	if i := e.run(); i >= 0 {
 		return Result{}, badCandle(i, in.Open[i], in.High[i], in.Low[i], in.Close[i], in.Volume[i])
+	}
+	if p.BoxSize > 0 {
+		top := 0.0 // the largest absolute price a chart's box must count to
+		for i := range n {
+			top = max(top, math.Abs(in.High[i]), math.Abs(in.Low[i]), math.Abs(in.Close[i]))
+		}
+		if top/p.BoxSize > MaxBoxes {
+			return Result{}, &ParamError{Param: "box_size", Reason: "must be at least " + fmtNum(top/MaxBoxes) +
+				" with these candles: at most " + fmtNum(MaxBoxes) + " boxes from zero to their largest price, " + fmtNum(top)}
+		}
 	}
 	return e.result(in, n), nil
 }

@@ -49,11 +49,7 @@ type Meta struct {
 func Run(req Request) (Response, Meta, error) {
 	p, err := wyckoff.Resolve(req.Params)
 	if err != nil {
-		var pe *wyckoff.ParamError
-		if errors.As(err, &pe) {
-			return Response{}, Meta{}, problem.Invalid("params."+pe.Param, "%s", pe.Reason)
-		}
-		return Response{}, Meta{}, problem.Invalid("params", "%s", err.Error())
+		return Response{}, Meta{}, paramProblem(err)
 	}
 	set := req.Candles
 	if need := MinCandles(p); set.Len() < need {
@@ -63,7 +59,11 @@ func Run(req Request) (Response, Meta, error) {
 	res, err := wyckoff.Analyze(wyckoff.Input{Open: set.Open, High: set.High, Low: set.Low, Close: set.Close, Volume: set.Volume, Time: set.Time}, p)
 	if err != nil {
 		var ie *wyckoff.InputError
-		if errors.As(err, &ie) && ie.Index >= 0 {
+		if !errors.As(err, &ie) {
+			// box_size, judged against the candles' prices.
+			return Response{}, Meta{}, paramProblem(err)
+		}
+		if ie.Index >= 0 {
 			return Response{}, Meta{}, &problem.Error{Code: problem.InvalidRequest, Field: ie.Series + "[" + strconv.Itoa(ie.Index) + "]",
 				Detail: ie.Error(), Extra: map[string]any{"index": ie.Index}}
 		}
@@ -72,6 +72,16 @@ func Run(req Request) (Response, Meta, error) {
 	out := Response{Analysis: "wyckoff", Count: res.Bars, StableUntil: res.StableUntil, Ranges: res.Ranges, Events: res.Events}
 	meta := Meta{EngineVersion: wyckoff.Version, InputChecksum: set.Checksum(), Candles: set.Len(), Params: p.Map()}
 	return out, meta, nil
+}
+
+// paramProblem is the invalid_request problem of a refused parameter,
+// naming it (params.<name>).
+func paramProblem(err error) error {
+	var pe *wyckoff.ParamError
+	if errors.As(err, &pe) {
+		return problem.Invalid("params."+pe.Param, "%s", pe.Reason)
+	}
+	return problem.Invalid("params", "%s", err.Error())
 }
 
 // MinCandles is the warm-up of the analysis: the bars before the first one

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -117,6 +118,10 @@ func TestAnalyzeRefuses(t *testing.T) {
 	s := schematic.Generate(schematic.Distribution2, 3)
 	huge := schematic.Generate(schematic.Distribution2, 3)
 	huge.Open[5] = 1e19
+	top := 0.0 // the largest price of s
+	for i := range s.Close {
+		top = max(top, s.High[i], -s.Low[i], math.Abs(s.Close[i]))
+	}
 	short := schematic.Generate(schematic.Distribution2, 3)
 	short.Open, short.High, short.Low, short.Close, short.Volume = s.Open[:20], s.High[:20], s.Low[:20], s.Close[:20], s.Volume[:20]
 	tests := []struct {
@@ -129,6 +134,13 @@ func TestAnalyzeRefuses(t *testing.T) {
 		{"integer parameter with a fraction", "application/json", columns(s, `"reversal":2.5`), "", problem.InvalidRequest, "params.reversal"},
 		{"two box sizes", "application/json", columns(s, `"box_size":1,"box_percent":1`), "", problem.InvalidRequest, "params.box_percent"},
 		{"csv parameter out of bounds", "text/csv", csvBody(s), "?atr_period=1", problem.InvalidRequest, "params.atr_period"},
+		// audit F10: a box this small overflowed the chart to +Inf (a 500).
+		{"box_size subnormal", "application/json", columns(s, `"box_size":1e-310`), "", problem.InvalidRequest, "params.box_size"},
+		{"box_size smallest", "application/json", columns(s, `"box_size":5e-324`), "", problem.InvalidRequest, "params.box_size"},
+		{"csv box_size smallest", "text/csv", csvBody(s), "?box_size=5e-324", problem.InvalidRequest, "params.box_size"},
+		{"box_size under the bound", "application/json", columns(s, `"box_size":`+num(top*0.999/wyckoff.MaxBoxes)), "", problem.InvalidRequest, "params.box_size"},
+		{"box_percent subnormal", "application/json", columns(s, `"box_percent":5e-324`), "", problem.InvalidRequest, "params.box_percent"},
+		{"box_percent under 0.0001", "application/json", columns(s, `"box_percent":0.0000999`), "", problem.InvalidRequest, "params.box_percent"},
 		{"fewer candles than the warm-up", "application/json", columns(short, ""), "", problem.InvalidRequest, "candles"},
 		{"a batch body", "application/json", strings.Replace(columns(s, ""), `"params":{}`, `"indicators":[{"name":"rsi"}]`, 1), "", problem.InvalidRequest, "indicators"},
 		{"query with a JSON body", "application/json", columns(s, ""), "?atr_period=10", problem.InvalidRequest, "query.atr_period"},
@@ -147,6 +159,24 @@ func TestAnalyzeRefuses(t *testing.T) {
 				t.Fatalf("error %#v, want %s on %q", err, tt.code, tt.field)
 			}
 		})
+	}
+}
+
+// TestBoxSizeAtTheBound: a box_size of the candles' largest price / MaxBoxes
+// is accepted (the bound is not stricter than documented).
+func TestBoxSizeAtTheBound(t *testing.T) {
+	s := schematic.Generate(schematic.Distribution2, 3)
+	top := 0.0
+	for i := range s.Close {
+		top = max(top, s.High[i], -s.Low[i], math.Abs(s.Close[i]))
+	}
+	for _, params := range []string{`"box_size":` + num(top/wyckoff.MaxBoxes*1.000001), `"box_percent":0.0001`} {
+		body := columns(s, params)
+		r := httptest.NewRequest("POST", "/api/v1/analysis/wyckoff", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if _, err := wyckoffapi.Analyze(r, []byte(body)); err != nil {
+			t.Errorf("%s: %v", params, err)
+		}
 	}
 }
 

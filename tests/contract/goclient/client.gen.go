@@ -3657,9 +3657,9 @@ type ClientInterface interface {
 	// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
 	// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
 	// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
-	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
-	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
-	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused; else at least 0.0001); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent), at least the candles' largest absolute price / 1e6: boxes sit at multiples of the box, at most 1e6 of them from zero. |
 	// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
 	//
 	// Takes any type of body and a specified content type.
@@ -3750,9 +3750,9 @@ type ClientInterface interface {
 	// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
 	// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
 	// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
-	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
-	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
-	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused; else at least 0.0001); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent), at least the candles' largest absolute price / 1e6: boxes sit at multiples of the box, at most 1e6 of them from zero. |
 	// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
 	//
 	// Takes a body of the `application/json` content type.
@@ -4536,9 +4536,9 @@ func (c *Client) QuoteWyckoff(ctx context.Context, params *QuoteWyckoffParams, b
 // | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
 // | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
 // | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
-// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
-// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
-// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused; else at least 0.0001); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent), at least the candles' largest absolute price / 1e6: boxes sit at multiples of the box, at most 1e6 of them from zero. |
 // | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
 //
 // Takes any type of body and a specified content type.
@@ -4639,9 +4639,9 @@ func (c *Client) AnalyzeWyckoffWithBody(ctx context.Context, params *AnalyzeWyck
 // | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
 // | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
 // | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
-// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
-// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
-// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused; else at least 0.0001); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent), at least the candles' largest absolute price / 1e6: boxes sit at multiples of the box, at most 1e6 of them from zero. |
 // | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
 //
 // Takes a body of the `application/json` content type.
@@ -7597,9 +7597,9 @@ type ClientWithResponsesInterface interface {
 	// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
 	// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
 	// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
-	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
-	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
-	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused; else at least 0.0001); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent), at least the candles' largest absolute price / 1e6: boxes sit at multiples of the box, at most 1e6 of them from zero. |
 	// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7690,9 +7690,9 @@ type ClientWithResponsesInterface interface {
 	// | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
 	// | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
 	// | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
-	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
-	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
-	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+	// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+	// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused; else at least 0.0001); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+	// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent), at least the candles' largest absolute price / 1e6: boxes sit at multiples of the box, at most 1e6 of them from zero. |
 	// | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -13843,9 +13843,9 @@ func (c *ClientWithResponses) QuoteWyckoffWithResponse(ctx context.Context, para
 // | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
 // | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
 // | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
-// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
-// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
-// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused; else at least 0.0001); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent), at least the candles' largest absolute price / 1e6: boxes sit at multiples of the box, at most 1e6 of them from zero. |
 // | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -13942,9 +13942,9 @@ func (c *ClientWithResponses) AnalyzeWyckoffWithBodyWithResponse(ctx context.Con
 // | `ps_window` | integer | 30 | 3..500 | PS/PSY: bars before the climax searched. |
 // | `ps_volume_ratio` | number | 1.5 | 1..50 | PS/PSY: volume ratio at least this on a swing extreme that held for three bars. |
 // | `phase_e_height` | number | 1 | 0.1..50 | Phase E starts when a close lies this many range heights beyond the range after the SOS/SOW. |
-// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0). |
-// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused). |
-// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent). |
+// | `box_atr` | number | 1 | 0.01..100 | Point and figure: box as a multiple of the ATR at the count's last bar (when box_size and box_percent are 0); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+// | `box_percent` | number | 0 | 0..50 | Point and figure: box as a percent of the close at the count's last bar (0: unused; else at least 0.0001); no count if the box gives over 1e6 boxes from zero to a price of the count. |
+// | `box_size` | number | 0 | 0..1e+18 | Point and figure: a fixed box in price units (0: unused; wins over box_percent), at least the candles' largest absolute price / 1e6: boxes sit at multiples of the box, at most 1e6 of them from zero. |
 // | `reversal` | integer | 3 | 1..20 | Point and figure: boxes a reversal needs (also the count's multiplier). |
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
