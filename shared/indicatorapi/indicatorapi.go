@@ -109,7 +109,8 @@ func answerSize(outputs, n, last, precision int) int {
 
 // Batch runs many indicators over one set of candles. A bad item gets its
 // own error and the others are still computed; a batch in which no item
-// could be computed is a 400 (and so costs nothing).
+// could be computed returns the first item's problem (a 400, so it costs
+// nothing).
 func Batch(r *http.Request, body []byte) (Result, error) {
 	ct := r.Header.Get("Content-Type")
 	csvItems, err := csvBatchItems(ct, r)

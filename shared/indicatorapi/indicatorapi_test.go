@@ -212,6 +212,8 @@ func TestBatchRefusals(t *testing.T) {
 		{"no indicators", "application/json", "", cs.rows(""), "indicators"},
 		{"top-level params", "application/json", "", cs.rows(`,"params":{"period":3},"indicators":[{"name":"sma"}]`), "params"},
 		{"every item fails", "application/json", "", cs.rows(`,"indicators":[{"name":"nope"}]`), "indicators[0].name"},
+		{"every item fails: the first item's problem", "application/json", "",
+			cs.rows(`,"indicators":[{"name":"sma","params":{"period":-1}},{"name":"nope"}]`), "indicators[0].params.period"},
 		{"csv without list", "text/csv", "", cs.csv(), "query.indicators"},
 		// A CSV batch reads no parameter from the query: an unknown key is
 		// refused by name, never dropped (audit F8).

@@ -3818,10 +3818,16 @@ type ClientInterface interface {
 	// unknown parameter, a parameter out of bounds or too few candles for
 	// one indicator fail only that item: its result holds `error` (a
 	// problem with `code` `invalid_request` and `field` such as
-	// `indicators[1].params.period`) and the others are computed; the
-	// response is 200. Results are in request order. A batch whose answer
-	// costs more than the session has left is 402 `insufficient_tokens`
-	// and costs nothing: split it.
+	// `indicators[1].params.period`, or `candles` when the candles are
+	// too few for that indicator; with CSV too the items are
+	// `indicators[i]`) and the others are computed. While at least one
+	// item is computed the response is 200, and it is charged whole,
+	// the failed items' `error` members included; `meta.computed` and
+	// `meta.failed` count the items. When no item can be computed the
+	// response is 400, the first item's problem (for instance `field`
+	// `indicators[0].name`), and costs nothing. Results are in request
+	// order. A batch whose answer costs more than the session has left
+	// is 402 `insufficient_tokens` and costs nothing: split it.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3846,10 +3852,16 @@ type ClientInterface interface {
 	// unknown parameter, a parameter out of bounds or too few candles for
 	// one indicator fail only that item: its result holds `error` (a
 	// problem with `code` `invalid_request` and `field` such as
-	// `indicators[1].params.period`) and the others are computed; the
-	// response is 200. Results are in request order. A batch whose answer
-	// costs more than the session has left is 402 `insufficient_tokens`
-	// and costs nothing: split it.
+	// `indicators[1].params.period`, or `candles` when the candles are
+	// too few for that indicator; with CSV too the items are
+	// `indicators[i]`) and the others are computed. While at least one
+	// item is computed the response is 200, and it is charged whole,
+	// the failed items' `error` members included; `meta.computed` and
+	// `meta.failed` count the items. When no item can be computed the
+	// response is 400, the first item's problem (for instance `field`
+	// `indicators[0].name`), and costs nothing. Results are in request
+	// order. A batch whose answer costs more than the session has left
+	// is 402 `insufficient_tokens` and costs nothing: split it.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4757,10 +4769,16 @@ func (c *Client) GetIndicatorCatalog(ctx context.Context, reqEditors ...RequestE
 // unknown parameter, a parameter out of bounds or too few candles for
 // one indicator fail only that item: its result holds `error` (a
 // problem with `code` `invalid_request` and `field` such as
-// `indicators[1].params.period`) and the others are computed; the
-// response is 200. Results are in request order. A batch whose answer
-// costs more than the session has left is 402 `insufficient_tokens`
-// and costs nothing: split it.
+// `indicators[1].params.period`, or `candles` when the candles are
+// too few for that indicator; with CSV too the items are
+// `indicators[i]`) and the others are computed. While at least one
+// item is computed the response is 200, and it is charged whole,
+// the failed items' `error` members included; `meta.computed` and
+// `meta.failed` count the items. When no item can be computed the
+// response is 400, the first item's problem (for instance `field`
+// `indicators[0].name`), and costs nothing. Results are in request
+// order. A batch whose answer costs more than the session has left
+// is 402 `insufficient_tokens` and costs nothing: split it.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4795,10 +4813,16 @@ func (c *Client) ComputeIndicatorBatchWithBody(ctx context.Context, params *Comp
 // unknown parameter, a parameter out of bounds or too few candles for
 // one indicator fail only that item: its result holds `error` (a
 // problem with `code` `invalid_request` and `field` such as
-// `indicators[1].params.period`) and the others are computed; the
-// response is 200. Results are in request order. A batch whose answer
-// costs more than the session has left is 402 `insufficient_tokens`
-// and costs nothing: split it.
+// `indicators[1].params.period`, or `candles` when the candles are
+// too few for that indicator; with CSV too the items are
+// `indicators[i]`) and the others are computed. While at least one
+// item is computed the response is 200, and it is charged whole,
+// the failed items' `error` members included; `meta.computed` and
+// `meta.failed` count the items. When no item can be computed the
+// response is 400, the first item's problem (for instance `field`
+// `indicators[0].name`), and costs nothing. Results are in request
+// order. A batch whose answer costs more than the session has left
+// is 402 `insufficient_tokens` and costs nothing: split it.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7766,10 +7790,16 @@ type ClientWithResponsesInterface interface {
 	// unknown parameter, a parameter out of bounds or too few candles for
 	// one indicator fail only that item: its result holds `error` (a
 	// problem with `code` `invalid_request` and `field` such as
-	// `indicators[1].params.period`) and the others are computed; the
-	// response is 200. Results are in request order. A batch whose answer
-	// costs more than the session has left is 402 `insufficient_tokens`
-	// and costs nothing: split it.
+	// `indicators[1].params.period`, or `candles` when the candles are
+	// too few for that indicator; with CSV too the items are
+	// `indicators[i]`) and the others are computed. While at least one
+	// item is computed the response is 200, and it is charged whole,
+	// the failed items' `error` members included; `meta.computed` and
+	// `meta.failed` count the items. When no item can be computed the
+	// response is 400, the first item's problem (for instance `field`
+	// `indicators[0].name`), and costs nothing. Results are in request
+	// order. A batch whose answer costs more than the session has left
+	// is 402 `insufficient_tokens` and costs nothing: split it.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7794,10 +7824,16 @@ type ClientWithResponsesInterface interface {
 	// unknown parameter, a parameter out of bounds or too few candles for
 	// one indicator fail only that item: its result holds `error` (a
 	// problem with `code` `invalid_request` and `field` such as
-	// `indicators[1].params.period`) and the others are computed; the
-	// response is 200. Results are in request order. A batch whose answer
-	// costs more than the session has left is 402 `insufficient_tokens`
-	// and costs nothing: split it.
+	// `indicators[1].params.period`, or `candles` when the candles are
+	// too few for that indicator; with CSV too the items are
+	// `indicators[i]`) and the others are computed. While at least one
+	// item is computed the response is 200, and it is charged whole,
+	// the failed items' `error` members included; `meta.computed` and
+	// `meta.failed` count the items. When no item can be computed the
+	// response is 400, the first item's problem (for instance `field`
+	// `indicators[0].name`), and costs nothing. Results are in request
+	// order. A batch whose answer costs more than the session has left
+	// is 402 `insufficient_tokens` and costs nothing: split it.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14048,10 +14084,16 @@ func (c *ClientWithResponses) GetIndicatorCatalogWithResponse(ctx context.Contex
 // unknown parameter, a parameter out of bounds or too few candles for
 // one indicator fail only that item: its result holds `error` (a
 // problem with `code` `invalid_request` and `field` such as
-// `indicators[1].params.period`) and the others are computed; the
-// response is 200. Results are in request order. A batch whose answer
-// costs more than the session has left is 402 `insufficient_tokens`
-// and costs nothing: split it.
+// `indicators[1].params.period`, or `candles` when the candles are
+// too few for that indicator; with CSV too the items are
+// `indicators[i]`) and the others are computed. While at least one
+// item is computed the response is 200, and it is charged whole,
+// the failed items' `error` members included; `meta.computed` and
+// `meta.failed` count the items. When no item can be computed the
+// response is 400, the first item's problem (for instance `field`
+// `indicators[0].name`), and costs nothing. Results are in request
+// order. A batch whose answer costs more than the session has left
+// is 402 `insufficient_tokens` and costs nothing: split it.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14082,10 +14124,16 @@ func (c *ClientWithResponses) ComputeIndicatorBatchWithBodyWithResponse(ctx cont
 // unknown parameter, a parameter out of bounds or too few candles for
 // one indicator fail only that item: its result holds `error` (a
 // problem with `code` `invalid_request` and `field` such as
-// `indicators[1].params.period`) and the others are computed; the
-// response is 200. Results are in request order. A batch whose answer
-// costs more than the session has left is 402 `insufficient_tokens`
-// and costs nothing: split it.
+// `indicators[1].params.period`, or `candles` when the candles are
+// too few for that indicator; with CSV too the items are
+// `indicators[i]`) and the others are computed. While at least one
+// item is computed the response is 200, and it is charged whole,
+// the failed items' `error` members included; `meta.computed` and
+// `meta.failed` count the items. When no item can be computed the
+// response is 400, the first item's problem (for instance `field`
+// `indicators[0].name`), and costs nothing. Results are in request
+// order. A batch whose answer costs more than the session has left
+// is 402 `insufficient_tokens` and costs nothing: split it.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
