@@ -45,6 +45,8 @@ const (
 	// MaxLambdaResponse is Lambda's synchronous response payload limit,
 	// on the encoded invoke response (invokeSize), not the body alone.
 	MaxLambdaResponse = payload.MaxInvoke
+	// IntegrationTimeout is API Gateway's limit on a Lambda integration.
+	IntegrationTimeout = 29 * time.Second
 	// MaxLambdaRequest is Lambda's synchronous invoke limit on the event:
 	// the whole proxy event JSON, body escaped (or base64), as API
 	// Gateway sends it.
@@ -278,23 +280,45 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string) (s
 		return g.gatewayResponse(w, errInvokeRefused, reqID, nil), 0
 	}
 	// A Lambda invocation runs to its end even if the client goes away,
-	// and no longer than the function's timeout.
+	// and no longer than the function's timeout: Lambda stops it there
+	// (its context's deadline) and API Gateway answers a function error
+	// (502: DEFAULT_5XX), whatever the function does next; past the
+	// integration's own 29 s, API Gateway answers 504 INTEGRATION_TIMEOUT.
 	ctx := context.WithoutCancel(r.Context())
-	if rt.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, rt.timeout)
-		defer cancel()
+	limit, onLimit := rt.timeout, errFunction
+	if limit <= 0 || limit > IntegrationTimeout {
+		limit, onLimit = IntegrationTimeout, errTimeout
 	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
 	rt.invoked.Add(1)
-	out, err := invoke(ctx, rt.handler, ev)
-	if err != nil {
-		g.logger.Error("function failed", "request_id", reqID, "function", rt.Function, "error", err.Error())
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return g.gatewayResponse(w, errTimeout, reqID, nil), 0
+	type result struct {
+		out events.APIGatewayProxyResponse
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := invoke(ctx, rt.handler, ev)
+		done <- result{out, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		select {
+		case res = <-done: // it answered in time after all
+		default:
+			// A handler still running at its deadline is over: its
+			// answer, if any ever comes, is dropped, as Lambda drops it.
+			g.logger.Error("function timed out", "request_id", reqID, "function", rt.Function, "timeout", limit.String())
+			return g.gatewayResponse(w, onLimit, reqID, nil), 0
 		}
+	}
+	if res.err != nil {
+		g.logger.Error("function failed", "request_id", reqID, "function", rt.Function, "error", res.err.Error())
 		return g.gatewayResponse(w, errFunction, reqID, nil), 0
 	}
-	return writeProxyResponse(w, out, reqID, g), charged(out)
+	return writeProxyResponse(w, res.out, reqID, g), charged(res.out)
 }
 
 func invoke(ctx context.Context, h ProxyHandler, ev events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, err error) {

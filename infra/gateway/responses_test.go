@@ -171,3 +171,39 @@ func TestGatewayMeasuresTheEvent(t *testing.T) {
 		})
 	}
 }
+
+// A function still running at its Timeout is answered then, as Lambda
+// stops it and API Gateway answers its DEFAULT_5XX, not whenever the
+// function ends; the function's context is over by then, so whatever it
+// does next (a charge) cannot reach the store.
+func TestGatewayAnswersAtTheFunctionTimeout(t *testing.T) {
+	tpl, _ := template(t)
+	cp := *tpl
+	cp.Functions = maps.Clone(tpl.Functions)
+	short := cp.Functions["KeyListFunction"]
+	short.Timeout = 100 * time.Millisecond
+	cp.Functions["KeyListFunction"] = short
+	release, after := make(chan struct{}), make(chan error, 1)
+	// It ignores its context, as CPU-bound work does.
+	stuck := func(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		<-release
+		after <- ctx.Err()
+		return events.APIGatewayProxyResponse{StatusCode: 200, Body: `{"late":true}`}, nil
+	}
+	g, err := gateway.New(&cp, every(&cp, stuck), allow, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	start := time.Now()
+	go func() { time.Sleep(2 * time.Second); close(release) }()
+	g.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/keys", nil))
+	elapsed := time.Since(start)
+	want := tpl.GatewayResponses["DEFAULT_5XX"]
+	if rec.Code != want.Status || elapsed > time.Second || strings.Contains(rec.Body.String(), "late") {
+		t.Fatalf("after %v: %d %s; want the DEFAULT_5XX %d at the 100ms timeout", elapsed, rec.Code, rec.Body.String(), want.Status)
+	}
+	if err := <-after; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the function's context after its timeout: %v, want deadline exceeded", err)
+	}
+}
