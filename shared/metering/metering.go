@@ -52,7 +52,12 @@
 // usage by endpoint, the account's usage counters (usage.Store's
 // ChargeItems) and a charge receipt keyed by the request id, so a retried
 // charge counts once. If the charge fails the client gets 503
-// service_unavailable and no result: nothing is served free.
+// service_unavailable and no result: nothing is served free. Nor is
+// anything charged without its answer delivered: with less than
+// DeliveryMargin left before the request's deadline (the Lambda
+// context's) the charge is not attempted and the request is 503
+// service_unavailable (Retry-After), and the charge's own context ends
+// DeliveryReserve before the deadline.
 //
 // A session never passes its token limit: an answer whose tokens do not
 // fit what the session has left (token_limit - tokens_used) is not
@@ -139,7 +144,8 @@ const MaxResponseBytes = answer.MaxResponseBytes
 // the route pattern). The wrapped endpoint answers 403 session_required
 // for a non-master caller without a session, f's error as is, 500 when f
 // returns a body that is not a JSON object, 402 insufficient_tokens when
-// the answer does not fit the session, and 503 when the charge fails.
+// the answer does not fit the session, and 503 when the charge fails or
+// would come too close to the request's deadline (Charge).
 func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p, err := answer.Run(w, r, f)
@@ -170,13 +176,43 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 	}
 }
 
+// DeliveryMargin is the least time before the request's deadline (the
+// Lambda context's: the function's Timeout) at which a charge starts; with
+// less, the request is refused 503 service_unavailable (Retry-After 1)
+// and nothing is charged. What follows the check is one TransactWriteItems
+// (tens of milliseconds; its SDK retries are cut DeliveryReserve before the
+// deadline) and handing at most 6 MB to the Lambda runtime (tens of
+// milliseconds): a second is some ten times what they take, and a legal
+// request's compute ends seconds before the deadline (README "Work
+// budget"), so only a stalled invocation meets it.
+const DeliveryMargin = time.Second
+
+// DeliveryReserve is the time a charge leaves before the deadline to hand
+// the answer over: its context ends then.
+const DeliveryReserve = 250 * time.Millisecond
+
 // Charge charges tokens to c's session for the answer to request reqID,
 // counting it in the usage statistics under endpoint, as Handler does
 // after its endpoint succeeded; it is for answers built outside Handler
 // (the MCP endpoint). It returns a problem error when nothing was charged:
 // 402 insufficient_tokens when the tokens do not fit what the session has
-// left, 503 service_unavailable when the charge failed.
+// left, 503 service_unavailable when ctx's deadline is under
+// DeliveryMargin away or the charge failed.
 func (m *Meter) Charge(ctx context.Context, c caller.Caller, reqID, endpoint string, tokens int64) error {
+	// Too close to the function's deadline the answer might not leave
+	// after the charge: nothing is charged, and the charge itself must
+	// end in time to deliver (its context is cancelled at the deadline).
+	deadline, bounded := ctx.Deadline()
+	if bounded {
+		if time.Until(deadline) < DeliveryMargin {
+			return &problem.Error{Code: problem.ServiceUnavailable,
+				Detail: "the answer was computed too close to the function's time limit to be delivered; nothing was charged: retry shortly",
+				Header: map[string][]string{"Retry-After": {"1"}}}
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-DeliveryReserve))
+		defer cancel()
+	}
 	// Refused without a round trip when it cannot fit what was left at
 	// admission (the session's count only grows); the charge's own
 	// condition decides the rest.

@@ -633,3 +633,72 @@ func TestResponseSizeLimit(t *testing.T) {
 		t.Fatalf("session %+v: the refusals were charged", s)
 	}
 }
+
+// A charge starts only with DeliveryMargin left before the request's
+// deadline (the Lambda context's): closer to it, the answer could be
+// charged and the function stopped before it leaves, so the request is
+// refused 503 with Retry-After and nothing is charged or written.
+func TestNoChargeNearTheDeadline(t *testing.T) {
+	e := newEnv(t, nil)
+	acc, id := e.session()
+	tests := []struct {
+		name    string
+		left    time.Duration
+		status  int
+		charged bool
+	}{
+		{"under the margin", metering.DeliveryMargin - 200*time.Millisecond, 503, false},
+		{"past the deadline", -time.Second, 503, false},
+		{"enough time", metering.DeliveryMargin + 3*time.Second, 200, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.stored(acc, id)
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(tc.left))
+			defer cancel()
+			c := e.admit(acc)
+			resp, err := e.h(ctx, sessiontest.Request{Method: "POST", Path: "/api/v1/indicators/echo", Body: `{"data":"x"}`,
+				Caller: &c}.Event())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p struct {
+				Code string `json:"code"`
+			}
+			_ = json.Unmarshal([]byte(resp.Body), &p)
+			if resp.StatusCode != tc.status || (tc.status == 503 && (p.Code != "service_unavailable" || resp.MultiValueHeaders["Retry-After"] == nil)) {
+				t.Fatalf("%d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+			}
+			after := e.stored(acc, id)
+			if got := after.Requests - before.Requests; (got == 1) != tc.charged || got > 1 {
+				t.Fatalf("charged %d requests (%d tokens); want charged=%v", got, after.TokensUsed-before.TokensUsed, tc.charged)
+			}
+		})
+	}
+}
+
+// deadlineSessions records the deadline of the context a charge gets.
+type deadlineSessions struct{ got time.Time }
+
+func (s *deadlineSessions) Charge(ctx context.Context, _ session.Charge) (session.Charged, error) {
+	s.got, _ = ctx.Deadline()
+	return session.Charged{}, nil
+}
+
+// The charge's own context ends DeliveryReserve before the request's
+// deadline, so that its retries cannot use the time the answer needs to
+// leave.
+func TestChargeLeavesTimeToDeliver(t *testing.T) {
+	s := &deadlineSessions{}
+	m := metering.New(s, nil, nil, time.Now)
+	deadline := time.Now().Add(5 * time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	c := caller.Caller{AccountID: "acc_1", KeyID: "key_1", Permission: caller.Read, SessionID: "ses_1", SessionTokenLimit: 100}
+	if err := m.Charge(ctx, c, "req-1", "indicators/x", 10); err != nil {
+		t.Fatal(err)
+	}
+	if want := deadline.Add(-metering.DeliveryReserve); !s.got.Equal(want) {
+		t.Fatalf("the charge's deadline is %v, want %v (DeliveryReserve before the request's)", s.got, want)
+	}
+}
