@@ -86,7 +86,9 @@ type Spec struct {
 	Outputs     []string // output names, in the order Compute and Run use
 	// Conventions says how the indicator is computed: the TA-Lib function
 	// it matches (or the definition used when TA-Lib has none), its warm-up
-	// and where, if anywhere, its first value differs from TA-Lib's.
+	// and where, if anywhere, its first value differs from TA-Lib's. Only
+	// Catalog fills it (Lookup leaves it empty: the compute functions do
+	// not link the text).
 	Conventions string
 	// Work bounds candles x a period for the indicators whose cost grows
 	// with both (zero when there is no such bound).
@@ -187,9 +189,11 @@ func (e *InputError) Unwrap() error { return e.Err }
 // Catalog returns every indicator, sorted by name. The result is a fresh copy
 // the caller may keep or modify.
 func Catalog() []Spec {
+	conv := conventions()
 	out := make([]Spec, len(catalog))
 	for i, s := range catalog {
 		out[i] = s.clone()
+		out[i].Conventions = conv[s.Name]
 	}
 	return out
 }
