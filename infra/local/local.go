@@ -58,6 +58,9 @@ type Options struct {
 	// OnAccess, when set, is called once each request is answered (make
 	// run prints a line a request with it).
 	OnAccess func(gateway.Access)
+	// Timeouts, when set, replace the template Timeout of the functions
+	// they name (tests make a function overrun with a short one).
+	Timeouts map[string]time.Duration
 	// DynamoDBHTTPClient, when set, is the DynamoDB client's HTTP client
 	// (the load benchmark times the database calls with it, or answers
 	// them from memory); nil uses the SDK's default.
@@ -118,6 +121,14 @@ func Start(ctx context.Context, o Options) (*API, error) {
 	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		return nil, err
+	}
+	for id, d := range o.Timeouts {
+		f, ok := tpl.Functions[id]
+		if !ok {
+			return nil, fmt.Errorf("timeout for %s: no such function in template.yaml", id)
+		}
+		f.Timeout = d
+		tpl.Functions[id] = f
 	}
 
 	// Table names come from the template: each !Ref to a table is that
