@@ -21,6 +21,46 @@ func cciItems(period, times int) string {
 	return url.QueryEscape("[" + strings.Join(items, ",") + "]")
 }
 
+// The audit's batch (F15: 20 x cci(4000) over 50,000 candles, every item
+// within the catalog's limits, 19 s of compute) is refused 400 before any
+// work, on the metered route and on its quote, naming the indicators with
+// the work it asks for and the budget; nothing is charged. The request
+// exactly at the budget is answered (its quote), and the catalog
+// publishes the budget and each indicator's work.
+func TestWorkBudgetEndToEnd(t *testing.T) {
+	tn := newTenant(t, api, "work-budget", 1)
+	sid := tn.active(t)
+	csv := csvCandles(50_000)
+	for _, path := range []string{"/api/v1/indicators/batch", "/api/v1/indicators/quote/batch"} {
+		start := time.Now()
+		r := do(t, api, req{method: "POST", path: path + "?indicators=" + cciItems(4000, 20), key: tn.read, raw: csv, ct: "text/csv"})
+		elapsed := time.Since(start)
+		expect(t, path, r, 400, "invalid_request")
+		if r.body["field"] != "indicators" || r.body["work"] != 3_744_080_000.0 || r.body["max_work"] != 800_000_000.0 {
+			t.Fatalf("%s: %s", path, r.raw)
+		}
+		// Weighed before computing: the compute alone is seconds.
+		if elapsed > 3*time.Second {
+			t.Fatalf("%s: refused after %v", path, elapsed)
+		}
+		t.Logf("%s: 400 after %v: %s", path, elapsed, r.body["detail"])
+	}
+	if used, requests := sessionFigures(t, tn, sid); used != 0 || requests != 0 {
+		t.Fatalf("the refused batch was charged: tokens_used %d, requests %d", used, requests)
+	}
+	cat := do(t, api, req{method: "GET", path: "/api/v1/indicators", key: tn.read})
+	expect(t, "catalog", cat, 200, "")
+	if l := cat.body["limits"].(map[string]any); l["max_work"] != 800_000_000.0 {
+		t.Fatalf("catalog limits %v", l)
+	}
+	for _, x := range cat.body["indicators"].([]any) {
+		e := x.(map[string]any)
+		if want := 64.0 * float64(len(e["outputs"].([]any))); e["work_per_candle"] != want {
+			t.Errorf("%s: work_per_candle %v, want %v", e["name"], e["work_per_candle"], want)
+		}
+	}
+}
+
 // A function still computing at its Timeout is answered then with API
 // Gateway's DEFAULT_5XX problem, as Lambda stops it in AWS; the function
 // runs on in the local process with its context over, and cannot charge.

@@ -111,6 +111,32 @@ type Work struct {
 	Max   float64
 }
 
+// WorkPerValue is the work of one output value, in steps of CCI's window
+// sums (the unit of Spec.WorkOver): computing a value and writing it in
+// an answer costs at most about 64 such steps on every indicator
+// (measured: 100 to 130 ns a value, a step 1.9 to 2.2 ns, on one core of
+// the development machine; README "Work budget").
+const WorkPerValue = 64
+
+// WorkPerCandle is the work of one candle of s apart from its Work
+// parameter: WorkPerValue for each output.
+func (s Spec) WorkPerCandle() int64 { return WorkPerValue * int64(len(s.Outputs)) }
+
+// WorkOver returns the work of s over n candles with resolved parameters
+// p (n at least MinCandles): n x WorkPerCandle, plus, for an indicator
+// whose cost grows with its Work parameter, that parameter for each value
+// after the warm-up (cci sums its window twice, mean and mean deviation,
+// for every value: one step a bar of the window). Indicators are otherwise
+// O(candles) whatever their parameters (rolling extremes use a monotonic
+// deque).
+func (s Spec) WorkOver(n int, p Params) int64 {
+	w := int64(n) * s.WorkPerCandle()
+	if s.Work.Param != "" {
+		w += int64(max(0, n-s.Lookback(p))) * int64(p[s.Work.Param])
+	}
+	return w
+}
+
 // args holds resolved parameter values in Spec.Params order.
 type args [4]float64
 

@@ -7,6 +7,7 @@ package indicatorapi
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -84,7 +85,14 @@ func Compute(name string, r *http.Request, body []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := run(spec, in, req.Params, "params", "")
+	j := prepare(spec, len(in.Close), req.Params, "params", "")
+	if j.err != nil {
+		return Result{}, j.err
+	}
+	if err := budget([]job{j}, "params"); err != nil {
+		return Result{}, err
+	}
+	res, err := j.run(in)
 	if err != nil {
 		return Result{}, err
 	}
@@ -137,11 +145,20 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// Every item is resolved and the request's work weighed before any is
+	// computed.
+	jobs := make([]job, len(req.Items))
+	for i, item := range req.Items {
+		jobs[i] = prepareItem(item, len(in.Close), "indicators["+strconv.Itoa(i)+"]")
+	}
+	if err := budget(jobs, batchQuery); err != nil {
+		return Result{}, err
+	}
 	// The answer is written in one buffer of about its size (answerSize).
 	size := 64
-	for _, item := range req.Items {
-		if spec, ok := indicator.Lookup(item.Name); ok {
-			size += answerSize(len(spec.Outputs), len(in.Close), cmp.Or(item.Last, req.Last), req.Precision)
+	for i, item := range req.Items {
+		if jobs[i].err == nil {
+			size += answerSize(len(jobs[i].spec.Outputs), len(in.Close), cmp.Or(item.Last, req.Last), req.Precision)
 		}
 	}
 	b := candle.AppendBatchStart(make([]byte, 0, size))
@@ -151,8 +168,11 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		prefix := "indicators[" + strconv.Itoa(i) + "]"
-		res, err := runItem(item, in, prefix)
+		err := jobs[i].err
+		var res candle.Result
+		if err == nil {
+			res, err = jobs[i].run(in)
+		}
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -175,15 +195,16 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 	return Result{Body: b, Meta: m, MaxTokens: int64(req.MaxTokens)}, nil
 }
 
-func runItem(item candle.Item, in indicator.Input, prefix string) (candle.Result, error) {
+// prepareItem resolves a batch item over n candles (see prepare).
+func prepareItem(item candle.Item, n int, prefix string) job {
 	if item.Err != nil {
-		return candle.Result{}, candle.Problem(item.Err)
+		return job{err: candle.Problem(item.Err)}
 	}
 	spec, ok := indicator.Lookup(item.Name)
 	if !ok {
-		return candle.Result{}, problem.Invalid(prefix+".name", "unknown indicator %q", item.Name)
+		return job{err: problem.Invalid(prefix+".name", "unknown indicator %q", item.Name)}
 	}
-	return run(spec, in, item.Params, prefix+".params", item.ID)
+	return prepare(spec, n, item.Params, prefix+".params", item.ID)
 }
 
 // keepLast keeps the last n values of every output of res (all of them
@@ -199,28 +220,92 @@ func keepLast(res *candle.Result, n int) {
 	}
 }
 
-// run resolves the parameters and computes spec over in.
-func run(spec indicator.Spec, in indicator.Input, raw map[string]float64, paramPath, id string) (candle.Result, error) {
+// MaxWork is the most work one request may ask for: the sum of its
+// indicators' indicator.Spec.WorkOver. It keeps the largest legal request
+// well within the compute functions' 10 s Timeout on Lambda (README "Work
+// budget": 1.4 s of CPU on one core of the development machine, under
+// 4 s on Lambda arm64 at 1024 MB).
+const MaxWork = 800_000_000
+
+// job is one indicator of a request, resolved and weighed but not yet
+// computed: err is its refusal, or work is what it will cost.
+type job struct {
+	spec      indicator.Spec
+	p         indicator.Params
+	id        string
+	paramPath string
+	work      int64
+	err       error
+}
+
+// prepare resolves the parameters of spec over n candles and weighs it;
+// the job's err is the refusal of the parameters, of too few candles or of
+// the indicator's own work bound (cci's candles x period).
+func prepare(spec indicator.Spec, n int, raw map[string]float64, paramPath, id string) job {
+	j := job{spec: spec, id: id, paramPath: paramPath}
 	p, err := spec.Resolve(raw)
 	if err != nil {
 		var pe *indicator.ParamError
 		if errors.As(err, &pe) {
-			return candle.Result{}, problem.Invalid(paramPath+"."+pe.Param, "%s", pe.Reason)
+			j.err = problem.Invalid(paramPath+"."+pe.Param, "%s", pe.Reason)
+			return j
 		}
-		return candle.Result{}, problem.Invalid(paramPath, "%s", err.Error())
+		j.err = problem.Invalid(paramPath, "%s", err.Error())
+		return j
 	}
-	n := len(in.Close)
 	if need := spec.MinCandles(p); n < need {
-		return candle.Result{}, problem.Invalid("candles", "%s with these parameters needs at least %d candles, got %d",
+		j.err = problem.Invalid("candles", "%s with these parameters needs at least %d candles, got %d",
 			spec.Name, need, n)
+		return j
 	}
 	if w := spec.Work; w.Param != "" && float64(n)*p[w.Param] > w.Max {
-		return candle.Result{}, problem.Invalid(paramPath+"."+w.Param,
+		j.err = problem.Invalid(paramPath+"."+w.Param,
 			"%s over %d candles is limited to %s <= %d (candles x %s <= %d)", spec.Name, n, w.Param,
 			int(w.Max/float64(n)), w.Param, int(w.Max))
+		return j
 	}
+	j.p, j.work = p, spec.WorkOver(n, p)
+	return j
+}
+
+// budget refuses, before anything is computed, a request whose jobs ask
+// for more than MaxWork together (jobs refused on their own count
+// nothing): 400 invalid_request naming field (the list of indicators), or
+// the work parameter (else the candles) of a job over MaxWork alone,
+// with members work and max_work.
+func budget(jobs []job, field string) *problem.Error {
+	var total int64
+	for _, j := range jobs {
+		if j.err == nil {
+			total += j.work
+		}
+	}
+	if total <= MaxWork {
+		return nil
+	}
+	what := "these indicators ask"
+	for _, j := range jobs {
+		if j.err == nil && j.work > MaxWork {
+			field, what = "candles", j.spec.Name+" asks"
+			if j.spec.Work.Param != "" {
+				field = j.paramPath + "." + j.spec.Work.Param
+			}
+			break
+		}
+	}
+	return &problem.Error{Code: problem.InvalidRequest, Field: field,
+		Detail: fmt.Sprintf("%s for %d units of work, over the %d one request may ask for (an indicator's work is "+
+			"candles x (work_per_candle + cci's period), GET /api/v1/indicators): ask for fewer indicators, "+
+			"fewer candles or a smaller period; nothing was computed or charged", what, total, MaxWork),
+		Extra: map[string]any{"work": total, "max_work": MaxWork}}
+}
+
+// run computes j over in.
+func (j job) run(in indicator.Input) (candle.Result, error) {
+	spec, p, id := j.spec, j.p, j.id
 	// The outputs, one array cut in series, as Spec.Run would allocate
 	// them: Run is not linked then, and the functions are smaller.
+	n := len(in.Close)
 	outs := make([][]float64, len(spec.Outputs))
 	buf := make([]float64, n*len(outs))
 	for i := range outs {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/waickoff/waickoff/shared/candle"
 	"github.com/waickoff/waickoff/shared/indicator"
@@ -619,5 +620,76 @@ func TestLastRefusals(t *testing.T) {
 	}
 	if res.Meta["computed"] != 1 || res.Meta["failed"] != 1 || !strings.Contains(string(res.Body), `"field":"indicators[0].last"`) {
 		t.Fatalf("%v %s", res.Meta, res.Body)
+	}
+}
+
+// TestWorkBudget: a request's indicators are weighed before any is
+// computed (candles x work_per_candle, plus cci's period for each value
+// after its warm-up, summed over the batch); over MaxWork it is a 400
+// naming what to shrink, with the work and the budget, and nothing is
+// computed; exactly at the budget it is answered (items refused on their
+// own weigh nothing).
+func TestWorkBudget(t *testing.T) {
+	items := func(name string, period, times int) string {
+		out := make([]string, times)
+		for i := range out {
+			out[i] = fmt.Sprintf(`{"name":%q,"params":{"period":%d},"last":1}`, name, period)
+		}
+		return strings.Join(out, ",")
+	}
+	cci, _ := indicator.Lookup("cci")
+	sma, _ := indicator.Lookup("sma")
+	work := func(spec indicator.Spec, n, period int) int64 {
+		return spec.WorkOver(n, indicator.Params{"period": float64(period)})
+	}
+	// The largest legal request: 4 x cci(4000) and 21 x sma over 49,090
+	// candles, exactly MaxWork (721,456,000 of it cci's window steps).
+	const n = 49_090
+	if w := 4*work(cci, n, 4000) + 21*work(sma, n, 20); w != indicatorapi.MaxWork {
+		t.Fatalf("the request at the budget weighs %d, want %d", w, indicatorapi.MaxWork)
+	}
+	atBudget := items("cci", 4000, 4) + "," + items("sma", 20, 21)
+	c50k, cn := walk(50_000), walk(n)
+	tests := []struct {
+		name     string
+		body     string
+		field    string // "": answered
+		computed int
+		work     int64
+		limit    time.Duration // the refusal's time limit
+	}{
+		{"the audit's batch: 20 x cci(4000) over 50,000 candles", c50k.columns(`,"indicators":[` + items("cci", 4000, 20) + `]`),
+			"indicators", 0, 20 * work(cci, 50_000, 4000), 2 * time.Second},
+		{"exactly at the budget; refused items weigh nothing", cn.columns(`,"indicators":[` + atBudget +
+			`,{"name":"cci","params":{"period":1}},` + items("cci", 5000, 1) + `]`), "", 25, 0, 0},
+		{"one candle more", walk(n + 1).columns(`,"indicators":[` + atBudget + `]`),
+			"indicators", 0, 4*work(cci, n+1, 4000) + 21*work(sma, n+1, 20), time.Second},
+		{"one more indicator", cn.columns(`,"indicators":[` + atBudget + `,{"name":"obv"}]`),
+			"indicators", 0, indicatorapi.MaxWork + n*64, time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			res, err := indicatorapi.Batch(req("application/json", ""), []byte(tc.body))
+			elapsed := time.Since(start)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if res.Meta["computed"] != tc.computed {
+					t.Fatalf("computed %v items, want %d", res.Meta["computed"], tc.computed)
+				}
+				t.Logf("answered in %v", elapsed)
+				return
+			}
+			pe := problem.As(err)
+			if pe == nil || pe.Code != problem.InvalidRequest || pe.Field != tc.field ||
+				pe.Extra["work"] != tc.work || pe.Extra["max_work"] != indicatorapi.MaxWork {
+				t.Fatalf("got %v %+v, want invalid_request on %s with work %d", err, pe, tc.field, tc.work)
+			}
+			if elapsed > tc.limit {
+				t.Fatalf("refused after %v: computed before weighing?", elapsed)
+			}
+		})
 	}
 }

@@ -22,6 +22,7 @@ type limits struct {
 	MaxBatchItems    int   `json:"max_batch_items"`
 	MaxRequestBytes  int64 `json:"max_request_bytes"`
 	MaxResponseBytes int   `json:"max_response_bytes"`
+	MaxWork          int64 `json:"max_work"`
 }
 
 // Catalog builds GET /api/v1/indicators (any key, not metered).
@@ -29,7 +30,8 @@ func Catalog(d *store.Deps) (*httpapi.Server, error) {
 	catalog := map[string]any{"engine_version": indicatorapi.Engine, "count": len(indicator.Catalog()),
 		"indicators": indicatorapi.Catalog(), "settings": indicatorapi.Settings(), "metering": metering.PublishedTerms(),
 		"limits": limits{MaxCandles: candle.DefaultMaxCandles, MaxBatchItems: candle.DefaultMaxItems,
-			MaxRequestBytes: d.Config.MaxBodyBytes, MaxResponseBytes: metering.MaxResponseBytes},
+			MaxRequestBytes: d.Config.MaxBodyBytes, MaxResponseBytes: metering.MaxResponseBytes,
+			MaxWork: indicatorapi.MaxWork},
 		"analyses": []any{wyckoffapi.Catalog()}}
 	s := d.Server()
 	s.Handle("GET /api/v1/indicators", httpapi.Need(caller.Read), func(w http.ResponseWriter, r *http.Request) error {

@@ -1167,6 +1167,15 @@ type CatalogIndicator struct {
 
 	// Title Example: Relative Strength Index
 	Title string `json:"title"`
+
+	// WorkPerCandle Its work for each candle of a request (64 for each output):
+	// what it weighs against `limits.max_work`. cci adds its period
+	// for each value after its warm-up (its mean deviation is
+	// recomputed over the window for every bar).
+	//
+	//
+	// Example: 64
+	WorkPerCandle int64 `json:"work_per_candle"`
 }
 
 // CatalogIndicatorCategory Example: momentum
@@ -1194,6 +1203,18 @@ type CatalogLimits struct {
 
 	// MaxResponseBytes Example: 6291456
 	MaxResponseBytes int `json:"max_response_bytes"`
+
+	// MaxWork The most work one request may ask for, weighed before anything
+	// is computed: the sum over its indicators of candles x
+	// `work_per_candle`, plus, for cci, its period for each value
+	// after its warm-up (candles - period + 1 values). Over it the
+	// request is 400 `invalid_request` (`work`, `max_work`). It keeps
+	// the largest legal request well within the function's time
+	// limit.
+	//
+	//
+	// Example: 800000000
+	MaxWork int64 `json:"max_work"`
 }
 
 // CatalogMetering How a metered request's tokens are counted, and the refusals (besides `invalid_request`) a metered request may get; none costs anything.
@@ -1954,6 +1975,11 @@ type Problem struct {
 	// Example: 5000
 	MaxTokens *int64 `json:"max_tokens,omitempty"`
 
+	// MaxWork On 400 `invalid_request` for a request over the work budget, the budget (the catalog's `limits.max_work`).
+	//
+	// Example: 800000000
+	MaxWork *int64 `json:"max_work,omitempty"`
+
 	// RateLimitSum On 409 `key_limit_reached`, the sum of the `rate_limit_per_minute` of those keys.
 	//
 	// Example: 1200
@@ -1993,6 +2019,11 @@ type Problem struct {
 	//
 	// Example: https://waickoff.dev/problems/invalid_request
 	Type string `json:"type"`
+
+	// Work On 400 `invalid_request` for a request over the work budget, the work it asked for.
+	//
+	// Example: 3744080000
+	Work *int64 `json:"work,omitempty"`
 }
 
 // ProblemCode The machine-readable error code and its status: `invalid_request`
@@ -3829,6 +3860,15 @@ type ClientInterface interface {
 	// order. A batch whose answer costs more than the session has left
 	// is 402 `insufficient_tokens` and costs nothing: split it.
 	//
+	// The batch is weighed before anything is computed: the sum of its
+	// items' work (candles x `work_per_candle`, plus cci's period for
+	// each value after its warm-up; items refused on their own weigh
+	// nothing) may not pass the catalog's `limits.max_work`. Over it the
+	// request is 400 `invalid_request` with `field` `indicators` (or the
+	// parameter of one item over it alone), `work` and `max_work`,
+	// nothing computed and nothing charged: send fewer indicators or
+	// candles, or a smaller period.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/indicators/batch (the `ComputeIndicatorBatch` operationId).
@@ -3862,6 +3902,15 @@ type ClientInterface interface {
 	// `indicators[0].name`), and costs nothing. Results are in request
 	// order. A batch whose answer costs more than the session has left
 	// is 402 `insufficient_tokens` and costs nothing: split it.
+	//
+	// The batch is weighed before anything is computed: the sum of its
+	// items' work (candles x `work_per_candle`, plus cci's period for
+	// each value after its warm-up; items refused on their own weigh
+	// nothing) may not pass the catalog's `limits.max_work`. Over it the
+	// request is 400 `invalid_request` with `field` `indicators` (or the
+	// parameter of one item over it alone), `work` and `max_work`,
+	// nothing computed and nothing charged: send fewer indicators or
+	// candles, or a smaller period.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3944,7 +3993,13 @@ type ClientInterface interface {
 	// bounds are 400 `invalid_request` with `field` naming the culprit.
 	// A request that ends in an error spends no session tokens; an answer
 	// that costs more than the session has left is 402
-	// `insufficient_tokens` and costs nothing.
+	// `insufficient_tokens` and costs nothing. The request's work
+	// (candles x `work_per_candle`, plus cci's period for each value
+	// after its warm-up) is held to the catalog's `limits.max_work`
+	// before anything is computed (400 naming the parameter, with `work`
+	// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+	// may also come when the answer was ready too close to the
+	// function's time limit to be delivered: nothing is charged.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3971,7 +4026,13 @@ type ClientInterface interface {
 	// bounds are 400 `invalid_request` with `field` naming the culprit.
 	// A request that ends in an error spends no session tokens; an answer
 	// that costs more than the session has left is 402
-	// `insufficient_tokens` and costs nothing.
+	// `insufficient_tokens` and costs nothing. The request's work
+	// (candles x `work_per_candle`, plus cci's period for each value
+	// after its warm-up) is held to the catalog's `limits.max_work`
+	// before anything is computed (400 naming the parameter, with `work`
+	// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+	// may also come when the answer was ready too close to the
+	// function's time limit to be delivered: nothing is charged.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4780,6 +4841,15 @@ func (c *Client) GetIndicatorCatalog(ctx context.Context, reqEditors ...RequestE
 // order. A batch whose answer costs more than the session has left
 // is 402 `insufficient_tokens` and costs nothing: split it.
 //
+// The batch is weighed before anything is computed: the sum of its
+// items' work (candles x `work_per_candle`, plus cci's period for
+// each value after its warm-up; items refused on their own weigh
+// nothing) may not pass the catalog's `limits.max_work`. Over it the
+// request is 400 `invalid_request` with `field` `indicators` (or the
+// parameter of one item over it alone), `work` and `max_work`,
+// nothing computed and nothing charged: send fewer indicators or
+// candles, or a smaller period.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/indicators/batch (the `ComputeIndicatorBatch` operationId).
@@ -4823,6 +4893,15 @@ func (c *Client) ComputeIndicatorBatchWithBody(ctx context.Context, params *Comp
 // `indicators[0].name`), and costs nothing. Results are in request
 // order. A batch whose answer costs more than the session has left
 // is 402 `insufficient_tokens` and costs nothing: split it.
+//
+// The batch is weighed before anything is computed: the sum of its
+// items' work (candles x `work_per_candle`, plus cci's period for
+// each value after its warm-up; items refused on their own weigh
+// nothing) may not pass the catalog's `limits.max_work`. Over it the
+// request is 400 `invalid_request` with `field` `indicators` (or the
+// parameter of one item over it alone), `work` and `max_work`,
+// nothing computed and nothing charged: send fewer indicators or
+// candles, or a smaller period.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4935,7 +5014,13 @@ func (c *Client) QuoteIndicators(ctx context.Context, name string, params *Quote
 // bounds are 400 `invalid_request` with `field` naming the culprit.
 // A request that ends in an error spends no session tokens; an answer
 // that costs more than the session has left is 402
-// `insufficient_tokens` and costs nothing.
+// `insufficient_tokens` and costs nothing. The request's work
+// (candles x `work_per_candle`, plus cci's period for each value
+// after its warm-up) is held to the catalog's `limits.max_work`
+// before anything is computed (400 naming the parameter, with `work`
+// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+// may also come when the answer was ready too close to the
+// function's time limit to be delivered: nothing is charged.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4972,7 +5057,13 @@ func (c *Client) ComputeIndicatorWithBody(ctx context.Context, name IndicatorNam
 // bounds are 400 `invalid_request` with `field` naming the culprit.
 // A request that ends in an error spends no session tokens; an answer
 // that costs more than the session has left is 402
-// `insufficient_tokens` and costs nothing.
+// `insufficient_tokens` and costs nothing. The request's work
+// (candles x `work_per_candle`, plus cci's period for each value
+// after its warm-up) is held to the catalog's `limits.max_work`
+// before anything is computed (400 naming the parameter, with `work`
+// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+// may also come when the answer was ready too close to the
+// function's time limit to be delivered: nothing is charged.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7801,6 +7892,15 @@ type ClientWithResponsesInterface interface {
 	// order. A batch whose answer costs more than the session has left
 	// is 402 `insufficient_tokens` and costs nothing: split it.
 	//
+	// The batch is weighed before anything is computed: the sum of its
+	// items' work (candles x `work_per_candle`, plus cci's period for
+	// each value after its warm-up; items refused on their own weigh
+	// nothing) may not pass the catalog's `limits.max_work`. Over it the
+	// request is 400 `invalid_request` with `field` `indicators` (or the
+	// parameter of one item over it alone), `work` and `max_work`,
+	// nothing computed and nothing charged: send fewer indicators or
+	// candles, or a smaller period.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/indicators/batch (the `ComputeIndicatorBatch` operationId).
@@ -7834,6 +7934,15 @@ type ClientWithResponsesInterface interface {
 	// `indicators[0].name`), and costs nothing. Results are in request
 	// order. A batch whose answer costs more than the session has left
 	// is 402 `insufficient_tokens` and costs nothing: split it.
+	//
+	// The batch is weighed before anything is computed: the sum of its
+	// items' work (candles x `work_per_candle`, plus cci's period for
+	// each value after its warm-up; items refused on their own weigh
+	// nothing) may not pass the catalog's `limits.max_work`. Over it the
+	// request is 400 `invalid_request` with `field` `indicators` (or the
+	// parameter of one item over it alone), `work` and `max_work`,
+	// nothing computed and nothing charged: send fewer indicators or
+	// candles, or a smaller period.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7916,7 +8025,13 @@ type ClientWithResponsesInterface interface {
 	// bounds are 400 `invalid_request` with `field` naming the culprit.
 	// A request that ends in an error spends no session tokens; an answer
 	// that costs more than the session has left is 402
-	// `insufficient_tokens` and costs nothing.
+	// `insufficient_tokens` and costs nothing. The request's work
+	// (candles x `work_per_candle`, plus cci's period for each value
+	// after its warm-up) is held to the catalog's `limits.max_work`
+	// before anything is computed (400 naming the parameter, with `work`
+	// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+	// may also come when the answer was ready too close to the
+	// function's time limit to be delivered: nothing is charged.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7943,7 +8058,13 @@ type ClientWithResponsesInterface interface {
 	// bounds are 400 `invalid_request` with `field` naming the culprit.
 	// A request that ends in an error spends no session tokens; an answer
 	// that costs more than the session has left is 402
-	// `insufficient_tokens` and costs nothing.
+	// `insufficient_tokens` and costs nothing. The request's work
+	// (candles x `work_per_candle`, plus cci's period for each value
+	// after its warm-up) is held to the catalog's `limits.max_work`
+	// before anything is computed (400 naming the parameter, with `work`
+	// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+	// may also come when the answer was ready too close to the
+	// function's time limit to be delivered: nothing is charged.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -14095,6 +14216,15 @@ func (c *ClientWithResponses) GetIndicatorCatalogWithResponse(ctx context.Contex
 // order. A batch whose answer costs more than the session has left
 // is 402 `insufficient_tokens` and costs nothing: split it.
 //
+// The batch is weighed before anything is computed: the sum of its
+// items' work (candles x `work_per_candle`, plus cci's period for
+// each value after its warm-up; items refused on their own weigh
+// nothing) may not pass the catalog's `limits.max_work`. Over it the
+// request is 400 `invalid_request` with `field` `indicators` (or the
+// parameter of one item over it alone), `work` and `max_work`,
+// nothing computed and nothing charged: send fewer indicators or
+// candles, or a smaller period.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/indicators/batch (the `ComputeIndicatorBatch` operationId).
@@ -14134,6 +14264,15 @@ func (c *ClientWithResponses) ComputeIndicatorBatchWithBodyWithResponse(ctx cont
 // `indicators[0].name`), and costs nothing. Results are in request
 // order. A batch whose answer costs more than the session has left
 // is 402 `insufficient_tokens` and costs nothing: split it.
+//
+// The batch is weighed before anything is computed: the sum of its
+// items' work (candles x `work_per_candle`, plus cci's period for
+// each value after its warm-up; items refused on their own weigh
+// nothing) may not pass the catalog's `limits.max_work`. Over it the
+// request is 400 `invalid_request` with `field` `indicators` (or the
+// parameter of one item over it alone), `work` and `max_work`,
+// nothing computed and nothing charged: send fewer indicators or
+// candles, or a smaller period.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14234,7 +14373,13 @@ func (c *ClientWithResponses) QuoteIndicatorsWithResponse(ctx context.Context, n
 // bounds are 400 `invalid_request` with `field` naming the culprit.
 // A request that ends in an error spends no session tokens; an answer
 // that costs more than the session has left is 402
-// `insufficient_tokens` and costs nothing.
+// `insufficient_tokens` and costs nothing. The request's work
+// (candles x `work_per_candle`, plus cci's period for each value
+// after its warm-up) is held to the catalog's `limits.max_work`
+// before anything is computed (400 naming the parameter, with `work`
+// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+// may also come when the answer was ready too close to the
+// function's time limit to be delivered: nothing is charged.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14267,7 +14412,13 @@ func (c *ClientWithResponses) ComputeIndicatorWithBodyWithResponse(ctx context.C
 // bounds are 400 `invalid_request` with `field` naming the culprit.
 // A request that ends in an error spends no session tokens; an answer
 // that costs more than the session has left is 402
-// `insufficient_tokens` and costs nothing.
+// `insufficient_tokens` and costs nothing. The request's work
+// (candles x `work_per_candle`, plus cci's period for each value
+// after its warm-up) is held to the catalog's `limits.max_work`
+// before anything is computed (400 naming the parameter, with `work`
+// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+// may also come when the answer was ready too close to the
+// function's time limit to be delivered: nothing is charged.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
