@@ -396,6 +396,9 @@ type CatalogEntry struct {
 	Lookback        int            `json:"lookback"`
 	OutputLookbacks map[string]int `json:"output_lookbacks"`
 	Conventions     string         `json:"conventions"`
+	// WorkPerCandle is the work of each candle (indicator.Spec.WorkOver;
+	// cci adds its period for each value after its warm-up).
+	WorkPerCandle int64 `json:"work_per_candle"`
 }
 
 // CatalogParam is one parameter as the catalog publishes it.
@@ -443,7 +446,7 @@ func Catalog() []CatalogEntry {
 		d := s.Defaults()
 		e := CatalogEntry{Name: s.Name, Title: s.Title, Category: s.Category, Description: s.Description, TALib: s.TALib,
 			Inputs: s.Inputs, Outputs: s.Outputs, Lookback: s.Lookback(d), OutputLookbacks: map[string]int{},
-			Conventions: s.Conventions, Params: []CatalogParam{}}
+			Conventions: s.Conventions, Params: []CatalogParam{}, WorkPerCandle: s.WorkPerCandle()}
 		for i, lb := range s.OutputLookbacks(d) {
 			e.OutputLookbacks[s.Outputs[i]] = lb
 		}
