@@ -26,8 +26,8 @@ func BenchmarkSDKCall(b *testing.B) {
 		b.Fatal(err)
 	}
 	in := &dynamodb.UpdateItemInput{TableName: aws.String("t"), Key: map[string]types.AttributeValue{"pk": S("HASH#x"), "sk": S("KEY")},
-		UpdateExpression:    aws.String("SET rl_tat = :a, rl_next = :b"),
-		ConditionExpression: aws.String("attribute_exists(pk) AND rl_tat <= :now"),
+		UpdateExpression:          aws.String("SET rl_tat = :a, rl_next = :b"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND rl_tat <= :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":a": N(1), ":b": N(2), ":now": N(3)},
 		ReturnValues:              types.ReturnValueAllNew}
 	b.ReportAllocs()
