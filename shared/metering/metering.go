@@ -82,6 +82,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -145,8 +146,27 @@ const MaxResponseBytes = answer.MaxResponseBytes
 // for a non-master caller without a session, f's error as is, 500 when f
 // returns a body that is not a JSON object, 402 insufficient_tokens when
 // the answer does not fit the session, and 503 when the charge fails or
-// would come too close to the request's deadline (Charge).
+// would come too close to the request's deadline (Charge). Every answer
+// to a caller in a session carries the X-Session-* headers: a refusal's
+// state the session as the request was admitted (it charged nothing).
 func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.HandlerFunc {
+	serve := m.serve(endpoint, f)
+	return func(w http.ResponseWriter, r *http.Request) error {
+		err := serve(w, r)
+		if c, ok := httpapi.CallerOf(r); err != nil && ok && !c.IsMaster() && c.SessionID != "" {
+			// A refusal charged nothing: the session's figures as the
+			// request was admitted.
+			h := w.Header()
+			h.Set(answer.HeaderSessionID, c.SessionID)
+			h.Set(answer.HeaderTokensUsed, strconv.FormatInt(c.SessionTokensUsed, 10))
+			h.Set(answer.HeaderTokensRemaining, strconv.FormatInt(max(0, c.SessionTokenLimit-c.SessionTokensUsed), 10))
+		}
+		return err
+	}
+}
+
+// serve is Handler but for the X-Session-* headers of its refusals.
+func (m *Meter) serve(endpoint func(r *http.Request) string, f Func) httpapi.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p, err := answer.Run(w, r, f)
 		if err != nil {

@@ -254,6 +254,12 @@ func TestMeteredRequest(t *testing.T) {
 			if s := e.stored(acc, id); s.TokensUsed != want || s.Requests != 1 {
 				t.Fatalf("%s spent tokens: %+v", tc.name, s)
 			}
+			// A refusal in a session states the session as admitted.
+			if inSession := tc.status != 200 && tc.c.SessionID != ""; inSession != (r.Header.Get("X-Session-Id") == id) ||
+				(inSession && (r.Header.Get("X-Session-Tokens-Used") != strconv.FormatInt(want, 10) ||
+					r.Header.Get("X-Session-Tokens-Remaining") != strconv.FormatInt(100000-want, 10))) {
+				t.Fatalf("%s: headers %v", tc.name, r.Header)
+			}
 		})
 	}
 }

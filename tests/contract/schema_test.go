@@ -97,7 +97,8 @@ func TestResponsesMatchSchemas(t *testing.T) {
 var neverSucceeds = map[string]bool{"GET /api/v1/mcp": true, "DELETE /api/v1/mcp": true}
 
 // ownHeaders are the response headers the API sets itself.
-var ownHeaders = []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+var ownHeaders = []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+	"X-Session-Id", "X-Session-Tokens-Used", "X-Session-Tokens-Remaining"}
 
 // maxBodyBytes is the test API's MAX_BODY_BYTES (main_test.go).
 const maxBodyBytes = 64 << 10

@@ -8494,10 +8494,13 @@ type CreateAccountResponse201Headers struct {
 
 // CreateAccountResponse400Headers the declared response headers of an HTTP 400 response for CreateAccount
 type CreateAccountResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // CreateAccountResponse401Headers the declared response headers of an HTTP 401 response for CreateAccount
@@ -8516,18 +8519,24 @@ type CreateAccountResponse403Headers struct {
 
 // CreateAccountResponse413Headers the declared response headers of an HTTP 413 response for CreateAccount
 type CreateAccountResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // CreateAccountResponse415Headers the declared response headers of an HTTP 415 response for CreateAccount
 type CreateAccountResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // CreateAccountResponse429Headers the declared response headers of an HTTP 429 response for CreateAccount
@@ -8541,13 +8550,19 @@ type CreateAccountResponse429Headers struct {
 
 // CreateAccountResponse500Headers the declared response headers of an HTTP 500 response for CreateAccount
 type CreateAccountResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // CreateAccountResponse503Headers the declared response headers of an HTTP 503 response for CreateAccount
 type CreateAccountResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type CreateAccountResponse struct {
@@ -8675,10 +8690,13 @@ type QuoteWyckoffResponse200Headers struct {
 
 // QuoteWyckoffResponse400Headers the declared response headers of an HTTP 400 response for QuoteWyckoff
 type QuoteWyckoffResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteWyckoffResponse401Headers the declared response headers of an HTTP 401 response for QuoteWyckoff
@@ -8689,26 +8707,35 @@ type QuoteWyckoffResponse401Headers struct {
 
 // QuoteWyckoffResponse403Headers the declared response headers of an HTTP 403 response for QuoteWyckoff
 type QuoteWyckoffResponse403Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteWyckoffResponse413Headers the declared response headers of an HTTP 413 response for QuoteWyckoff
 type QuoteWyckoffResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteWyckoffResponse415Headers the declared response headers of an HTTP 415 response for QuoteWyckoff
 type QuoteWyckoffResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteWyckoffResponse429Headers the declared response headers of an HTTP 429 response for QuoteWyckoff
@@ -8722,13 +8749,19 @@ type QuoteWyckoffResponse429Headers struct {
 
 // QuoteWyckoffResponse500Headers the declared response headers of an HTTP 500 response for QuoteWyckoff
 type QuoteWyckoffResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteWyckoffResponse503Headers the declared response headers of an HTTP 503 response for QuoteWyckoff
 type QuoteWyckoffResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type QuoteWyckoffResponse struct {
@@ -8859,10 +8892,13 @@ type AnalyzeWyckoffResponse200Headers struct {
 
 // AnalyzeWyckoffResponse400Headers the declared response headers of an HTTP 400 response for AnalyzeWyckoff
 type AnalyzeWyckoffResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AnalyzeWyckoffResponse401Headers the declared response headers of an HTTP 401 response for AnalyzeWyckoff
@@ -8873,34 +8909,46 @@ type AnalyzeWyckoffResponse401Headers struct {
 
 // AnalyzeWyckoffResponse402Headers the declared response headers of an HTTP 402 response for AnalyzeWyckoff
 type AnalyzeWyckoffResponse402Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AnalyzeWyckoffResponse403Headers the declared response headers of an HTTP 403 response for AnalyzeWyckoff
 type AnalyzeWyckoffResponse403Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AnalyzeWyckoffResponse413Headers the declared response headers of an HTTP 413 response for AnalyzeWyckoff
 type AnalyzeWyckoffResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AnalyzeWyckoffResponse415Headers the declared response headers of an HTTP 415 response for AnalyzeWyckoff
 type AnalyzeWyckoffResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AnalyzeWyckoffResponse429Headers the declared response headers of an HTTP 429 response for AnalyzeWyckoff
@@ -8914,13 +8962,19 @@ type AnalyzeWyckoffResponse429Headers struct {
 
 // AnalyzeWyckoffResponse500Headers the declared response headers of an HTTP 500 response for AnalyzeWyckoff
 type AnalyzeWyckoffResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AnalyzeWyckoffResponse503Headers the declared response headers of an HTTP 503 response for AnalyzeWyckoff
 type AnalyzeWyckoffResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type AnalyzeWyckoffResponse struct {
@@ -9055,21 +9109,30 @@ type GetDocsResponse200Headers struct {
 
 // GetDocsResponse413Headers the declared response headers of an HTTP 413 response for GetDocs
 type GetDocsResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetDocsResponse500Headers the declared response headers of an HTTP 500 response for GetDocs
 type GetDocsResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetDocsResponse503Headers the declared response headers of an HTTP 503 response for GetDocs
 type GetDocsResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetDocsResponse struct {
@@ -9151,21 +9214,30 @@ type GetDocsFileResponse404Headers struct {
 
 // GetDocsFileResponse413Headers the declared response headers of an HTTP 413 response for GetDocsFile
 type GetDocsFileResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetDocsFileResponse500Headers the declared response headers of an HTTP 500 response for GetDocsFile
 type GetDocsFileResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetDocsFileResponse503Headers the declared response headers of an HTTP 503 response for GetDocsFile
 type GetDocsFileResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetDocsFileResponse struct {
@@ -9247,21 +9319,30 @@ type GetHealthResponse200Headers struct {
 
 // GetHealthResponse413Headers the declared response headers of an HTTP 413 response for GetHealth
 type GetHealthResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetHealthResponse500Headers the declared response headers of an HTTP 500 response for GetHealth
 type GetHealthResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetHealthResponse503Headers the declared response headers of an HTTP 503 response for GetHealth
 type GetHealthResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetHealthResponse struct {
@@ -9358,10 +9439,13 @@ type GetIndicatorCatalogResponse403Headers struct {
 
 // GetIndicatorCatalogResponse413Headers the declared response headers of an HTTP 413 response for GetIndicatorCatalog
 type GetIndicatorCatalogResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetIndicatorCatalogResponse429Headers the declared response headers of an HTTP 429 response for GetIndicatorCatalog
@@ -9375,13 +9459,19 @@ type GetIndicatorCatalogResponse429Headers struct {
 
 // GetIndicatorCatalogResponse500Headers the declared response headers of an HTTP 500 response for GetIndicatorCatalog
 type GetIndicatorCatalogResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetIndicatorCatalogResponse503Headers the declared response headers of an HTTP 503 response for GetIndicatorCatalog
 type GetIndicatorCatalogResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetIndicatorCatalogResponse struct {
@@ -9494,10 +9584,13 @@ type ComputeIndicatorBatchResponse200Headers struct {
 
 // ComputeIndicatorBatchResponse400Headers the declared response headers of an HTTP 400 response for ComputeIndicatorBatch
 type ComputeIndicatorBatchResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorBatchResponse401Headers the declared response headers of an HTTP 401 response for ComputeIndicatorBatch
@@ -9508,34 +9601,46 @@ type ComputeIndicatorBatchResponse401Headers struct {
 
 // ComputeIndicatorBatchResponse402Headers the declared response headers of an HTTP 402 response for ComputeIndicatorBatch
 type ComputeIndicatorBatchResponse402Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorBatchResponse403Headers the declared response headers of an HTTP 403 response for ComputeIndicatorBatch
 type ComputeIndicatorBatchResponse403Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorBatchResponse413Headers the declared response headers of an HTTP 413 response for ComputeIndicatorBatch
 type ComputeIndicatorBatchResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorBatchResponse415Headers the declared response headers of an HTTP 415 response for ComputeIndicatorBatch
 type ComputeIndicatorBatchResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorBatchResponse429Headers the declared response headers of an HTTP 429 response for ComputeIndicatorBatch
@@ -9549,13 +9654,19 @@ type ComputeIndicatorBatchResponse429Headers struct {
 
 // ComputeIndicatorBatchResponse500Headers the declared response headers of an HTTP 500 response for ComputeIndicatorBatch
 type ComputeIndicatorBatchResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorBatchResponse503Headers the declared response headers of an HTTP 503 response for ComputeIndicatorBatch
 type ComputeIndicatorBatchResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type ComputeIndicatorBatchResponse struct {
@@ -9692,10 +9803,13 @@ type QuoteIndicatorsResponse200Headers struct {
 
 // QuoteIndicatorsResponse400Headers the declared response headers of an HTTP 400 response for QuoteIndicators
 type QuoteIndicatorsResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteIndicatorsResponse401Headers the declared response headers of an HTTP 401 response for QuoteIndicators
@@ -9706,26 +9820,35 @@ type QuoteIndicatorsResponse401Headers struct {
 
 // QuoteIndicatorsResponse403Headers the declared response headers of an HTTP 403 response for QuoteIndicators
 type QuoteIndicatorsResponse403Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteIndicatorsResponse413Headers the declared response headers of an HTTP 413 response for QuoteIndicators
 type QuoteIndicatorsResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteIndicatorsResponse415Headers the declared response headers of an HTTP 415 response for QuoteIndicators
 type QuoteIndicatorsResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteIndicatorsResponse429Headers the declared response headers of an HTTP 429 response for QuoteIndicators
@@ -9739,13 +9862,19 @@ type QuoteIndicatorsResponse429Headers struct {
 
 // QuoteIndicatorsResponse500Headers the declared response headers of an HTTP 500 response for QuoteIndicators
 type QuoteIndicatorsResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // QuoteIndicatorsResponse503Headers the declared response headers of an HTTP 503 response for QuoteIndicators
 type QuoteIndicatorsResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type QuoteIndicatorsResponse struct {
@@ -9876,10 +10005,13 @@ type ComputeIndicatorResponse200Headers struct {
 
 // ComputeIndicatorResponse400Headers the declared response headers of an HTTP 400 response for ComputeIndicator
 type ComputeIndicatorResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorResponse401Headers the declared response headers of an HTTP 401 response for ComputeIndicator
@@ -9890,34 +10022,46 @@ type ComputeIndicatorResponse401Headers struct {
 
 // ComputeIndicatorResponse402Headers the declared response headers of an HTTP 402 response for ComputeIndicator
 type ComputeIndicatorResponse402Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorResponse403Headers the declared response headers of an HTTP 403 response for ComputeIndicator
 type ComputeIndicatorResponse403Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorResponse413Headers the declared response headers of an HTTP 413 response for ComputeIndicator
 type ComputeIndicatorResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorResponse415Headers the declared response headers of an HTTP 415 response for ComputeIndicator
 type ComputeIndicatorResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorResponse429Headers the declared response headers of an HTTP 429 response for ComputeIndicator
@@ -9931,13 +10075,19 @@ type ComputeIndicatorResponse429Headers struct {
 
 // ComputeIndicatorResponse500Headers the declared response headers of an HTTP 500 response for ComputeIndicator
 type ComputeIndicatorResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ComputeIndicatorResponse503Headers the declared response headers of an HTTP 503 response for ComputeIndicator
 type ComputeIndicatorResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type ComputeIndicatorResponse struct {
@@ -10074,10 +10224,13 @@ type ListKeysResponse200Headers struct {
 
 // ListKeysResponse400Headers the declared response headers of an HTTP 400 response for ListKeys
 type ListKeysResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ListKeysResponse401Headers the declared response headers of an HTTP 401 response for ListKeys
@@ -10104,10 +10257,13 @@ type ListKeysResponse404Headers struct {
 
 // ListKeysResponse413Headers the declared response headers of an HTTP 413 response for ListKeys
 type ListKeysResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ListKeysResponse429Headers the declared response headers of an HTTP 429 response for ListKeys
@@ -10121,13 +10277,19 @@ type ListKeysResponse429Headers struct {
 
 // ListKeysResponse500Headers the declared response headers of an HTTP 500 response for ListKeys
 type ListKeysResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ListKeysResponse503Headers the declared response headers of an HTTP 503 response for ListKeys
 type ListKeysResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type ListKeysResponse struct {
@@ -10255,10 +10417,13 @@ type CreateKeyResponse201Headers struct {
 
 // CreateKeyResponse400Headers the declared response headers of an HTTP 400 response for CreateKey
 type CreateKeyResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // CreateKeyResponse401Headers the declared response headers of an HTTP 401 response for CreateKey
@@ -10293,18 +10458,24 @@ type CreateKeyResponse409Headers struct {
 
 // CreateKeyResponse413Headers the declared response headers of an HTTP 413 response for CreateKey
 type CreateKeyResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // CreateKeyResponse415Headers the declared response headers of an HTTP 415 response for CreateKey
 type CreateKeyResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // CreateKeyResponse429Headers the declared response headers of an HTTP 429 response for CreateKey
@@ -10318,13 +10489,19 @@ type CreateKeyResponse429Headers struct {
 
 // CreateKeyResponse500Headers the declared response headers of an HTTP 500 response for CreateKey
 type CreateKeyResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // CreateKeyResponse503Headers the declared response headers of an HTTP 503 response for CreateKey
 type CreateKeyResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type CreateKeyResponse struct {
@@ -10470,10 +10647,13 @@ type RevokeKeyResponse204Headers struct {
 
 // RevokeKeyResponse400Headers the declared response headers of an HTTP 400 response for RevokeKey
 type RevokeKeyResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // RevokeKeyResponse401Headers the declared response headers of an HTTP 401 response for RevokeKey
@@ -10500,10 +10680,13 @@ type RevokeKeyResponse404Headers struct {
 
 // RevokeKeyResponse413Headers the declared response headers of an HTTP 413 response for RevokeKey
 type RevokeKeyResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // RevokeKeyResponse429Headers the declared response headers of an HTTP 429 response for RevokeKey
@@ -10517,13 +10700,19 @@ type RevokeKeyResponse429Headers struct {
 
 // RevokeKeyResponse500Headers the declared response headers of an HTTP 500 response for RevokeKey
 type RevokeKeyResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // RevokeKeyResponse503Headers the declared response headers of an HTTP 503 response for RevokeKey
 type RevokeKeyResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type RevokeKeyResponse struct {
@@ -10644,10 +10833,13 @@ type GetKeyResponse200Headers struct {
 
 // GetKeyResponse400Headers the declared response headers of an HTTP 400 response for GetKey
 type GetKeyResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetKeyResponse401Headers the declared response headers of an HTTP 401 response for GetKey
@@ -10674,10 +10866,13 @@ type GetKeyResponse404Headers struct {
 
 // GetKeyResponse413Headers the declared response headers of an HTTP 413 response for GetKey
 type GetKeyResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetKeyResponse429Headers the declared response headers of an HTTP 429 response for GetKey
@@ -10691,13 +10886,19 @@ type GetKeyResponse429Headers struct {
 
 // GetKeyResponse500Headers the declared response headers of an HTTP 500 response for GetKey
 type GetKeyResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetKeyResponse503Headers the declared response headers of an HTTP 503 response for GetKey
 type GetKeyResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetKeyResponse struct {
@@ -10825,10 +11026,13 @@ type RotateKeyResponse201Headers struct {
 
 // RotateKeyResponse400Headers the declared response headers of an HTTP 400 response for RotateKey
 type RotateKeyResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // RotateKeyResponse401Headers the declared response headers of an HTTP 401 response for RotateKey
@@ -10863,18 +11067,24 @@ type RotateKeyResponse409Headers struct {
 
 // RotateKeyResponse413Headers the declared response headers of an HTTP 413 response for RotateKey
 type RotateKeyResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // RotateKeyResponse415Headers the declared response headers of an HTTP 415 response for RotateKey
 type RotateKeyResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // RotateKeyResponse429Headers the declared response headers of an HTTP 429 response for RotateKey
@@ -10888,13 +11098,19 @@ type RotateKeyResponse429Headers struct {
 
 // RotateKeyResponse500Headers the declared response headers of an HTTP 500 response for RotateKey
 type RotateKeyResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // RotateKeyResponse503Headers the declared response headers of an HTTP 503 response for RotateKey
 type RotateKeyResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type RotateKeyResponse struct {
@@ -11040,10 +11256,13 @@ type GetKeyUsageResponse200Headers struct {
 
 // GetKeyUsageResponse400Headers the declared response headers of an HTTP 400 response for GetKeyUsage
 type GetKeyUsageResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetKeyUsageResponse401Headers the declared response headers of an HTTP 401 response for GetKeyUsage
@@ -11070,10 +11289,13 @@ type GetKeyUsageResponse404Headers struct {
 
 // GetKeyUsageResponse413Headers the declared response headers of an HTTP 413 response for GetKeyUsage
 type GetKeyUsageResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetKeyUsageResponse429Headers the declared response headers of an HTTP 429 response for GetKeyUsage
@@ -11087,13 +11309,19 @@ type GetKeyUsageResponse429Headers struct {
 
 // GetKeyUsageResponse500Headers the declared response headers of an HTTP 500 response for GetKeyUsage
 type GetKeyUsageResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetKeyUsageResponse503Headers the declared response headers of an HTTP 503 response for GetKeyUsage
 type GetKeyUsageResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetKeyUsageResponse struct {
@@ -11236,10 +11464,13 @@ type McpEndSessionResponse405Headers struct {
 
 // McpEndSessionResponse413Headers the declared response headers of an HTTP 413 response for McpEndSession
 type McpEndSessionResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // McpEndSessionResponse429Headers the declared response headers of an HTTP 429 response for McpEndSession
@@ -11253,13 +11484,19 @@ type McpEndSessionResponse429Headers struct {
 
 // McpEndSessionResponse500Headers the declared response headers of an HTTP 500 response for McpEndSession
 type McpEndSessionResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // McpEndSessionResponse503Headers the declared response headers of an HTTP 503 response for McpEndSession
 type McpEndSessionResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type McpEndSessionResponse struct {
@@ -11384,10 +11621,13 @@ type McpOpenStreamResponse405Headers struct {
 
 // McpOpenStreamResponse413Headers the declared response headers of an HTTP 413 response for McpOpenStream
 type McpOpenStreamResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // McpOpenStreamResponse429Headers the declared response headers of an HTTP 429 response for McpOpenStream
@@ -11401,13 +11641,19 @@ type McpOpenStreamResponse429Headers struct {
 
 // McpOpenStreamResponse500Headers the declared response headers of an HTTP 500 response for McpOpenStream
 type McpOpenStreamResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // McpOpenStreamResponse503Headers the declared response headers of an HTTP 503 response for McpOpenStream
 type McpOpenStreamResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type McpOpenStreamResponse struct {
@@ -11547,18 +11793,24 @@ type McpMessageResponse403Headers struct {
 
 // McpMessageResponse413Headers the declared response headers of an HTTP 413 response for McpMessage
 type McpMessageResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // McpMessageResponse415Headers the declared response headers of an HTTP 415 response for McpMessage
 type McpMessageResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // McpMessageResponse429Headers the declared response headers of an HTTP 429 response for McpMessage
@@ -11572,13 +11824,19 @@ type McpMessageResponse429Headers struct {
 
 // McpMessageResponse500Headers the declared response headers of an HTTP 500 response for McpMessage
 type McpMessageResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // McpMessageResponse503Headers the declared response headers of an HTTP 503 response for McpMessage
 type McpMessageResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type McpMessageResponse struct {
@@ -11705,21 +11963,30 @@ type GetOpenAPIResponse200Headers struct {
 
 // GetOpenAPIResponse413Headers the declared response headers of an HTTP 413 response for GetOpenAPI
 type GetOpenAPIResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetOpenAPIResponse500Headers the declared response headers of an HTTP 500 response for GetOpenAPI
 type GetOpenAPIResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetOpenAPIResponse503Headers the declared response headers of an HTTP 503 response for GetOpenAPI
 type GetOpenAPIResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetOpenAPIResponse struct {
@@ -11802,10 +12069,13 @@ type GetOperatorMetricsResponse200Headers struct {
 
 // GetOperatorMetricsResponse400Headers the declared response headers of an HTTP 400 response for GetOperatorMetrics
 type GetOperatorMetricsResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetOperatorMetricsResponse401Headers the declared response headers of an HTTP 401 response for GetOperatorMetrics
@@ -11824,10 +12094,13 @@ type GetOperatorMetricsResponse404Headers struct {
 
 // GetOperatorMetricsResponse413Headers the declared response headers of an HTTP 413 response for GetOperatorMetrics
 type GetOperatorMetricsResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetOperatorMetricsResponse429Headers the declared response headers of an HTTP 429 response for GetOperatorMetrics
@@ -11841,13 +12114,19 @@ type GetOperatorMetricsResponse429Headers struct {
 
 // GetOperatorMetricsResponse500Headers the declared response headers of an HTTP 500 response for GetOperatorMetrics
 type GetOperatorMetricsResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetOperatorMetricsResponse503Headers the declared response headers of an HTTP 503 response for GetOperatorMetrics
 type GetOperatorMetricsResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetOperatorMetricsResponse struct {
@@ -11963,21 +12242,30 @@ type GetPricingResponse200Headers struct {
 
 // GetPricingResponse413Headers the declared response headers of an HTTP 413 response for GetPricing
 type GetPricingResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetPricingResponse500Headers the declared response headers of an HTTP 500 response for GetPricing
 type GetPricingResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetPricingResponse503Headers the declared response headers of an HTTP 503 response for GetPricing
 type GetPricingResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetPricingResponse struct {
@@ -12060,10 +12348,13 @@ type ListSessionsResponse200Headers struct {
 
 // ListSessionsResponse400Headers the declared response headers of an HTTP 400 response for ListSessions
 type ListSessionsResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ListSessionsResponse401Headers the declared response headers of an HTTP 401 response for ListSessions
@@ -12090,10 +12381,13 @@ type ListSessionsResponse404Headers struct {
 
 // ListSessionsResponse413Headers the declared response headers of an HTTP 413 response for ListSessions
 type ListSessionsResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ListSessionsResponse429Headers the declared response headers of an HTTP 429 response for ListSessions
@@ -12107,13 +12401,19 @@ type ListSessionsResponse429Headers struct {
 
 // ListSessionsResponse500Headers the declared response headers of an HTTP 500 response for ListSessions
 type ListSessionsResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // ListSessionsResponse503Headers the declared response headers of an HTTP 503 response for ListSessions
 type ListSessionsResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type ListSessionsResponse struct {
@@ -12241,10 +12541,13 @@ type StartSessionResponse201Headers struct {
 
 // StartSessionResponse400Headers the declared response headers of an HTTP 400 response for StartSession
 type StartSessionResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // StartSessionResponse401Headers the declared response headers of an HTTP 401 response for StartSession
@@ -12287,18 +12590,24 @@ type StartSessionResponse409Headers struct {
 
 // StartSessionResponse413Headers the declared response headers of an HTTP 413 response for StartSession
 type StartSessionResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // StartSessionResponse415Headers the declared response headers of an HTTP 415 response for StartSession
 type StartSessionResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // StartSessionResponse429Headers the declared response headers of an HTTP 429 response for StartSession
@@ -12312,13 +12621,19 @@ type StartSessionResponse429Headers struct {
 
 // StartSessionResponse500Headers the declared response headers of an HTTP 500 response for StartSession
 type StartSessionResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // StartSessionResponse503Headers the declared response headers of an HTTP 503 response for StartSession
 type StartSessionResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type StartSessionResponse struct {
@@ -12473,10 +12788,13 @@ type GetCurrentSessionResponse200Headers struct {
 
 // GetCurrentSessionResponse400Headers the declared response headers of an HTTP 400 response for GetCurrentSession
 type GetCurrentSessionResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetCurrentSessionResponse401Headers the declared response headers of an HTTP 401 response for GetCurrentSession
@@ -12503,10 +12821,13 @@ type GetCurrentSessionResponse404Headers struct {
 
 // GetCurrentSessionResponse413Headers the declared response headers of an HTTP 413 response for GetCurrentSession
 type GetCurrentSessionResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetCurrentSessionResponse429Headers the declared response headers of an HTTP 429 response for GetCurrentSession
@@ -12520,13 +12841,19 @@ type GetCurrentSessionResponse429Headers struct {
 
 // GetCurrentSessionResponse500Headers the declared response headers of an HTTP 500 response for GetCurrentSession
 type GetCurrentSessionResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetCurrentSessionResponse503Headers the declared response headers of an HTTP 503 response for GetCurrentSession
 type GetCurrentSessionResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetCurrentSessionResponse struct {
@@ -12654,10 +12981,13 @@ type GetQuotaResponse200Headers struct {
 
 // GetQuotaResponse400Headers the declared response headers of an HTTP 400 response for GetQuota
 type GetQuotaResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetQuotaResponse401Headers the declared response headers of an HTTP 401 response for GetQuota
@@ -12684,10 +13014,13 @@ type GetQuotaResponse404Headers struct {
 
 // GetQuotaResponse413Headers the declared response headers of an HTTP 413 response for GetQuota
 type GetQuotaResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetQuotaResponse429Headers the declared response headers of an HTTP 429 response for GetQuota
@@ -12701,13 +13034,19 @@ type GetQuotaResponse429Headers struct {
 
 // GetQuotaResponse500Headers the declared response headers of an HTTP 500 response for GetQuota
 type GetQuotaResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetQuotaResponse503Headers the declared response headers of an HTTP 503 response for GetQuota
 type GetQuotaResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetQuotaResponse struct {
@@ -12835,10 +13174,13 @@ type AddQuotaResponse201Headers struct {
 
 // AddQuotaResponse400Headers the declared response headers of an HTTP 400 response for AddQuota
 type AddQuotaResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AddQuotaResponse401Headers the declared response headers of an HTTP 401 response for AddQuota
@@ -12881,18 +13223,24 @@ type AddQuotaResponse409Headers struct {
 
 // AddQuotaResponse413Headers the declared response headers of an HTTP 413 response for AddQuota
 type AddQuotaResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AddQuotaResponse415Headers the declared response headers of an HTTP 415 response for AddQuota
 type AddQuotaResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AddQuotaResponse429Headers the declared response headers of an HTTP 429 response for AddQuota
@@ -12906,13 +13254,19 @@ type AddQuotaResponse429Headers struct {
 
 // AddQuotaResponse500Headers the declared response headers of an HTTP 500 response for AddQuota
 type AddQuotaResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // AddQuotaResponse503Headers the declared response headers of an HTTP 503 response for AddQuota
 type AddQuotaResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type AddQuotaResponse struct {
@@ -13067,10 +13421,13 @@ type GetSessionResponse200Headers struct {
 
 // GetSessionResponse400Headers the declared response headers of an HTTP 400 response for GetSession
 type GetSessionResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetSessionResponse401Headers the declared response headers of an HTTP 401 response for GetSession
@@ -13097,10 +13454,13 @@ type GetSessionResponse404Headers struct {
 
 // GetSessionResponse413Headers the declared response headers of an HTTP 413 response for GetSession
 type GetSessionResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetSessionResponse429Headers the declared response headers of an HTTP 429 response for GetSession
@@ -13114,13 +13474,19 @@ type GetSessionResponse429Headers struct {
 
 // GetSessionResponse500Headers the declared response headers of an HTTP 500 response for GetSession
 type GetSessionResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetSessionResponse503Headers the declared response headers of an HTTP 503 response for GetSession
 type GetSessionResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetSessionResponse struct {
@@ -13248,10 +13614,13 @@ type TerminateSessionResponse200Headers struct {
 
 // TerminateSessionResponse400Headers the declared response headers of an HTTP 400 response for TerminateSession
 type TerminateSessionResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // TerminateSessionResponse401Headers the declared response headers of an HTTP 401 response for TerminateSession
@@ -13286,18 +13655,24 @@ type TerminateSessionResponse409Headers struct {
 
 // TerminateSessionResponse413Headers the declared response headers of an HTTP 413 response for TerminateSession
 type TerminateSessionResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // TerminateSessionResponse415Headers the declared response headers of an HTTP 415 response for TerminateSession
 type TerminateSessionResponse415Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // TerminateSessionResponse429Headers the declared response headers of an HTTP 429 response for TerminateSession
@@ -13311,13 +13686,19 @@ type TerminateSessionResponse429Headers struct {
 
 // TerminateSessionResponse500Headers the declared response headers of an HTTP 500 response for TerminateSession
 type TerminateSessionResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // TerminateSessionResponse503Headers the declared response headers of an HTTP 503 response for TerminateSession
 type TerminateSessionResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type TerminateSessionResponse struct {
@@ -13463,10 +13844,13 @@ type GetUsageResponse200Headers struct {
 
 // GetUsageResponse400Headers the declared response headers of an HTTP 400 response for GetUsage
 type GetUsageResponse400Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetUsageResponse401Headers the declared response headers of an HTTP 401 response for GetUsage
@@ -13493,10 +13877,13 @@ type GetUsageResponse404Headers struct {
 
 // GetUsageResponse413Headers the declared response headers of an HTTP 413 response for GetUsage
 type GetUsageResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetUsageResponse429Headers the declared response headers of an HTTP 429 response for GetUsage
@@ -13510,13 +13897,19 @@ type GetUsageResponse429Headers struct {
 
 // GetUsageResponse500Headers the declared response headers of an HTTP 500 response for GetUsage
 type GetUsageResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetUsageResponse503Headers the declared response headers of an HTTP 503 response for GetUsage
 type GetUsageResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetUsageResponse struct {
@@ -13642,21 +14035,30 @@ type GetDashboardResponse200Headers struct {
 
 // GetDashboardResponse413Headers the declared response headers of an HTTP 413 response for GetDashboard
 type GetDashboardResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetDashboardResponse500Headers the declared response headers of an HTTP 500 response for GetDashboard
 type GetDashboardResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetDashboardResponse503Headers the declared response headers of an HTTP 503 response for GetDashboard
 type GetDashboardResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetDashboardResponse struct {
@@ -13738,21 +14140,30 @@ type GetDashboardAssetResponse404Headers struct {
 
 // GetDashboardAssetResponse413Headers the declared response headers of an HTTP 413 response for GetDashboardAsset
 type GetDashboardAssetResponse413Headers struct {
-	RateLimitLimit     *int
-	RateLimitRemaining *int
-	RateLimitReset     *int
-	XRequestId         string
+	RateLimitLimit          *int
+	RateLimitRemaining      *int
+	RateLimitReset          *int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetDashboardAssetResponse500Headers the declared response headers of an HTTP 500 response for GetDashboardAsset
 type GetDashboardAssetResponse500Headers struct {
-	XRequestId string
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 // GetDashboardAssetResponse503Headers the declared response headers of an HTTP 503 response for GetDashboardAsset
 type GetDashboardAssetResponse503Headers struct {
-	RetryAfter int
-	XRequestId string
+	RetryAfter              int
+	XRequestId              string
+	XSessionId              *string
+	XSessionTokensRemaining *int64
+	XSessionTokensUsed      *int64
 }
 
 type GetDashboardAssetResponse struct {
@@ -15152,6 +15563,27 @@ func ParseCreateAccountResponse(rsp *http.Response) (*CreateAccountResponse, err
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateAccountResponse401Headers
@@ -15231,6 +15663,27 @@ func ParseCreateAccountResponse(rsp *http.Response) (*CreateAccountResponse, err
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CreateAccountResponse415Headers
@@ -15261,6 +15714,27 @@ func ParseCreateAccountResponse(rsp *http.Response) (*CreateAccountResponse, err
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -15310,6 +15784,27 @@ func ParseCreateAccountResponse(rsp *http.Response) (*CreateAccountResponse, err
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateAccountResponse503Headers
@@ -15326,6 +15821,27 @@ func ParseCreateAccountResponse(rsp *http.Response) (*CreateAccountResponse, err
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -15474,6 +15990,27 @@ func ParseQuoteWyckoffResponse(rsp *http.Response) (*QuoteWyckoffResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers QuoteWyckoffResponse401Headers
@@ -15522,6 +16059,27 @@ func ParseQuoteWyckoffResponse(rsp *http.Response) (*QuoteWyckoffResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 413:
 		var headers QuoteWyckoffResponse413Headers
@@ -15553,6 +16111,27 @@ func ParseQuoteWyckoffResponse(rsp *http.Response) (*QuoteWyckoffResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers QuoteWyckoffResponse415Headers
@@ -15583,6 +16162,27 @@ func ParseQuoteWyckoffResponse(rsp *http.Response) (*QuoteWyckoffResponse, error
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -15632,6 +16232,27 @@ func ParseQuoteWyckoffResponse(rsp *http.Response) (*QuoteWyckoffResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers QuoteWyckoffResponse503Headers
@@ -15648,6 +16269,27 @@ func ParseQuoteWyckoffResponse(rsp *http.Response) (*QuoteWyckoffResponse, error
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -15824,6 +16466,27 @@ func ParseAnalyzeWyckoffResponse(rsp *http.Response) (*AnalyzeWyckoffResponse, e
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers AnalyzeWyckoffResponse401Headers
@@ -15872,6 +16535,27 @@ func ParseAnalyzeWyckoffResponse(rsp *http.Response) (*AnalyzeWyckoffResponse, e
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers402 = &headers
 	case rsp.StatusCode == 403:
 		var headers AnalyzeWyckoffResponse403Headers
@@ -15902,6 +16586,27 @@ func ParseAnalyzeWyckoffResponse(rsp *http.Response) (*AnalyzeWyckoffResponse, e
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 413:
@@ -15934,6 +16639,27 @@ func ParseAnalyzeWyckoffResponse(rsp *http.Response) (*AnalyzeWyckoffResponse, e
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers AnalyzeWyckoffResponse415Headers
@@ -15964,6 +16690,27 @@ func ParseAnalyzeWyckoffResponse(rsp *http.Response) (*AnalyzeWyckoffResponse, e
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -16013,6 +16760,27 @@ func ParseAnalyzeWyckoffResponse(rsp *http.Response) (*AnalyzeWyckoffResponse, e
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers AnalyzeWyckoffResponse503Headers
@@ -16029,6 +16797,27 @@ func ParseAnalyzeWyckoffResponse(rsp *http.Response) (*AnalyzeWyckoffResponse, e
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -16121,6 +16910,27 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetDocsResponse500Headers
@@ -16130,6 +16940,27 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
@@ -16147,6 +16978,27 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -16277,6 +17129,27 @@ func ParseGetDocsFileResponse(rsp *http.Response) (*GetDocsFileResponse, error) 
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetDocsFileResponse500Headers
@@ -16286,6 +17159,27 @@ func ParseGetDocsFileResponse(rsp *http.Response) (*GetDocsFileResponse, error) 
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
@@ -16303,6 +17197,27 @@ func ParseGetDocsFileResponse(rsp *http.Response) (*GetDocsFileResponse, error) 
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -16395,6 +17310,27 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetHealthResponse500Headers
@@ -16404,6 +17340,27 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
@@ -16421,6 +17378,27 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -16603,6 +17581,27 @@ func ParseGetIndicatorCatalogResponse(rsp *http.Response) (*GetIndicatorCatalogR
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetIndicatorCatalogResponse429Headers
@@ -16651,6 +17650,27 @@ func ParseGetIndicatorCatalogResponse(rsp *http.Response) (*GetIndicatorCatalogR
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetIndicatorCatalogResponse503Headers
@@ -16667,6 +17687,27 @@ func ParseGetIndicatorCatalogResponse(rsp *http.Response) (*GetIndicatorCatalogR
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -16843,6 +17884,27 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ComputeIndicatorBatchResponse401Headers
@@ -16891,6 +17953,27 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers402 = &headers
 	case rsp.StatusCode == 403:
 		var headers ComputeIndicatorBatchResponse403Headers
@@ -16921,6 +18004,27 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 413:
@@ -16953,6 +18057,27 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers ComputeIndicatorBatchResponse415Headers
@@ -16983,6 +18108,27 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -17032,6 +18178,27 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ComputeIndicatorBatchResponse503Headers
@@ -17048,6 +18215,27 @@ func ParseComputeIndicatorBatchResponse(rsp *http.Response) (*ComputeIndicatorBa
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -17196,6 +18384,27 @@ func ParseQuoteIndicatorsResponse(rsp *http.Response) (*QuoteIndicatorsResponse,
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers QuoteIndicatorsResponse401Headers
@@ -17244,6 +18453,27 @@ func ParseQuoteIndicatorsResponse(rsp *http.Response) (*QuoteIndicatorsResponse,
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 413:
 		var headers QuoteIndicatorsResponse413Headers
@@ -17275,6 +18505,27 @@ func ParseQuoteIndicatorsResponse(rsp *http.Response) (*QuoteIndicatorsResponse,
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers QuoteIndicatorsResponse415Headers
@@ -17305,6 +18556,27 @@ func ParseQuoteIndicatorsResponse(rsp *http.Response) (*QuoteIndicatorsResponse,
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -17354,6 +18626,27 @@ func ParseQuoteIndicatorsResponse(rsp *http.Response) (*QuoteIndicatorsResponse,
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers QuoteIndicatorsResponse503Headers
@@ -17370,6 +18663,27 @@ func ParseQuoteIndicatorsResponse(rsp *http.Response) (*QuoteIndicatorsResponse,
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -17546,6 +18860,27 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ComputeIndicatorResponse401Headers
@@ -17594,6 +18929,27 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers402 = &headers
 	case rsp.StatusCode == 403:
 		var headers ComputeIndicatorResponse403Headers
@@ -17624,6 +18980,27 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 413:
@@ -17656,6 +19033,27 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers ComputeIndicatorResponse415Headers
@@ -17686,6 +19084,27 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -17735,6 +19154,27 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ComputeIndicatorResponse503Headers
@@ -17751,6 +19191,27 @@ func ParseComputeIndicatorResponse(rsp *http.Response) (*ComputeIndicatorRespons
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -17899,6 +19360,27 @@ func ParseListKeysResponse(rsp *http.Response) (*ListKeysResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListKeysResponse401Headers
@@ -18009,6 +19491,27 @@ func ParseListKeysResponse(rsp *http.Response) (*ListKeysResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListKeysResponse429Headers
@@ -18057,6 +19560,27 @@ func ParseListKeysResponse(rsp *http.Response) (*ListKeysResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListKeysResponse503Headers
@@ -18073,6 +19597,27 @@ func ParseListKeysResponse(rsp *http.Response) (*ListKeysResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -18235,6 +19780,27 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateKeyResponse401Headers
@@ -18376,6 +19942,27 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CreateKeyResponse415Headers
@@ -18406,6 +19993,27 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -18455,6 +20063,27 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateKeyResponse503Headers
@@ -18471,6 +20100,27 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -18615,6 +20265,27 @@ func ParseRevokeKeyResponse(rsp *http.Response) (*RevokeKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers RevokeKeyResponse401Headers
@@ -18725,6 +20396,27 @@ func ParseRevokeKeyResponse(rsp *http.Response) (*RevokeKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers RevokeKeyResponse429Headers
@@ -18773,6 +20465,27 @@ func ParseRevokeKeyResponse(rsp *http.Response) (*RevokeKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers RevokeKeyResponse503Headers
@@ -18789,6 +20502,27 @@ func ParseRevokeKeyResponse(rsp *http.Response) (*RevokeKeyResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -18937,6 +20671,27 @@ func ParseGetKeyResponse(rsp *http.Response) (*GetKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetKeyResponse401Headers
@@ -19047,6 +20802,27 @@ func ParseGetKeyResponse(rsp *http.Response) (*GetKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetKeyResponse429Headers
@@ -19095,6 +20871,27 @@ func ParseGetKeyResponse(rsp *http.Response) (*GetKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetKeyResponse503Headers
@@ -19111,6 +20908,27 @@ func ParseGetKeyResponse(rsp *http.Response) (*GetKeyResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -19273,6 +21091,27 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers RotateKeyResponse401Headers
@@ -19414,6 +21253,27 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers RotateKeyResponse415Headers
@@ -19444,6 +21304,27 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -19493,6 +21374,27 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers RotateKeyResponse503Headers
@@ -19509,6 +21411,27 @@ func ParseRotateKeyResponse(rsp *http.Response) (*RotateKeyResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -19657,6 +21580,27 @@ func ParseGetKeyUsageResponse(rsp *http.Response) (*GetKeyUsageResponse, error) 
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetKeyUsageResponse401Headers
@@ -19767,6 +21711,27 @@ func ParseGetKeyUsageResponse(rsp *http.Response) (*GetKeyUsageResponse, error) 
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetKeyUsageResponse429Headers
@@ -19815,6 +21780,27 @@ func ParseGetKeyUsageResponse(rsp *http.Response) (*GetKeyUsageResponse, error) 
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetKeyUsageResponse503Headers
@@ -19831,6 +21817,27 @@ func ParseGetKeyUsageResponse(rsp *http.Response) (*GetKeyUsageResponse, error) 
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -20020,6 +22027,27 @@ func ParseMcpEndSessionResponse(rsp *http.Response) (*McpEndSessionResponse, err
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers McpEndSessionResponse429Headers
@@ -20068,6 +22096,27 @@ func ParseMcpEndSessionResponse(rsp *http.Response) (*McpEndSessionResponse, err
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers McpEndSessionResponse503Headers
@@ -20084,6 +22133,27 @@ func ParseMcpEndSessionResponse(rsp *http.Response) (*McpEndSessionResponse, err
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -20273,6 +22343,27 @@ func ParseMcpOpenStreamResponse(rsp *http.Response) (*McpOpenStreamResponse, err
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers McpOpenStreamResponse429Headers
@@ -20321,6 +22412,27 @@ func ParseMcpOpenStreamResponse(rsp *http.Response) (*McpOpenStreamResponse, err
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers McpOpenStreamResponse503Headers
@@ -20337,6 +22449,27 @@ func ParseMcpOpenStreamResponse(rsp *http.Response) (*McpOpenStreamResponse, err
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -20598,6 +22731,27 @@ func ParseMcpMessageResponse(rsp *http.Response) (*McpMessageResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers McpMessageResponse415Headers
@@ -20628,6 +22782,27 @@ func ParseMcpMessageResponse(rsp *http.Response) (*McpMessageResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -20677,6 +22852,27 @@ func ParseMcpMessageResponse(rsp *http.Response) (*McpMessageResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers McpMessageResponse503Headers
@@ -20693,6 +22889,27 @@ func ParseMcpMessageResponse(rsp *http.Response) (*McpMessageResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -20785,6 +23002,27 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetOpenAPIResponse500Headers
@@ -20794,6 +23032,27 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
@@ -20811,6 +23070,27 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -20952,6 +23232,27 @@ func ParseGetOperatorMetricsResponse(rsp *http.Response) (*GetOperatorMetricsRes
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetOperatorMetricsResponse401Headers
@@ -21031,6 +23332,27 @@ func ParseGetOperatorMetricsResponse(rsp *http.Response) (*GetOperatorMetricsRes
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetOperatorMetricsResponse429Headers
@@ -21079,6 +23401,27 @@ func ParseGetOperatorMetricsResponse(rsp *http.Response) (*GetOperatorMetricsRes
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetOperatorMetricsResponse503Headers
@@ -21095,6 +23438,27 @@ func ParseGetOperatorMetricsResponse(rsp *http.Response) (*GetOperatorMetricsRes
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -21187,6 +23551,27 @@ func ParseGetPricingResponse(rsp *http.Response) (*GetPricingResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetPricingResponse500Headers
@@ -21196,6 +23581,27 @@ func ParseGetPricingResponse(rsp *http.Response) (*GetPricingResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
@@ -21213,6 +23619,27 @@ func ParseGetPricingResponse(rsp *http.Response) (*GetPricingResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -21361,6 +23788,27 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListSessionsResponse401Headers
@@ -21471,6 +23919,27 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListSessionsResponse429Headers
@@ -21519,6 +23988,27 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListSessionsResponse503Headers
@@ -21535,6 +24025,27 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -21703,6 +24214,27 @@ func ParseStartSessionResponse(rsp *http.Response) (*StartSessionResponse, error
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -21876,6 +24408,27 @@ func ParseStartSessionResponse(rsp *http.Response) (*StartSessionResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers StartSessionResponse415Headers
@@ -21906,6 +24459,27 @@ func ParseStartSessionResponse(rsp *http.Response) (*StartSessionResponse, error
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -21955,6 +24529,27 @@ func ParseStartSessionResponse(rsp *http.Response) (*StartSessionResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers StartSessionResponse503Headers
@@ -21971,6 +24566,27 @@ func ParseStartSessionResponse(rsp *http.Response) (*StartSessionResponse, error
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -22119,6 +24735,27 @@ func ParseGetCurrentSessionResponse(rsp *http.Response) (*GetCurrentSessionRespo
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetCurrentSessionResponse401Headers
@@ -22229,6 +24866,27 @@ func ParseGetCurrentSessionResponse(rsp *http.Response) (*GetCurrentSessionRespo
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetCurrentSessionResponse429Headers
@@ -22277,6 +24935,27 @@ func ParseGetCurrentSessionResponse(rsp *http.Response) (*GetCurrentSessionRespo
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCurrentSessionResponse503Headers
@@ -22293,6 +24972,27 @@ func ParseGetCurrentSessionResponse(rsp *http.Response) (*GetCurrentSessionRespo
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -22441,6 +25141,27 @@ func ParseGetQuotaResponse(rsp *http.Response) (*GetQuotaResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetQuotaResponse401Headers
@@ -22551,6 +25272,27 @@ func ParseGetQuotaResponse(rsp *http.Response) (*GetQuotaResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetQuotaResponse429Headers
@@ -22599,6 +25341,27 @@ func ParseGetQuotaResponse(rsp *http.Response) (*GetQuotaResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetQuotaResponse503Headers
@@ -22615,6 +25378,27 @@ func ParseGetQuotaResponse(rsp *http.Response) (*GetQuotaResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -22783,6 +25567,27 @@ func ParseAddQuotaResponse(rsp *http.Response) (*AddQuotaResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
@@ -22956,6 +25761,27 @@ func ParseAddQuotaResponse(rsp *http.Response) (*AddQuotaResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers AddQuotaResponse415Headers
@@ -22986,6 +25812,27 @@ func ParseAddQuotaResponse(rsp *http.Response) (*AddQuotaResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -23035,6 +25882,27 @@ func ParseAddQuotaResponse(rsp *http.Response) (*AddQuotaResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers AddQuotaResponse503Headers
@@ -23051,6 +25919,27 @@ func ParseAddQuotaResponse(rsp *http.Response) (*AddQuotaResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -23199,6 +26088,27 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetSessionResponse401Headers
@@ -23309,6 +26219,27 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetSessionResponse429Headers
@@ -23357,6 +26288,27 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetSessionResponse503Headers
@@ -23373,6 +26325,27 @@ func ParseGetSessionResponse(rsp *http.Response) (*GetSessionResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -23535,6 +26508,27 @@ func ParseTerminateSessionResponse(rsp *http.Response) (*TerminateSessionRespons
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers TerminateSessionResponse401Headers
@@ -23676,6 +26670,27 @@ func ParseTerminateSessionResponse(rsp *http.Response) (*TerminateSessionRespons
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers TerminateSessionResponse415Headers
@@ -23706,6 +26721,27 @@ func ParseTerminateSessionResponse(rsp *http.Response) (*TerminateSessionRespons
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
@@ -23755,6 +26791,27 @@ func ParseTerminateSessionResponse(rsp *http.Response) (*TerminateSessionRespons
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers TerminateSessionResponse503Headers
@@ -23771,6 +26828,27 @@ func ParseTerminateSessionResponse(rsp *http.Response) (*TerminateSessionRespons
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -23919,6 +26997,27 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetUsageResponse401Headers
@@ -24029,6 +27128,27 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetUsageResponse429Headers
@@ -24077,6 +27197,27 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetUsageResponse503Headers
@@ -24093,6 +27234,27 @@ func ParseGetUsageResponse(rsp *http.Response) (*GetUsageResponse, error) {
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -24185,6 +27347,27 @@ func ParseGetDashboardResponse(rsp *http.Response) (*GetDashboardResponse, error
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetDashboardResponse500Headers
@@ -24194,6 +27377,27 @@ func ParseGetDashboardResponse(rsp *http.Response) (*GetDashboardResponse, error
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
@@ -24211,6 +27415,27 @@ func ParseGetDashboardResponse(rsp *http.Response) (*GetDashboardResponse, error
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -24341,6 +27566,27 @@ func ParseGetDashboardAssetResponse(rsp *http.Response) (*GetDashboardAssetRespo
 			}
 			headers.XRequestId = value
 		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
+		}
 		response.Headers413 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetDashboardAssetResponse500Headers
@@ -24350,6 +27596,27 @@ func ParseGetDashboardAssetResponse(rsp *http.Response) (*GetDashboardAssetRespo
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
@@ -24367,6 +27634,27 @@ func ParseGetDashboardAssetResponse(rsp *http.Response) (*GetDashboardAssetRespo
 				return nil, err
 			}
 			headers.XRequestId = value
+		}
+		if values := rsp.Header.Values("X-Session-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XSessionId = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Remaining"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensRemaining = &value
+		}
+		if values := rsp.Header.Values("X-Session-Tokens-Used"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Session-Tokens-Used", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XSessionTokensUsed = &value
 		}
 		response.Headers503 = &headers
 	}
