@@ -72,7 +72,7 @@ var wyckoffResult = func() map[string]any {
 	list := func(item any) map[string]any { return map[string]any{"type": "array", "items": item} }
 	event := obj([]string{"type", "range", "bar", "confirmed_at", "price", "phase", "rule", "score", "evidence", "text"},
 		map[string]any{"type": num("string"), "range": num("integer"), "bar": num("integer"), "time": num("integer"),
-			"confirmed_at": num("integer"), "price": num("number"), "phase": num("string"), "rule": num("string"),
+			"confirmed_at": num("integer"), "confirmed_time": num("integer"), "price": num("number"), "phase": num("string"), "rule": num("string"),
 			"score": num("number"), "evidence": list(num("object")), "text": num("string"), "alternatives": list(num("object"))})
 	rng := obj([]string{"kind", "start", "end", "status", "support", "resistance", "phase", "bias"},
 		map[string]any{"kind": num("string"), "start": num("integer"), "end": num("integer"), "status": num("string"),
