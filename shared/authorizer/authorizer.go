@@ -72,6 +72,8 @@ type Sessions interface {
 // (refusals.Counter).
 type Refusals interface {
 	Add(ctx context.Context, accountID, keyID, endpoint string, now time.Time)
+	// Seen is told of each request of a key that is let through.
+	Seen(ctx context.Context, keyID string, now time.Time)
 }
 
 // MasterLimiter takes tokens of the master key's own rate limit
@@ -223,6 +225,9 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 			a.refusals.Add(ctx, g.AccountID, g.KeyID, a.endpoint(route, req.PathParameters["name"]), now)
 		}
 		return policy("Deny", req.MethodArn, g.KeyID, c.Context()), nil
+	}
+	if a.refusals != nil {
+		a.refusals.Seen(ctx, g.KeyID, now)
 	}
 	if a.aware[route] || a.metered[route] {
 		s, ok, err := a.sessions.Active(ctx, g.AccountID, now)

@@ -4,7 +4,8 @@
 // counts them); the authorizer adds each one to a per-instance tally and
 // writes a key's tally to the usage counters at most once per interval:
 // the first refusal of a key at once, later ones when the interval since
-// the key's last write has passed. A flood of N refusals of one key over
+// the key's last write has passed, on the key's next request (refused or
+// let through: Seen). A flood of N refusals of one key over
 // T seconds on one instance costs at most 1 + T/interval writes instead
 // of N.
 //
@@ -100,6 +101,21 @@ func (c *Counter) Add(ctx context.Context, accountID, keyID, endpoint string, no
 	t.last = now
 	c.mu.Unlock()
 	c.flush(ctx, now, false)
+}
+
+// Seen is told of a request of keyID the authorizer let through: when the
+// key has refusals counted and the interval since its last write has
+// passed, the due tallies are written now, so that a burst's later
+// refusals do not wait for the key's next refusal. A key that is not seen
+// again keeps its tally until the next write of any.
+func (c *Counter) Seen(ctx context.Context, keyID string, now time.Time) {
+	c.mu.Lock()
+	t := c.keys[keyID]
+	due := t != nil && len(t.pending) > 0 && now.Sub(t.written) >= c.interval
+	c.mu.Unlock()
+	if due {
+		c.flush(ctx, now, false)
+	}
 }
 
 // Flush writes every tally, due or not (tests, and an instance that knows

@@ -80,3 +80,31 @@ func TestCounterWritesAtMostOncePerInterval(t *testing.T) {
 		t.Fatalf("after the flush: %d pending, %d written, retokened %v", c.Pending(), w.total(), w.retokened)
 	}
 }
+
+// After a burst, the refusals counted within the interval are written on
+// the key's next request let through once the interval has passed, not
+// only on its next refusal.
+func TestSeenWritesADueTally(t *testing.T) {
+	ctx := context.Background()
+	w := &writer{}
+	c := refusals.New(w, 10*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	t0 := time.Unix(1_700_000_000, 0)
+	for i := range 10 {
+		c.Add(ctx, "acc", "k1", "GET /x", t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	for _, tc := range []struct {
+		key     string
+		at      time.Duration
+		written int64
+	}{
+		{"k1", 5 * time.Second, 1},   // not due yet
+		{"k2", 11 * time.Second, 1},  // another key's request
+		{"k1", 11 * time.Second, 10}, // due: the burst is written
+		{"k1", 30 * time.Second, 10}, // nothing pending
+	} {
+		c.Seen(ctx, tc.key, t0.Add(tc.at))
+		if w.total() != tc.written || c.Pending() != 10-tc.written {
+			t.Fatalf("seen %s at +%v: %d written, %d pending; want %d written", tc.key, tc.at, w.total(), c.Pending(), tc.written)
+		}
+	}
+}
