@@ -256,10 +256,7 @@ func TestStartAfterExpiryBeforeTTLRemoval(t *testing.T) {
 	at := func(method, path, key string, body any) response {
 		return callAt(t, a.URL, method, path, key, body)
 	}
-	r := at("POST", "/api/v1/accounts", a.MasterKey, map[string]any{"name": "late ttl"})
-	expect(t, "account", r, 201, "")
-	admin := r.body["admin_key"].(map[string]any)["key"].(string)
-	expect(t, "buy", at("POST", "/api/v1/sessions/quota/add", admin, map[string]any{"sessions": 2}), 201, "")
+	admin := newTenant(t, a, "late ttl", 2).admin
 	first := at("POST", "/api/v1/sessions", admin, nil)
 	expect(t, "first start", first, 201, "")
 	expires, err := time.Parse(time.RFC3339Nano, first.body["expires_at"].(string))
