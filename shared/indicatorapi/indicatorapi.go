@@ -85,12 +85,11 @@ func Compute(name string, r *http.Request, body []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// One indicator alone never passes MaxWork (TestOneIndicatorFitsTheBudget):
+	// its own bound (cci's candles x period) is what holds it.
 	j := prepare(spec, len(in.Close), req.Params, "params", "")
 	if j.err != nil {
 		return Result{}, j.err
-	}
-	if err := budget([]job{j}, "params"); err != nil {
-		return Result{}, err
 	}
 	res, err := j.run(in)
 	if err != nil {
@@ -146,20 +145,18 @@ func Batch(r *http.Request, body []byte) (Result, error) {
 		return Result{}, err
 	}
 	// Every item is resolved and the request's work weighed before any is
-	// computed.
+	// computed; the answer is written in one buffer of about its size
+	// (answerSize).
 	jobs := make([]job, len(req.Items))
-	for i, item := range req.Items {
-		jobs[i] = prepareItem(item, len(in.Close), "indicators["+strconv.Itoa(i)+"]")
-	}
-	if err := budget(jobs, batchQuery); err != nil {
-		return Result{}, err
-	}
-	// The answer is written in one buffer of about its size (answerSize).
 	size := 64
 	for i, item := range req.Items {
+		jobs[i] = prepareItem(item, len(in.Close), "indicators["+strconv.Itoa(i)+"]")
 		if jobs[i].err == nil {
 			size += answerSize(len(jobs[i].spec.Outputs), len(in.Close), cmp.Or(item.Last, req.Last), req.Precision)
 		}
+	}
+	if err := budget(jobs); err != nil {
+		return Result{}, err
 	}
 	b := candle.AppendBatchStart(make([]byte, 0, size))
 	computed := 0
@@ -268,12 +265,13 @@ func prepare(spec indicator.Spec, n int, raw map[string]float64, paramPath, id s
 	return j
 }
 
-// budget refuses, before anything is computed, a request whose jobs ask
+// budget refuses, before anything is computed, a batch whose jobs ask
 // for more than MaxWork together (jobs refused on their own count
-// nothing): 400 invalid_request naming field (the list of indicators), or
-// the work parameter (else the candles) of a job over MaxWork alone,
-// with members work and max_work.
-func budget(jobs []job, field string) *problem.Error {
+// nothing): 400 invalid_request naming the list of indicators, or the
+// work parameter (else the candles) of a job over MaxWork alone, with
+// members work and max_work.
+func budget(jobs []job) *problem.Error {
+	field := batchQuery
 	var total int64
 	for _, j := range jobs {
 		if j.err == nil {

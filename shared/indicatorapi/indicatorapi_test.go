@@ -693,3 +693,19 @@ func TestWorkBudget(t *testing.T) {
 		})
 	}
 }
+
+// One indicator alone never passes MaxWork, at the most candles a request
+// may carry and its heaviest parameters: its work is at most candles x
+// work_per_candle plus its own bound on the rest (cci's candles x period),
+// so only a batch is weighed against the budget.
+func TestOneIndicatorFitsTheBudget(t *testing.T) {
+	for _, s := range indicator.Catalog() {
+		w := int64(candle.DefaultMaxCandles) * s.WorkPerCandle()
+		if s.Work.Param != "" {
+			w += int64(s.Work.Max)
+		}
+		if w > indicatorapi.MaxWork {
+			t.Errorf("%s alone may weigh %d, over MaxWork %d: weigh the single route too", s.Name, w, indicatorapi.MaxWork)
+		}
+	}
+}

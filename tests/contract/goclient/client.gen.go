@@ -3995,9 +3995,9 @@ type ClientInterface interface {
 	// that costs more than the session has left is 402
 	// `insufficient_tokens` and costs nothing. The request's work
 	// (candles x `work_per_candle`, plus cci's period for each value
-	// after its warm-up) is held to the catalog's `limits.max_work`
-	// before anything is computed (400 naming the parameter, with `work`
-	// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+	// after its warm-up) always fits the catalog's `limits.max_work`:
+	// one indicator's own bounds (cci's candles x period) keep it
+	// there, and only a batch can pass it. A 503 `service_unavailable` (with `Retry-After`)
 	// may also come when the answer was ready too close to the
 	// function's time limit to be delivered: nothing is charged.
 	//
@@ -4028,9 +4028,9 @@ type ClientInterface interface {
 	// that costs more than the session has left is 402
 	// `insufficient_tokens` and costs nothing. The request's work
 	// (candles x `work_per_candle`, plus cci's period for each value
-	// after its warm-up) is held to the catalog's `limits.max_work`
-	// before anything is computed (400 naming the parameter, with `work`
-	// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+	// after its warm-up) always fits the catalog's `limits.max_work`:
+	// one indicator's own bounds (cci's candles x period) keep it
+	// there, and only a batch can pass it. A 503 `service_unavailable` (with `Retry-After`)
 	// may also come when the answer was ready too close to the
 	// function's time limit to be delivered: nothing is charged.
 	//
@@ -5016,9 +5016,9 @@ func (c *Client) QuoteIndicators(ctx context.Context, name string, params *Quote
 // that costs more than the session has left is 402
 // `insufficient_tokens` and costs nothing. The request's work
 // (candles x `work_per_candle`, plus cci's period for each value
-// after its warm-up) is held to the catalog's `limits.max_work`
-// before anything is computed (400 naming the parameter, with `work`
-// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+// after its warm-up) always fits the catalog's `limits.max_work`:
+// one indicator's own bounds (cci's candles x period) keep it
+// there, and only a batch can pass it. A 503 `service_unavailable` (with `Retry-After`)
 // may also come when the answer was ready too close to the
 // function's time limit to be delivered: nothing is charged.
 //
@@ -5059,9 +5059,9 @@ func (c *Client) ComputeIndicatorWithBody(ctx context.Context, name IndicatorNam
 // that costs more than the session has left is 402
 // `insufficient_tokens` and costs nothing. The request's work
 // (candles x `work_per_candle`, plus cci's period for each value
-// after its warm-up) is held to the catalog's `limits.max_work`
-// before anything is computed (400 naming the parameter, with `work`
-// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+// after its warm-up) always fits the catalog's `limits.max_work`:
+// one indicator's own bounds (cci's candles x period) keep it
+// there, and only a batch can pass it. A 503 `service_unavailable` (with `Retry-After`)
 // may also come when the answer was ready too close to the
 // function's time limit to be delivered: nothing is charged.
 //
@@ -8027,9 +8027,9 @@ type ClientWithResponsesInterface interface {
 	// that costs more than the session has left is 402
 	// `insufficient_tokens` and costs nothing. The request's work
 	// (candles x `work_per_candle`, plus cci's period for each value
-	// after its warm-up) is held to the catalog's `limits.max_work`
-	// before anything is computed (400 naming the parameter, with `work`
-	// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+	// after its warm-up) always fits the catalog's `limits.max_work`:
+	// one indicator's own bounds (cci's candles x period) keep it
+	// there, and only a batch can pass it. A 503 `service_unavailable` (with `Retry-After`)
 	// may also come when the answer was ready too close to the
 	// function's time limit to be delivered: nothing is charged.
 	//
@@ -8060,9 +8060,9 @@ type ClientWithResponsesInterface interface {
 	// that costs more than the session has left is 402
 	// `insufficient_tokens` and costs nothing. The request's work
 	// (candles x `work_per_candle`, plus cci's period for each value
-	// after its warm-up) is held to the catalog's `limits.max_work`
-	// before anything is computed (400 naming the parameter, with `work`
-	// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+	// after its warm-up) always fits the catalog's `limits.max_work`:
+	// one indicator's own bounds (cci's candles x period) keep it
+	// there, and only a batch can pass it. A 503 `service_unavailable` (with `Retry-After`)
 	// may also come when the answer was ready too close to the
 	// function's time limit to be delivered: nothing is charged.
 	//
@@ -14786,9 +14786,9 @@ func (c *ClientWithResponses) QuoteIndicatorsWithResponse(ctx context.Context, n
 // that costs more than the session has left is 402
 // `insufficient_tokens` and costs nothing. The request's work
 // (candles x `work_per_candle`, plus cci's period for each value
-// after its warm-up) is held to the catalog's `limits.max_work`
-// before anything is computed (400 naming the parameter, with `work`
-// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+// after its warm-up) always fits the catalog's `limits.max_work`:
+// one indicator's own bounds (cci's candles x period) keep it
+// there, and only a batch can pass it. A 503 `service_unavailable` (with `Retry-After`)
 // may also come when the answer was ready too close to the
 // function's time limit to be delivered: nothing is charged.
 //
@@ -14825,9 +14825,9 @@ func (c *ClientWithResponses) ComputeIndicatorWithBodyWithResponse(ctx context.C
 // that costs more than the session has left is 402
 // `insufficient_tokens` and costs nothing. The request's work
 // (candles x `work_per_candle`, plus cci's period for each value
-// after its warm-up) is held to the catalog's `limits.max_work`
-// before anything is computed (400 naming the parameter, with `work`
-// and `max_work`). A 503 `service_unavailable` (with `Retry-After`)
+// after its warm-up) always fits the catalog's `limits.max_work`:
+// one indicator's own bounds (cci's candles x period) keep it
+// there, and only a batch can pass it. A 503 `service_unavailable` (with `Retry-After`)
 // may also come when the answer was ready too close to the
 // function's time limit to be delivered: nothing is charged.
 //
