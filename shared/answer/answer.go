@@ -103,6 +103,14 @@ const (
 	HeaderTokensRemaining = "X-Session-Tokens-Remaining"
 )
 
+// SetSessionHeaders sets the X-Session-* headers of an answer to c in
+// its session, which has used tokens (this answer's included).
+func SetSessionHeaders(h http.Header, c *caller.Caller, used int64) {
+	h.Set(HeaderSessionID, c.SessionID)
+	h.Set(HeaderTokensUsed, strconv.FormatInt(used, 10))
+	h.Set(HeaderTokensRemaining, strconv.FormatInt(max(0, c.SessionTokenLimit-used), 10))
+}
+
 // Priced is an answer ready to send and what it costs.
 type Priced struct {
 	// Caller is whom it answers.
@@ -155,10 +163,7 @@ func Price(c *caller.Caller, h http.Header, requestBytes int64, res *Result) (*P
 		hdr[k] = v
 	}
 	if !c.IsMaster() {
-		used := c.SessionTokensUsed + p.Tokens
-		hdr.Set(HeaderSessionID, c.SessionID)
-		hdr.Set(HeaderTokensUsed, strconv.FormatInt(used, 10))
-		hdr.Set(HeaderTokensRemaining, strconv.FormatInt(max(0, c.SessionTokenLimit-used), 10))
+		SetSessionHeaders(hdr, c, c.SessionTokensUsed+p.Tokens)
 	}
 	hdr.Set("Content-Type", "application/json")
 	p.Header, p.Size = hdr, InvokeSize(p.Status, hdr, p.Body)

@@ -82,7 +82,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -156,10 +155,7 @@ func (m *Meter) Handler(endpoint func(r *http.Request) string, f Func) httpapi.H
 		if c, ok := httpapi.CallerOf(r); err != nil && ok && !c.IsMaster() && c.SessionID != "" {
 			// A refusal charged nothing: the session's figures as the
 			// request was admitted.
-			h := w.Header()
-			h.Set(answer.HeaderSessionID, c.SessionID)
-			h.Set(answer.HeaderTokensUsed, strconv.FormatInt(c.SessionTokensUsed, 10))
-			h.Set(answer.HeaderTokensRemaining, strconv.FormatInt(max(0, c.SessionTokenLimit-c.SessionTokensUsed), 10))
+			answer.SetSessionHeaders(w.Header(), &c, c.SessionTokensUsed)
 		}
 		return err
 	}
