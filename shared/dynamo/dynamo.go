@@ -100,8 +100,7 @@ type Counter struct {
 
 // Do sends req and counts it.
 func (c *Counter) Do(req *http.Request) (*http.Response, error) {
-	if strings.Contains(req.Header.Get("amz-sdk-request"), "attempt=") &&
-		!strings.HasPrefix(req.Header.Get("amz-sdk-request"), "attempt=1;") {
+	if a := req.Header.Get("amz-sdk-request"); strings.Contains(a, "attempt=") && !strings.HasPrefix(a, "attempt=1;") {
 		c.retries.Add(1)
 	} else {
 		c.n.Add(1)
