@@ -301,15 +301,8 @@ func budget(jobs []job) *problem.Error {
 // run computes j over in.
 func (j job) run(in indicator.Input) (candle.Result, error) {
 	spec, p, id := j.spec, j.p, j.id
-	// The outputs, one array cut in series, as Spec.Run would allocate
-	// them: Run is not linked then, and the functions are smaller.
-	n := len(in.Close)
-	outs := make([][]float64, len(spec.Outputs))
-	buf := make([]float64, n*len(outs))
-	for i := range outs {
-		outs[i] = buf[i*n : (i+1)*n : (i+1)*n]
-	}
-	if err := spec.Compute(in, p, outs); err != nil {
+	outs, err := spec.Run(in, p)
+	if err != nil {
 		var ie *indicator.InputError
 		if errors.As(err, &ie) {
 			return candle.Result{}, problem.Invalid("candles", "%s", ie.Error())
